@@ -1,0 +1,82 @@
+"""``flask responso-chat ...``: database migrations, demo data and the job worker."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+responso_chat_cli = AppGroup("responso-chat", help="Responso Chat: migrations, demo data, worker.")
+db_cli = AppGroup("db", help="The plugin's own database migrations (its tables only).")
+responso_chat_cli.add_command(db_cli)
+
+
+def _require_plugin():
+    if "responso_chat" not in current_app.extensions:
+        raise click.ClickException("This app does not register ResponsoChat(app, db=db).")
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision):
+    """Create or upgrade the plugin's tables (default: to the newest revision)."""
+    from responso_chat import migrations
+
+    _require_plugin()
+    migrations.upgrade(revision)
+    click.echo(f"Responso Chat schema at {migrations.current()}.")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision", default="-1")
+def db_downgrade(revision):
+    """Downgrade the plugin's tables (``base`` drops them all)."""
+    from responso_chat import migrations
+
+    _require_plugin()
+    migrations.downgrade(revision)
+    click.echo(f"Responso Chat schema at {migrations.current() or 'base (no tables)'}.")
+
+
+@db_cli.command("current")
+def db_current():
+    """Show the plugin's schema revision in the database."""
+    from responso_chat import migrations
+
+    _require_plugin()
+    current, head = migrations.current(), migrations.head()
+    state = "up to date" if current == head else f"newest is {head}"
+    click.echo(f"{current or 'base (no tables)'} ({state})")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the revision changes.")
+def db_revision(message):
+    """Write a new migration from the models (plugin development, from a checkout)."""
+    from responso_chat import migrations
+
+    _require_plugin()
+    migrations.revision(message)
+
+
+@responso_chat_cli.command("seed-demo")
+def seed_demo():
+    """Add the demo chat and a sample conversation (idempotent)."""
+    from responso_chat.services.demo_data import seed_demo_chat
+
+    _require_plugin()
+    summary = seed_demo_chat()
+    click.echo(summary)
+
+
+@responso_chat_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst):
+    """Run an RQ worker (with scheduler) for the plugin's queue."""
+    from responso_chat.jobs import run_worker
+
+    _require_plugin()
+    try:
+        run_worker(current_app._get_current_object(), burst=burst)
+    except RuntimeError as exc:
+        raise click.ClickException(str(exc)) from None

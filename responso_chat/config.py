@@ -1,0 +1,140 @@
+"""Defaults for every ``RESPONSO_CHAT_*`` setting, and the check that runs at start-up.
+
+Each entry of :data:`SETTINGS` is ``name -> (default, one-line description)``. The README's
+settings table and ``plugin.toml`` list the same names; a test keeps the three in step.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import Schema, ValidationError, fields, validate, validates
+
+PREFIX = "RESPONSO_CHAT_"
+
+LANGUAGES = ("auto", "en", "fr", "pl")
+
+SETTINGS: dict[str, tuple[object, str]] = {
+    "URL_PREFIX": ("/chat", "URL prefix under which every page, endpoint and websocket lives."),
+    "REDIS_URL": (
+        "",
+        "Redis URL for the realtime broker and RQ; empty = embedded in-process broker and jobs.",
+    ),
+    "QUEUE_NAME": ("responso_chat", "RQ queue the plugin's jobs are enqueued to."),
+    "BASE_API_URL": (
+        "https://api.baselinker.com/connector.php",
+        "Base API endpoint (the admin page can override it per shop).",
+    ),
+    "BASE_API_TOKEN": ("", "Base API token used until an admin stores one on the Base page."),
+    "BASE_TIMEOUT": (10.0, "Seconds before a Base API call times out."),
+    "BASE_MAX_BLOCKED_WAIT": (
+        60.0,
+        "Longest wait, in seconds, for a Base token blocked by the rate limit before giving up.",
+    ),
+    "ORDER_SYNC_INTERVAL": (600, "Seconds between order refreshes for open tickets."),
+    "CLASSIFIER": (
+        "responso_chat.classify:KeywordClassifier",
+        "Import string of the sentiment and context classifier.",
+    ),
+    "IS_ADMIN": (
+        "responso_chat.users:attribute_is_admin",
+        "Import string of a callable(user) -> bool: may the user administer chats.",
+    ),
+    "IS_AGENT": (
+        "responso_chat.users:attribute_is_agent",
+        "Import string of a callable(user) -> bool: may the user answer chats.",
+    ),
+    "LIST_AGENTS": (
+        "responso_chat.users:agents_from_user_model",
+        "Import string of a callable() -> list of (id, name, e-mail) of every agent and admin.",
+    ),
+    "USER_MODEL": (
+        "",
+        "Import string of the host's user model, read by the default LIST_AGENTS.",
+    ),
+    "DEFAULT_TIMEZONE": ("Europe/Warsaw", "IANA timezone preselected for a new chat."),
+    "DEFAULT_LANGUAGE": ("auto", "Widget language preselected for a new chat: auto, en, fr, pl."),
+    "VISITOR_TOKEN_MAX_AGE": (30 * 24 * 3600, "Seconds a customer's visitor token stays valid."),
+    "START_CHAT_RATE_LIMIT": ("10 per minute", "Rate limit of 'Start chat' per client address."),
+    "SEND_RATE_LIMIT": ("60 per minute", "Rate limit of customer messages per client address."),
+    "PUBLIC_RATE_LIMIT": (
+        "300 per minute",
+        "Rate limit of other public widget endpoints per client address.",
+    ),
+    "MAX_MESSAGE_LENGTH": (5000, "Longest message body, in characters."),
+    "AUTORESPONDER_LIMIT": (3, "Most auto-responses one ticket may receive in an hour."),
+}
+
+
+def apply_defaults(config) -> None:
+    """Set every ``RESPONSO_CHAT_*`` default the host has not set itself."""
+    for name, (default, _description) in SETTINGS.items():
+        config.setdefault(PREFIX + name, default)
+
+
+class _SettingsSchema(Schema):
+    """The checks a configuration must pass before the plugin starts."""
+
+    URL_PREFIX = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^(/[A-Za-z0-9._~-]+)+$", error="must look like /chat"),
+    )
+    REDIS_URL = fields.String(required=True)
+    QUEUE_NAME = fields.String(required=True, validate=validate.Length(min=1))
+    BASE_API_URL = fields.Url(required=True, require_tld=False, schemes={"http", "https"})
+    BASE_API_TOKEN = fields.String(required=True)
+    BASE_TIMEOUT = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    BASE_MAX_BLOCKED_WAIT = fields.Float(required=True, validate=validate.Range(min=0))
+    ORDER_SYNC_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=60))
+    DEFAULT_TIMEZONE = fields.String(required=True)
+    DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    VISITOR_TOKEN_MAX_AGE = fields.Integer(required=True, validate=validate.Range(min=60))
+    MAX_MESSAGE_LENGTH = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
+    AUTORESPONDER_LIMIT = fields.Integer(required=True, validate=validate.Range(min=0))
+
+    @validates("REDIS_URL")
+    def _redis_url(self, value, **_kwargs):
+        if not value:
+            return
+        parts = urlsplit(value)
+        if parts.scheme not in ("redis", "rediss", "unix") or not (parts.hostname or parts.path):
+            raise ValidationError("must be empty or a redis://host:port/db URL")
+        try:
+            parts.port  # noqa: B018 - raises on a malformed port
+        except ValueError as exc:
+            raise ValidationError(f"malformed port: {exc}") from None
+
+    @validates("DEFAULT_TIMEZONE")
+    def _timezone(self, value, **_kwargs):
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValidationError("is not an IANA timezone name such as Europe/Warsaw") from None
+
+
+class ConfigurationError(RuntimeError):
+    """A ``RESPONSO_CHAT_*`` setting is missing or wrong; the message names it."""
+
+
+def check(config) -> None:
+    """Validate the plugin's settings in ``config``; raise ConfigurationError naming the setting."""
+    schema = _SettingsSchema()
+    data = {name: config[PREFIX + name] for name in schema.fields}
+    errors = schema.validate(data)
+    if errors:
+        lines = [f"{PREFIX}{name}: {' '.join(msgs)}" for name, msgs in sorted(errors.items())]
+        raise ConfigurationError("Invalid Responso Chat configuration:\n  " + "\n  ".join(lines))
+    for name in ("START_CHAT_RATE_LIMIT", "SEND_RATE_LIMIT", "PUBLIC_RATE_LIMIT"):
+        _check_rate_limit(name, config[PREFIX + name])
+
+
+def _check_rate_limit(name: str, value: str) -> None:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"Invalid Responso Chat configuration:\n  {PREFIX}{name}: {exc}"
+        ) from None

@@ -1,0 +1,185 @@
+"""A small but real host shop, integrating Responso Chat the way any Flask shop would.
+
+It has its own user model, login page, catalogue, cart and checkout, so chat path rules can
+be shown on real pages, and the seeded chat's embed code on every storefront page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from responso_chat import ResponsoChat, current_chat
+
+DEMO_CHAT_NAME = "Shop chat"
+
+db = SQLAlchemy()
+login_manager = LoginManager()
+login_manager.login_view = "login"
+csrf = CSRFProtect()
+
+
+class ShopUser(UserMixin, db.Model):
+    """A shop account; ``is_admin`` and ``is_agent`` are what the plugin's defaults read."""
+
+    __tablename__ = "shop_user"
+    id = sa.Column(sa.Integer, primary_key=True)
+    email = sa.Column(sa.String(254), unique=True, nullable=False)
+    display_name = sa.Column(sa.String(100), nullable=False)
+    password_hash = sa.Column(sa.String(256), nullable=False)
+    is_admin = sa.Column(sa.Boolean, nullable=False, default=False)
+    is_agent = sa.Column(sa.Boolean, nullable=False, default=False)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of ``password``."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether ``password`` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    return db.session.get(ShopUser, int(user_id))
+
+
+@dataclass(frozen=True)
+class Product:
+    """An item of the demo catalogue."""
+
+    slug: str
+    name: str
+    price: Decimal
+    description: str
+
+
+CATALOGUE = {
+    p.slug: p
+    for p in (
+        Product("linen-shirt", "Linen shirt", Decimal("49.90"), "Breathable linen, relaxed fit."),
+        Product("wool-scarf", "Merino wool scarf", Decimal("29.00"), "Soft and warm, 180 cm."),
+        Product("canvas-sneakers", "Canvas sneakers", Decimal("64.50"), "Sizes 36 to 46."),
+        Product("leather-belt", "Leather belt", Decimal("35.00"), "Full-grain, brass buckle."),
+    )
+}
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the demo shop app; ``config`` overrides any setting (tests use it)."""
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="demo-shop-secret-change-me",
+        SQLALCHEMY_DATABASE_URI="sqlite:///responso-chat-demo.db",
+        RESPONSO_CHAT_USER_MODEL="responso_chat.demo.app:ShopUser",
+    )
+    app.config.update(config or {})
+    db.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    ResponsoChat(app, db=db)
+    _register_views(app)
+    return app
+
+
+def create_shop_tables() -> None:
+    """Create the shop's own tables (the host's business; the plugin has its migrations)."""
+    ShopUser.__table__.create(db.engine, checkfirst=True)
+
+
+def embed_snippet() -> str:
+    """The seeded chat's embed code, as an admin would copy it from "Show code"."""
+    Chat = current_chat().models.Chat
+    chat = db.session.execute(sa.select(Chat).filter_by(name=DEMO_CHAT_NAME)).scalar_one_or_none()
+    if chat is None:
+        return ""
+    src = url_for("responso_chat.widget.loader", public_key=chat.public_key)
+    return f'<script src="{src}" async></script>'
+
+
+def _cart() -> dict[str, int]:
+    return session.setdefault("cart", {})
+
+
+def _register_views(app: Flask) -> None:
+    @app.context_processor
+    def shop_globals():
+        cart = _cart()
+        return {
+            "cart_count": sum(cart.values()),
+            "chat_embed": embed_snippet if "widget.loader" in _endpoints(app) else lambda: "",
+        }
+
+    @app.get("/")
+    def home():
+        return render_template("demo/home.html", products=CATALOGUE.values())
+
+    @app.get("/products/<slug>")
+    def product(slug):
+        item = CATALOGUE.get(slug) or abort(404)
+        return render_template("demo/product.html", product=item)
+
+    @app.post("/cart")
+    def add_to_cart():
+        slug = request.form.get("slug", "")
+        if slug not in CATALOGUE:
+            abort(400)
+        cart = _cart()
+        cart[slug] = cart.get(slug, 0) + 1
+        session.modified = True
+        flash(f"{CATALOGUE[slug].name} added to your cart.")
+        return redirect(url_for("cart"))
+
+    @app.get("/cart")
+    def cart():
+        lines = [(CATALOGUE[s], n) for s, n in _cart().items() if s in CATALOGUE]
+        total = sum((p.price * n for p, n in lines), Decimal("0"))
+        return render_template("demo/cart.html", lines=lines, total=total)
+
+    @app.route("/checkout", methods=["GET", "POST"])
+    def checkout():
+        if request.method == "POST":
+            session.pop("cart", None)
+            flash("Thank you! This demo shop does not take real orders.")
+            return redirect(url_for("home"))
+        return render_template("demo/checkout.html")
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        error = None
+        if request.method == "POST":
+            email = request.form.get("email", "").strip().lower()
+            user = db.session.execute(
+                sa.select(ShopUser).filter_by(email=email)
+            ).scalar_one_or_none()
+            if user is not None and user.check_password(request.form.get("password", "")):
+                login_user(user)
+                target = request.args.get("next", "")
+                if not target.startswith("/") or urlsplit(target).netloc or target.startswith("//"):
+                    target = url_for("home")
+                return redirect(target)
+            error = "Wrong e-mail or password."
+        return render_template("demo/login.html", error=error), (401 if error else 200)
+
+    @app.post("/logout")
+    def logout():
+        logout_user()
+        return redirect(url_for("home"))
+
+    @app.get("/account")
+    def account():
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return render_template("demo/account.html")
+
+
+def _endpoints(app: Flask) -> set[str]:
+    return {rule.endpoint.removeprefix("responso_chat.") for rule in app.url_map.iter_rules()}

@@ -1,0 +1,38 @@
+"""Who may see what: the one place that decides an agent's access to chats and tickets."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from responso_chat import current_chat
+from responso_chat.users import is_admin
+
+
+def visible_chat_ids(user) -> set[int] | None:
+    """Ids of the chats whose tickets ``user`` may see, or None when they may see every chat."""
+    if is_admin(user):
+        return None
+    state = current_chat()
+    ChatAgent = state.models.ChatAgent
+    rows = state.db.session.execute(
+        sa.select(ChatAgent.chat_id).where(ChatAgent.user_id == str(user.get_id()))
+    )
+    return {chat_id for (chat_id,) in rows}
+
+
+def ticket_visibility_clause(user):
+    """A WHERE clause limiting tickets to those ``user`` may see (``true()`` for admins).
+
+    Tickets of a deleted chat (``chat_id`` NULL) stay visible to admins only.
+    """
+    chat_ids = visible_chat_ids(user)
+    if chat_ids is None:
+        return sa.true()
+    Ticket = current_chat().models.Ticket
+    return Ticket.chat_id.in_(chat_ids) if chat_ids else sa.false()
+
+
+def can_see_ticket(user, ticket) -> bool:
+    """Whether ``user`` may open ``ticket``."""
+    chat_ids = visible_chat_ids(user)
+    return chat_ids is None or ticket.chat_id in chat_ids

@@ -1,0 +1,213 @@
+"""Shared fixtures: host apps on SQLite and PostgreSQL, real Redis, live servers, Chromium."""
+
+from __future__ import annotations
+
+import re
+import threading
+import uuid
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.hostapp import PASSWORD, create_host_app, seed_accounts
+from tests.servers import PostgresServer, RedisServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _prepare(app, *, migrate: bool):
+    with app.app_context():
+        state = app.extensions["responso_chat"]
+        if migrate:
+            from responso_chat import migrations
+
+            migrations.upgrade()
+            app.extensions["host_shop"].Account.__table__.create(state.db.engine)
+        else:
+            state.db.create_all()
+        seed_accounts(app)
+
+
+def _dispose(app):
+    state = app.extensions["responso_chat"]
+    state.jobs.join()
+    state.broker.close()
+    with app.app_context():
+        state.db.session.remove()
+        state.db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(tmp_path):
+    """Factory of host apps on a fresh SQLite file: ``make_app(**config)``."""
+    apps = []
+
+    def factory(database_url=None, migrate=False, **config):
+        url = database_url or f"sqlite:///{tmp_path / f'shop-{len(apps)}.db'}"
+        app = create_host_app(url, TESTING=True, **config)
+        _prepare(app, migrate=migrate)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        _dispose(app)
+
+
+@pytest.fixture
+def app(make_app):
+    """A host app with the plugin on SQLite, seeded with the accounts of tests.hostapp."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner of ``app``."""
+    return app.test_cli_runner()
+
+
+class AuthActions:
+    """Logging in and out as the seeded accounts, and fetching a CSRF token."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, email: str = "alice@shop.test"):
+        """Log in as the account with ``email`` (password is shared)."""
+        response = self._client.post("/login", data={"email": email, "password": PASSWORD})
+        assert response.status_code == 302, "login failed"
+        return response
+
+    def logout(self):
+        """Log out."""
+        return self._client.post("/logout")
+
+    def csrf_token(self) -> str:
+        """A CSRF token valid for this client's session."""
+        return self._client.get("/csrf-token").get_data(as_text=True)
+
+
+@pytest.fixture
+def auth(client):
+    """Log in and out as the seeded accounts: ``auth.login("admin@shop.test")``."""
+    return AuthActions(client)
+
+
+def csrf_from_page(html: str) -> str:
+    """The CSRF token a plugin page carries in its ``<meta name="csrf-token">``."""
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A PostgreSQL server for the whole run."""
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """The URL of a new, empty PostgreSQL database for one test."""
+    return postgres_server.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def pg_app(make_app, postgres_url):
+    """A host app on a fresh PostgreSQL database, its plugin tables made by the migrations."""
+    return make_app(database_url=postgres_url, migrate=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    """A Redis server for the whole run."""
+    server = RedisServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    """The Redis server's URL, emptied for this test."""
+    import redis
+
+    with redis.Redis.from_url(redis_server.url) as connection:
+        connection.flushall()
+    return redis_server.url
+
+
+class LiveServer:
+    """A WSGI app served on 127.0.0.1 by werkzeug in a thread (serves websockets too)."""
+
+    def __init__(self, app):
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self):
+        """Stop serving."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server():
+    """Factory serving a WSGI app on a free loopback port: ``live_server(app).url``."""
+    servers = []
+
+    def serve(wsgi_app):
+        server = LiveServer(wsgi_app)
+        servers.append(server)
+        return server
+
+    yield serve
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright, for the whole run."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Factory of pages, each in its own browser context (its own cookies and storage)."""
+    contexts = []
+
+    def open_page(**context_options):
+        context = browser.new_context(**context_options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
