@@ -1,0 +1,14 @@
+"""Job functions the job tests enqueue by dotted path (jobs take ids, never objects)."""
+
+from __future__ import annotations
+
+from responso_chat import current_chat
+
+
+def rename_chat(chat_id: int, name: str) -> str:
+    """Rename a chat inside the job's app context, proving the context and db work."""
+    state = current_chat()
+    chat = state.db.session.get(state.models.Chat, chat_id)
+    chat.name = name
+    state.db.session.commit()
+    return name

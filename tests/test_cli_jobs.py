@@ -1,0 +1,132 @@
+"""The ``flask responso-chat`` commands, the job runners and the brokers.
+
+The group reaches ``flask`` through the ``flask.commands`` entry point (a test below checks
+it); the other tests invoke it directly on the app's CLI runner.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from responso_chat import migrations
+from responso_chat.cli import responso_chat_cli
+from responso_chat.jobs import InProcessJobs, RQJobs, enqueue
+from responso_chat.realtime import InProcessBroker, RedisBroker
+from tests.factories import make_chat
+
+
+def test_db_commands_upgrade_current_downgrade(make_app):
+    app = make_app(migrate=True)
+    runner = app.test_cli_runner()
+    result = runner.invoke(responso_chat_cli, ["db", "current"])
+    assert result.exit_code == 0 and "(up to date)" in result.output
+    result = runner.invoke(responso_chat_cli, ["db", "downgrade", "base"])
+    assert result.exit_code == 0 and "base (no tables)" in result.output
+    result = runner.invoke(responso_chat_cli, ["db", "current"])
+    assert "base (no tables)" in result.output and "newest is" in result.output
+    result = runner.invoke(responso_chat_cli, ["db", "upgrade"])
+    assert result.exit_code == 0
+    with app.app_context():
+        assert f"schema at {migrations.head()}" in result.output
+
+
+def test_seed_demo_is_idempotent(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(responso_chat_cli, ["seed-demo"])
+    second = runner.invoke(responso_chat_cli, ["seed-demo"])
+    assert first.exit_code == 0 and "Demo chat 'Shop chat' ready" in first.output
+    assert second.output == first.output
+    state = app.extensions["responso_chat"]
+    with app.app_context():
+        chat = state.db.session.query(state.models.Chat).one()
+        assert chat.agent_ids == ["1", "2", "3"]
+        assert state.db.session.query(state.models.Ticket).count() == 1
+
+
+def test_worker_without_redis_explains_itself(app):
+    result = app.test_cli_runner().invoke(responso_chat_cli, ["worker", "--burst"])
+    assert result.exit_code != 0
+    assert "RESPONSO_CHAT_REDIS_URL is empty" in result.output
+
+
+def test_in_process_jobs_run_in_the_app_context(app):
+    state = app.extensions["responso_chat"]
+    assert isinstance(state.jobs, InProcessJobs)
+    with app.app_context():
+        chat_id = make_chat("Before").id
+        future = enqueue("tests.jobs_for_tests.rename_chat", chat_id, "After")
+    assert future.result(timeout=10) == "After"
+    with app.app_context():
+        assert state.db.session.get(state.models.Chat, chat_id).name == "After"
+
+
+def test_rq_jobs_run_by_the_worker_command(make_app, postgres_url, redis_url):
+    app = make_app(database_url=postgres_url, migrate=True, RESPONSO_CHAT_REDIS_URL=redis_url)
+    state = app.extensions["responso_chat"]
+    assert isinstance(state.jobs, RQJobs)
+    with app.app_context():
+        chat_id = make_chat("Queued").id
+        job = enqueue("tests.jobs_for_tests.rename_chat", chat_id, "Worked")
+    assert job.origin == "responso_chat" and job.retries_left == 3
+    result = app.test_cli_runner().invoke(responso_chat_cli, ["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+    job.refresh()
+    assert job.get_status() == "finished" and job.return_value() == "Worked"
+    with app.app_context():
+        state.db.session.expire_all()
+        assert state.db.session.get(state.models.Chat, chat_id).name == "Worked"
+
+
+def test_in_process_broker_delivers_and_survives_a_broken_listener():
+    broker = InProcessBroker()
+    got = []
+
+    def broken(event):
+        raise RuntimeError("socket gone")
+
+    broker.subscribe("ticket:1", broken)
+    broker.subscribe("ticket:1", got.append)
+    broker.publish("ticket:1", {"seq": 1})
+    broker.publish("ticket:2", {"seq": 9})
+    broker.unsubscribe("ticket:1", got.append)
+    broker.publish("ticket:1", {"seq": 2})
+    assert got == [{"seq": 1}]
+
+
+@pytest.mark.timeout(30)
+def test_redis_broker_fans_out_across_brokers(redis_url):
+    """Two brokers stand for two server processes sharing one Redis."""
+    first, second = RedisBroker(redis_url), RedisBroker(redis_url)
+    received = []
+    arrived = threading.Event()
+
+    def listener(event):
+        received.append(event)
+        arrived.set()
+
+    try:
+        second.subscribe("ticket:7", listener)
+        # The listener thread subscribes asynchronously: publish until it is listening.
+        for _ in range(50):
+            first.publish("ticket:7", {"seq": 1})
+            if arrived.wait(0.1):
+                break
+        assert received and received[0] == {"seq": 1}
+    finally:
+        first.close()
+        second.close()
+
+
+def test_redis_broker_publish_survives_redis_down():
+    broker = RedisBroker("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    broker.publish("ticket:1", {"seq": 1})  # logged and dropped, never raised
+    broker.close()
+
+
+def test_group_is_published_as_a_flask_command_entry_point():
+    from importlib.metadata import entry_points
+
+    (entry,) = [e for e in entry_points(group="flask.commands") if e.name == "responso-chat"]
+    assert entry.load() is responso_chat_cli
