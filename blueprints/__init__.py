@@ -12,19 +12,22 @@ from flask import Blueprint, abort, jsonify, make_response, render_template, req
 from flask_wtf.csrf import generate_csrf, validate_csrf
 from wtforms.validators import ValidationError
 
-from . import admin, api, inbox
+from . import admin, api, automations, inbox, widget, ws
 
 #: (blueprint module, URL prefix under the plugin's prefix, audience) — mirrored in plugin.toml.
 CHILDREN = (
     (admin, "/admin", "admin"),
+    (automations, "/admin/automations", "admin"),
     (inbox, "/inbox", "agent"),
     (api, "/api", "api"),
+    (widget, "/widget", "storefront"),
+    (ws, "/ws", "storefront"),
 )
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Blueprints whose state-changing requests carry their own credentials (visitor tokens,
 #: API tokens) instead of the host's session cookie, so cookie CSRF does not apply.
-TOKEN_AUTHENTICATED = frozenset({"api"})
+TOKEN_AUTHENTICATED = frozenset({"api", "widget"})
 
 
 def create_blueprint() -> Blueprint:

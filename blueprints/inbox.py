@@ -1,14 +1,46 @@
-"""The agents' inbox: chat tickets in views, and the ticket page. Agents and admins."""
+"""The agents' inbox: ticket lists, the ticket page and its side panel, tasks, projects,
+contacts and teams. Agents and admins (teams: admins only).
+
+Every change is a POST (CSRF-checked by the parent blueprint). An HTML form gets a redirect on
+success and the page again with the errors next to the fields (422) when refused; a ``fetch``
+asking for JSON gets ``{"ok": true, ...}`` or ``{"errors": {field: [message]}}`` (400/422).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
+from marshmallow import ValidationError
 
-from responso_chat.services import inbox
-from responso_chat.users import agent_required
+from responso_chat import schemas
+from responso_chat.models import TICKET_PRIORITIES, TICKET_STATUSES, utcnow
+from responso_chat.services import (
+    contacts,
+    inbox,
+    messages,
+    orders,
+    tasks,
+    teams,
+    ticket_changes,
+    tickets,
+)
+from responso_chat.services.errors import ChangeRefused
+from responso_chat.users import admin_required, agent_required, agents_by_id, as_agent, list_agents
 
 bp = Blueprint("inbox", __name__)
+
+#: Query-string keys of the inbox list, carried from the list to a ticket and back.
+LIST_KEYS = ("view", "chat", "status", "priority", "tag", "assignee", "team", "q")
 
 
 @bp.before_request
@@ -17,9 +49,651 @@ def _agents_only():
     """Every inbox page needs an agent or admin; anonymous users go to the host's login."""
 
 
+@bp.context_processor
+def _inbox_globals():
+    return {"rc_agents": agents_by_id, "rc_list_args": _list_args, "today": utcnow().date()}
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def _wants_json() -> bool:
+    return request.is_json or request.accept_mimetypes.best == "application/json"
+
+
+def _json_error(errors: dict, status: int):
+    return make_response(jsonify(errors=errors), status)
+
+
+def _payload() -> dict:
+    """The request's input: a JSON object, or the form's fields (lists for repeated keys)."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            abort(_json_error({"_request": ["Send a JSON object."]}, 400))
+        return data
+    return {
+        key: values if len(values) > 1 else values[0] for key, values in request.form.lists()
+    }
+
+
+def _load(schema_class, data: dict) -> tuple[dict, dict]:
+    """``(values, errors)`` of ``data`` through a marshmallow schema."""
+    try:
+        return schema_class().load(data), {}
+    except ValidationError as exc:
+        return {}, exc.messages
+
+
+def _list_args() -> dict:
+    """The inbox list's query arguments of this request (to keep the same list around)."""
+    return {key: request.args[key] for key in LIST_KEYS if request.args.get(key)}
+
+
+def _list_filters() -> tuple[inbox.InboxFilters, str | None]:
+    values, errors = _load(schemas.InboxQuerySchema, request.args.to_dict())
+    if errors:
+        abort(400, description="Invalid list filters: " + ", ".join(sorted(errors)))
+    filters = inbox.InboxFilters(
+        view=values["view"],
+        chat_id=values["chat"],
+        status=values["status"],
+        priority=values["priority"],
+        tag=values["tag"],
+        assignee=str(current_user.get_id()) if values["assignee"] == "me" else values["assignee"],
+        team_id=values["team"],
+        q=values["q"],
+    )
+    return filters, values["cursor"]
+
+
+def _list_context(current_ticket_id: int | None = None) -> dict:
+    """What the ticket list column needs: the page, counts, filters and choices."""
+    filters, cursor = _list_filters()
+    try:
+        page = inbox.list_tickets(current_user, filters, cursor=cursor)
+    except inbox.InvalidCursor as exc:
+        abort(400, description=str(exc))
+    return {
+        "page": page,
+        "filters": filters,
+        "cursor": cursor,
+        "counts": inbox.view_counts(current_user),
+        "views": inbox.VIEWS,
+        "choices": inbox.filter_choices(current_user),
+        "statuses": TICKET_STATUSES,
+        "priorities": TICKET_PRIORITIES,
+        "agents": list_agents(),
+        "current_ticket_id": current_ticket_id,
+        "watching": inbox.watched_ticket_ids(current_user),
+        "waiting_senders": inbox.WAITING_SENDERS,
+        "unfinished": inbox.UNFINISHED,
+    }
+
+
+def _ticket_or_404(ticket_id: int):
+    ticket = inbox.get_visible_ticket(current_user, ticket_id)
+    if ticket is None:
+        if _wants_json():
+            abort(_json_error({"_request": ["No such ticket."]}, 404))
+        abort(404)
+    return ticket
+
+
+def _panel_context(ticket, errors=None, values=None) -> dict:
+    return {
+        "ticket": ticket,
+        "me": str(current_user.get_id()),
+        "agents": list_agents(),
+        "teams": teams.list_teams(),
+        "all_tags": inbox.tag_names(),
+        "ticket_tasks": tasks.tasks_of_ticket(ticket),
+        "contact": contacts.contact_for_email(ticket.customer_email),
+        "last_public": inbox.last_public_message(ticket),
+        "statuses": TICKET_STATUSES,
+        "priorities": TICKET_PRIORITIES,
+        "errors": errors or {},
+        "values": values or {},
+    }
+
+
+def _render_ticket(ticket, errors=None, values=None, status: int = 200):
+    context = _panel_context(ticket, errors, values)
+    context.update(_list_context(ticket.id))
+    context["me_name"] = as_agent(current_user).name
+    context["conversation"] = messages.messages_after(ticket.id, 0, include_internal=True)
+    return render_template("responso_chat/inbox/ticket.html", **context), status
+
+
+def _ticket_url(ticket, **extra):
+    return url_for("responso_chat.inbox.ticket_page", ticket_id=ticket.id, **_list_args(), **extra)
+
+
+def _refused(ticket, errors: dict, values: dict):
+    if _wants_json():
+        return _json_error(errors, 422)
+    return _render_ticket(ticket, errors, values, 422)
+
+
+def _changed(ticket, redirect_to: str | None = None, **extra):
+    if _wants_json():
+        body = {"ok": True, "ticket": ticket_summary(ticket), **extra}
+        if redirect_to:
+            body["redirect"] = redirect_to
+        return jsonify(body)
+    return redirect(redirect_to or _ticket_url(ticket), 303)
+
+
+def ticket_summary(ticket) -> dict:
+    """The side-panel fields of a ticket, as JSON answers to a change give them."""
+    return {
+        "id": ticket.id,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "assignee_id": ticket.assignee_id,
+        "team_id": ticket.team_id,
+        "tags": [tag.name for tag in ticket.tags],
+        "watcher_ids": ticket.watcher_ids,
+        "disable_next_autoresponder": ticket.disable_next_autoresponder,
+    }
+
+
+def _ticket_change(ticket_id: int, schema_class, apply, respond=None):
+    """Validate the input with ``schema_class``, then ``apply(ticket, values, actor)``.
+
+    ``respond(ticket, result)`` answers a successful change (default: :func:`_changed`).
+    """
+    ticket = _ticket_or_404(ticket_id)
+    data = _payload()
+    values, errors = _load(schema_class, data)
+    if errors:
+        return _refused(ticket, errors, data)
+    try:
+        result = apply(ticket, values, as_agent(current_user))
+    except ChangeRefused as exc:
+        return _refused(ticket, exc.errors, data)
+    return respond(ticket, result) if respond else _changed(ticket)
+
+
+# --- lists -------------------------------------------------------------------------------
+
+
 @bp.get("/")
 def ticket_list():
-    """Tickets the agent may see, newest activity first."""
-    return render_template(
-        "responso_chat/inbox/ticket_list.html", tickets=inbox.list_tickets(current_user)
+    """Tickets the agent may see: views with counts, filters, search, newest activity first.
+
+    ``?fragment=list`` returns only the list column (the page refreshes it live).
+    """
+    context = _list_context(request.args.get("current", type=int))
+    if request.args.get("fragment") == "list":
+        return render_template("responso_chat/inbox/_list.html", **context)
+    return render_template("responso_chat/inbox/ticket_list.html", **context)
+
+
+@bp.get("/counts")
+def view_counts():
+    """How many tickets each view holds for the agent (JSON)."""
+    return jsonify(counts=inbox.view_counts(current_user))
+
+
+# --- the ticket page -----------------------------------------------------------------------
+
+
+@bp.get("/tickets/<int:ticket_id>")
+def ticket_page(ticket_id: int):
+    """The conversation and side panel; opening an unfinished ticket nobody has assigns it.
+
+    A ticket assigned to another agent is not taken: the page offers "Take over" instead.
+    ``?fragment=panel`` returns only the side panel (refreshed after changes).
+    """
+    ticket = _ticket_or_404(ticket_id)
+    if request.args.get("fragment") == "panel":
+        return render_template("responso_chat/inbox/_panel.html", **_panel_context(ticket))
+    me = str(current_user.get_id())
+    if ticket.status in inbox.UNFINISHED and ticket.assignee_id in (None, me):
+        tickets.join_by_agent(ticket, me, as_agent(current_user).name)
+    return _render_ticket(ticket)
+
+
+@bp.get("/tickets/<int:ticket_id>/messages")
+def ticket_messages(ticket_id: int):
+    """Messages after ``?after=<seq>``, internal notes included (JSON catch-up)."""
+    ticket = _ticket_or_404(ticket_id)
+    after = request.args.get("after", "0")
+    if not after.isdigit():
+        return _json_error({"after": ["Not a sequence number."]}, 400)
+    rows = messages.messages_after(ticket.id, int(after), include_internal=True)
+    return jsonify(messages=[messages.message_event(m) for m in rows])
+
+
+@bp.post("/tickets/<int:ticket_id>/messages")
+def send_message(ticket_id: int):
+    """The agent replies (or writes an internal note); idempotent by ``client_msg_id``."""
+    ticket = _ticket_or_404(ticket_id)
+    data = _payload()
+    values, errors = _load(schemas.AgentMessageSchema, data)
+    if errors:
+        return _refused(ticket, errors, data)
+    agent = as_agent(current_user)
+    message = messages.post_agent_message(
+        ticket,
+        agent.id,
+        agent.name,
+        values["body"],
+        client_msg_id=values["client_msg_id"],
+        internal=values["internal"],
     )
+    if _wants_json():
+        return jsonify(message=messages.message_event(message)), 201
+    return redirect(_ticket_url(ticket), 303)
+
+
+@bp.post("/tickets/<int:ticket_id>/take-over")
+def take_over(ticket_id: int):
+    """Take a ticket another agent has, explicitly."""
+    ticket = _ticket_or_404(ticket_id)
+    ticket_changes.take_over(ticket, as_agent(current_user))
+    return _changed(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/status")
+def set_status(ticket_id: int):
+    """Change the ticket's status."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketStatusSchema,
+        lambda t, v, a: ticket_changes.set_status(t, v["status"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/priority")
+def set_priority(ticket_id: int):
+    """Change the ticket's priority."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketPrioritySchema,
+        lambda t, v, a: ticket_changes.set_priority(t, v["priority"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/assignee")
+def set_assignee(ticket_id: int):
+    """Assign the ticket to an agent, or to nobody."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketAssigneeSchema,
+        lambda t, v, a: ticket_changes.assign(t, v["assignee"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/team")
+def set_team(ticket_id: int):
+    """Give the ticket to a team, or to none."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketTeamSchema,
+        lambda t, v, a: ticket_changes.set_team(t, v["team"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/tags")
+def add_tag(ticket_id: int):
+    """Put a tag on the ticket (a new tag is created)."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketTagSchema,
+        lambda t, v, a: ticket_changes.add_tag(t, v["tag"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/tags/remove")
+def remove_tag(ticket_id: int):
+    """Take a tag off the ticket."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketTagSchema,
+        lambda t, v, a: ticket_changes.remove_tag(t, v["tag"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/watchers")
+def add_watcher(ticket_id: int):
+    """Add an agent to the ticket's watchers."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketWatcherSchema,
+        lambda t, v, a: ticket_changes.add_watcher(t, v["user_id"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/watchers/remove")
+def remove_watcher(ticket_id: int):
+    """Remove an agent from the ticket's watchers."""
+    return _ticket_change(
+        ticket_id,
+        schemas.TicketWatcherSchema,
+        lambda t, v, a: ticket_changes.remove_watcher(t, v["user_id"], a),
+    )
+
+
+@bp.post("/tickets/<int:ticket_id>/close")
+def close_ticket(ticket_id: int):
+    """Quick action: close the ticket."""
+    ticket = _ticket_or_404(ticket_id)
+    ticket_changes.close_ticket(ticket, as_agent(current_user))
+    return _changed(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/contact")
+def add_to_contacts(ticket_id: int):
+    """Quick action: add the customer to the contacts (or update their contact)."""
+    ticket = _ticket_or_404(ticket_id)
+    contact, created = ticket_changes.add_sender_to_contacts(ticket, as_agent(current_user))
+    return _changed(ticket, contact_id=contact.id, created=created)
+
+
+@bp.post("/tickets/<int:ticket_id>/autoresponder")
+def disable_autoresponder(ticket_id: int):
+    """Quick action: skip the next auto-responder on this ticket."""
+    ticket = _ticket_or_404(ticket_id)
+    ticket_changes.disable_next_autoresponder(ticket, as_agent(current_user))
+    return _changed(ticket)
+
+
+@bp.post("/tickets/<int:ticket_id>/new-ticket")
+def new_ticket(ticket_id: int):
+    """Quick action: open a new ticket to this customer, with a first message."""
+
+    return _ticket_change(
+        ticket_id,
+        schemas.NewTicketSchema,
+        lambda t, v, a: ticket_changes.create_ticket_for_customer(t, v["subject"], v["body"], a),
+        lambda t, new: _changed(t, _ticket_url(new), new_ticket_id=new.id),
+    )
+
+
+# --- tasks and projects --------------------------------------------------------------------
+
+
+def _task_form_context(values=None, errors=None) -> dict:
+    values = values or {}
+    ticket = None
+    ticket_id = values.get("ticket_id") or request.args.get("ticket_id", type=int)
+    if ticket_id and str(ticket_id).isdigit():
+        ticket = inbox.get_visible_ticket(current_user, int(ticket_id))
+    return {
+        "agents": list_agents(),
+        "projects": tasks.all_projects(),
+        "linked_ticket": ticket,
+        "values": values,
+        "errors": errors or {},
+        "me": str(current_user.get_id()),
+    }
+
+
+@bp.get("/tasks")
+def task_list():
+    """The agent's tasks, or everyone's (``?scope=all``); ``?done=1`` shows finished ones."""
+    scope = request.args.get("scope", "mine")
+    if scope not in tasks.SCOPES:
+        abort(400, description="Unknown task list.")
+    include_done = request.args.get("done") == "1"
+    return render_template(
+        "responso_chat/inbox/tasks.html",
+        tasks=tasks.list_tasks(current_user, scope=scope, include_done=include_done),
+        scope=scope,
+        scopes=tasks.SCOPES,
+        include_done=include_done,
+        **_task_form_context(),
+    )
+
+
+@bp.route("/tasks/new", methods=["GET", "POST"])
+def task_new():
+    """Create a task; ``?ticket_id=`` links it to a ticket (the ticket's "…" menu)."""
+    if request.method == "GET":
+        context = _task_form_context()
+        if request.args.get("ticket_id") and context["linked_ticket"] is None:
+            abort(404)
+        return render_template("responso_chat/inbox/task_new.html", **context)
+    data = _payload()
+    values, errors = _load(schemas.TaskSchema, data)
+    ticket = None
+    if not errors and values["ticket_id"] is not None:
+        ticket = inbox.get_visible_ticket(current_user, values["ticket_id"])
+        if ticket is None:
+            errors = {"ticket_id": ["No such ticket."]}
+    if not errors:
+        fields = {k: v for k, v in values.items() if k != "ticket_id"}
+        try:
+            task = tasks.create_task(as_agent(current_user), ticket=ticket, **fields)
+        except ChangeRefused as exc:
+            errors = exc.errors
+    if errors:
+        if _wants_json():
+            return _json_error(errors, 422)
+        return render_template(
+            "responso_chat/inbox/task_new.html", **_task_form_context(data, errors)
+        ), 422
+    if _wants_json():
+        return jsonify(ok=True, task_id=task.id), 201
+    if ticket is not None:
+        return redirect(_ticket_url(ticket), 303)
+    return redirect(url_for("responso_chat.inbox.task_list"), 303)
+
+
+@bp.post("/tasks/<int:task_id>/done")
+def task_done(task_id: int):
+    """Mark a task done (``done=1``) or not done."""
+    task = tasks.get_visible_task(current_user, task_id)
+    if task is None:
+        abort(404)
+    values, errors = _load(schemas.TaskDoneSchema, _payload())
+    if errors:
+        return _json_error(errors, 422) if _wants_json() else abort(400)
+    tasks.set_done(task, values["done"], as_agent(current_user))
+    if _wants_json():
+        return jsonify(ok=True, done=task.done)
+    back = request.form.get("next", "")
+    if not back.startswith("/") or back[1:2] in ("/", "\\"):  # only back to this site
+        back = url_for("responso_chat.inbox.task_list")
+    return redirect(back, 303)
+
+
+@bp.route("/projects", methods=["GET", "POST"])
+def project_list():
+    """Projects with their tasks; POST creates a project."""
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _payload()
+        loaded, errors = _load(schemas.ProjectSchema, values)
+        if not errors:
+            try:
+                tasks.create_project(loaded["name"], loaded["description"])
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.project_list"), 303)
+    return render_template(
+        "responso_chat/inbox/projects.html",
+        projects=tasks.list_projects(current_user),
+        errors=errors,
+        values=values,
+    ), (422 if errors else 200)
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+@bp.route("/contacts", methods=["GET", "POST"])
+def contact_list():
+    """Contacts, searchable by name, e-mail or phone; POST adds one."""
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _payload()
+        loaded, errors = _load(schemas.ContactSchema, values)
+        if not errors:
+            try:
+                contact = contacts.create_contact(**loaded)
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
+    q = request.args.get("q", "")[:200]
+    page = request.args.get("page", 1, type=int)
+    rows, more = contacts.search_contacts(q, page)
+    return render_template(
+        "responso_chat/inbox/contacts.html",
+        contacts=rows,
+        more=more,
+        q=q,
+        page_number=max(page, 1),
+        errors=errors,
+        values=values,
+    ), (422 if errors else 200)
+
+
+@bp.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
+def contact_page(contact_id: int):
+    """A contact's details (editable) and the tickets of their e-mail."""
+    contact = contacts.get_contact(contact_id)
+    if contact is None:
+        abort(404)
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _payload()
+        loaded, errors = _load(schemas.ContactSchema, values)
+        if not errors:
+            try:
+                contacts.update_contact(contact, **loaded)
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
+    return render_template(
+        "responso_chat/inbox/contact.html",
+        contact=contact,
+        tickets=contacts.contact_tickets(contact, current_user),
+        errors=errors,
+        values=values,
+    ), (422 if errors else 200)
+
+
+# --- teams (admins) ------------------------------------------------------------------------
+
+
+def _team_input() -> dict:
+    data = _payload()
+    if not request.is_json:  # checkboxes: one value or several
+        data["members"] = request.form.getlist("members")
+    return data
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@admin_required
+def team_list():
+    """Teams and their members; POST creates a team."""
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _team_input()
+        loaded, errors = _load(schemas.TeamSchema, values)
+        if not errors:
+            try:
+                teams.create_team(loaded["name"], loaded["members"])
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.team_list"), 303)
+    return _render_teams(errors=errors, values=values)
+
+
+@bp.post("/teams/<int:team_id>")
+@admin_required
+def team_update(team_id: int):
+    """Rename a team and set its members."""
+    team = teams.get_team(team_id)
+    if team is None:
+        abort(404)
+    values = _team_input()
+    loaded, errors = _load(schemas.TeamSchema, values)
+    if not errors:
+        try:
+            teams.update_team(team, loaded["name"], loaded["members"])
+        except ChangeRefused as exc:
+            errors = exc.errors
+    if not errors:
+        return redirect(url_for("responso_chat.inbox.team_list"), 303)
+    return _render_teams(edit_id=team.id, errors=errors, values=values)
+
+
+def _render_teams(edit_id=None, errors=None, values=None):
+    return render_template(
+        "responso_chat/inbox/teams.html",
+        teams=teams.list_teams(),
+        member_ids=teams.member_ids,
+        agents=list_agents(),
+        edit_id=edit_id,
+        errors=errors or {},
+        values=values or {},
+    ), (422 if errors else 200)
+
+
+# --- Base orders ---
+
+ORDERS_PANEL = "responso_chat/inbox/_orders_panel.html"
+
+
+@bp.context_processor
+def _orders_panel_context():
+    """``orders_panel(ticket)`` for the "Base orders" side panel of the ticket page."""
+    return {"orders_panel": orders.orders_panel}
+
+
+def _orders_reply(ticket, status: int = 200, **context):
+    """The panel alone for the page's script (``X-Requested-With: fetch``); without the
+    script, back to the ticket page with the outcome flashed."""
+    if request.headers.get("X-Requested-With") == "fetch":
+        return render_template(ORDERS_PANEL, ticket=ticket, **context), status
+    if context.get("orders_error"):
+        flash(context["orders_error"], "error")
+    elif context.get("orders_notice"):
+        flash(context["orders_notice"], "success")
+    return redirect(_ticket_url(ticket, _anchor="rc-orders"), 303)
+
+
+@bp.get("/tickets/<int:ticket_id>/orders")
+def orders_panel(ticket_id: int):
+    """The ticket's "Base orders" panel, from the local cache."""
+    return render_template(ORDERS_PANEL, ticket=_ticket_or_404(ticket_id))
+
+
+@bp.post("/tickets/<int:ticket_id>/orders/refresh")
+def orders_refresh(ticket_id: int):
+    """Fetch the customer's orders from Base now, then show the panel again."""
+    ticket = _ticket_or_404(ticket_id)
+    try:
+        orders.refresh_ticket_orders(ticket)
+    except orders.OrdersError as exc:  # the panel shows the failure, recorded with its time
+        return _orders_reply(ticket, 503, orders_error=str(exc))
+    return _orders_reply(ticket, orders_notice="Orders refreshed.")
+
+
+@bp.post("/tickets/<int:ticket_id>/orders/<int:order_id>/status")
+def order_status(ticket_id: int, order_id: int):
+    """Move one of the customer's orders to another status in Base (a line records it)."""
+    ticket = _ticket_or_404(ticket_id)
+    order = orders.ticket_order(ticket, order_id)
+    if order is None:
+        abort(404)
+    values, errors = _load(schemas.OrderStatusChangeSchema, request.form.to_dict())
+    error = " ".join(errors.get("status_id", ()))
+    if not errors:
+        agent = as_agent(current_user)
+        try:
+            orders.change_order_status(ticket, order, values["status_id"], agent.id, agent.name)
+        except orders.OrdersError as exc:
+            error = str(exc)
+    if error:
+        return _orders_reply(ticket, 422, orders_error=error, orders_error_order=order_id)
+    notice = f"Order {order_id} is now {orders.status_label(order.status_id)}."
+    return _orders_reply(ticket, orders_notice=notice)

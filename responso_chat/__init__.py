@@ -40,6 +40,7 @@ class ChatState:
     list_agents: Any
     classifier: Any
     user_model: Any
+    base_rate_limiter: Any  # keeps Base API calls of every token under 100 a minute
 
     def setting(self, name: str):
         """The value of ``RESPONSO_CHAT_<name>`` for this app."""
@@ -68,6 +69,7 @@ class ResponsoChat:
         from .models import define_models
         from .ratelimit import RateLimits
         from .realtime import create_broker
+        from .services.orders import create_rate_limiter
 
         resolved = {name: _resolve_setting(app, name) for name in _CALLABLE_SETTINGS}
         user_model = _resolve_setting(app, "USER_MODEL") if app.config[
@@ -87,6 +89,7 @@ class ResponsoChat:
             list_agents=resolved["LIST_AGENTS"],
             classifier=resolved["CLASSIFIER"](),
             user_model=user_model,
+            base_rate_limiter=create_rate_limiter(redis_url),
         )
         app.extensions[EXTENSION_KEY] = state
         app.register_blueprint(

@@ -8,13 +8,30 @@ With ``RESPONSO_CHAT_REDIS_URL`` set, the call goes to RQ (queue ``RESPONSO_CHAT
 with retries and backoff; an ``rq`` worker started by ``flask responso-chat worker`` runs it.
 Without Redis, the job runs in this process on a small thread pool, inside the app context,
 so the embedded mode behaves the same.
+
+Periodic jobs (:data:`PERIODIC_JOBS`) run through :func:`run_periodic`, which schedules the
+next run when one ends: with RQ at the next multiple of the interval through RQ's scheduler
+(the worker started by ``flask responso-chat worker`` schedules the first run; the job id
+names the time slot, so several workers never schedule one run twice); without Redis on a
+timer thread that the in-process runner starts on its first job.
+
+Delayed jobs (``enqueue_in(seconds, func_path, *args)``) go to RQ's scheduler, or to a timer
+thread in-process. Both runners list their recent failures (:meth:`RQJobs.failed_jobs`) for the
+admins' "Failed jobs" page.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+import time
+import traceback
+import uuid
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from werkzeug.utils import import_string
@@ -23,12 +40,57 @@ log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 30, 60]
 
+#: Jobs run again and again: (dotted path, setting holding the seconds between two runs).
+PERIODIC_JOBS = (("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),)
+
 
 def enqueue(func_path: str, *args, **kwargs):
     """Run ``func_path(*args, **kwargs)`` in the background (RQ or in-process)."""
     from . import current_chat
 
     return current_chat().jobs.enqueue(func_path, *args, **kwargs)
+
+
+def enqueue_in(seconds: float, func_path: str, *args):
+    """Run ``func_path(*args)`` in the background after ``seconds`` (RQ's scheduler or a timer)."""
+    from . import current_chat
+
+    return current_chat().jobs.enqueue_in(seconds, func_path, *args)
+
+
+def run_periodic(func_path: str) -> None:
+    """Run the periodic job ``func_path``, then schedule its next run (even if it failed)."""
+    from . import current_chat
+
+    try:
+        import_string(func_path)()
+    finally:
+        current_chat().jobs.schedule_next(func_path)
+
+
+#: How many failures the in-process runner remembers for the "Failed jobs" page.
+FAILED_JOBS_KEPT = 100
+
+
+@dataclass(frozen=True)
+class FailedJob:
+    """A job that failed for good (with RQ: after its retries), as the admins' page shows it."""
+
+    id: str
+    func_name: str
+    args: tuple
+    failed_at: datetime | None
+    error: str  # the exception's last line
+    traceback: str
+
+
+def _last_line(text: str) -> str:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _periodic_intervals(app: Flask) -> dict[str, int]:
+    return {path: int(app.config["RESPONSO_CHAT_" + name]) for path, name in PERIODIC_JOBS}
 
 
 class InProcessJobs:
@@ -40,12 +102,20 @@ class InProcessJobs:
         self._executor: ThreadPoolExecutor | None = None
         self._futures: set[Future] = set()
         self._lock = threading.Lock()
+        self._intervals = _periodic_intervals(app)
+        self._timers: dict[str, threading.Timer] = {}
+        self._delayed: set[threading.Timer] = set()
+        self._failures: deque[FailedJob] = deque(maxlen=FAILED_JOBS_KEPT)
+        self._closed = False
 
     def enqueue(self, func_path: str, *args, **kwargs) -> Future:
-        """Schedule the job on the pool and return its future."""
+        """Schedule the job on the pool and return its future (the first one starts the timers
+        of the periodic jobs)."""
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._max_workers, "responso-chat-job")
+                for path in self._intervals:
+                    self._start_timer(path)
             future = self._executor.submit(self._run, func_path, args, kwargs)
             self._futures.add(future)
         future.add_done_callback(self._forget)
@@ -55,8 +125,18 @@ class InProcessJobs:
         with self._app.app_context():
             try:
                 return import_string(func_path)(*args, **kwargs)
-            except Exception:
+            except Exception as exc:
                 log.exception("job %s failed", func_path)
+                self._failures.appendleft(
+                    FailedJob(
+                        id=uuid.uuid4().hex,
+                        func_name=func_path,
+                        args=tuple(args),
+                        failed_at=datetime.now(UTC),
+                        error=_last_line("".join(traceback.format_exception_only(exc))),
+                        traceback=traceback.format_exc(),
+                    )
+                )
                 raise
             finally:
                 self._app.extensions["sqlalchemy"].session.remove()
@@ -71,6 +151,65 @@ class InProcessJobs:
             pending = list(self._futures)
         wait(pending, timeout=timeout)
 
+    def enqueue_in(self, seconds: float, func_path: str, *args) -> threading.Timer | None:
+        """Run the job after ``seconds`` on a timer thread (forgotten if the process stops)."""
+        with self._lock:
+            if self._closed:
+                return None
+            timer = threading.Timer(seconds, self._run_delayed, (func_path, args))
+            timer.daemon = True
+            timer.name = "responso-chat-delayed"
+            self._delayed.add(timer)
+        timer.start()
+        return timer
+
+    def _run_delayed(self, func_path: str, args: tuple) -> None:
+        with self._lock:
+            self._delayed.discard(threading.current_thread())
+            if self._closed:
+                return
+        self.enqueue(func_path, *args)
+
+    def failed_jobs(self, limit: int = 50) -> list[FailedJob]:
+        """The most recent failures of this process's jobs, newest first."""
+        return list(self._failures)[:limit]
+
+    def schedule_next(self, func_path: str) -> None:
+        """Run the periodic job ``func_path`` again after its interval, on a timer thread."""
+        with self._lock:
+            self._start_timer(func_path)
+
+    def _start_timer(self, func_path: str) -> None:
+        if self._closed:
+            return
+        timer = threading.Timer(
+            self._intervals[func_path], self.enqueue, ("responso_chat.jobs.run_periodic", func_path)
+        )
+        timer.daemon = True
+        timer.name = "responso-chat-periodic"
+        self._timers[func_path] = timer
+        timer.start()
+
+    def close(self) -> None:
+        """Stop the periodic timers and let the pool's threads end once their jobs are done."""
+        with self._lock:
+            self._closed = True
+            timers, self._timers = list(self._timers.values()), {}
+            timers += list(self._delayed)
+            self._delayed.clear()
+            executor = self._executor
+        for timer in timers:
+            timer.cancel()
+        if executor is not None:
+            executor.shutdown(wait=False)
+
+
+def _retry():
+    """RQ's retry policy of every job: 3 more tries, 10 s, 30 s then 60 s later."""
+    from rq import Retry
+
+    return Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS)
+
 
 class RQJobs:
     """Enqueues jobs to RQ by dotted path, with retries and backoff."""
@@ -81,18 +220,71 @@ class RQJobs:
 
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(app.config["RESPONSO_CHAT_QUEUE_NAME"], connection=self.connection)
+        self._intervals = _periodic_intervals(app)
 
     def enqueue(self, func_path: str, *args, **kwargs):
         """Put the job on the RQ queue; it is retried 3 times (10 s, 30 s, 60 s)."""
-        from rq import Retry
+        return self.queue.enqueue(func_path, *args, retry=_retry(), **kwargs)
 
-        return self.queue.enqueue(
-            func_path, *args, retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-            **kwargs,
-        )
+    def enqueue_in(self, seconds: float, func_path: str, *args):
+        """Put the job on RQ's schedule to run after ``seconds`` (a worker with its scheduler
+        moves it to the queue), with the same retries as :meth:`enqueue`."""
+        return self.queue.enqueue_in(timedelta(seconds=seconds), func_path, *args, retry=_retry())
+
+    def failed_jobs(self, limit: int = 50) -> list[FailedJob]:
+        """The queue's failed job registry (jobs whose retries are spent), newest first."""
+        from rq.job import Job
+
+        ids = self.queue.failed_job_registry.get_job_ids(0, limit - 1, desc=True)
+        failed = []
+        for job in Job.fetch_many(ids, connection=self.connection):
+            if job is None:  # expired meanwhile
+                continue
+            result = job.latest_result()
+            text = (result.exc_string if result is not None else "") or ""
+            failed.append(
+                FailedJob(
+                    id=job.id,
+                    func_name=job.func_name or "",
+                    args=tuple(job.args),
+                    failed_at=job.ended_at.replace(tzinfo=UTC) if job.ended_at else None,
+                    error=_last_line(text),
+                    traceback=text,
+                )
+            )
+        return failed
 
     def join(self, timeout: float = 10.0) -> None:
         """Nothing to wait for here: RQ workers run the jobs."""
+
+    def schedule_next(self, func_path: str):
+        """Schedule the periodic job ``func_path`` at the next multiple of its interval.
+
+        The job id names that time slot: when it is already scheduled (another worker did it),
+        nothing is added. Returns the job id.
+        """
+        from rq.job import Job
+
+        interval = self._intervals[func_path]
+        slot = int(time.time() // interval) + 1
+        job_id = re.sub(r"[^A-Za-z0-9_-]", "_", f"{self.queue.name}-{func_path}-{slot}")
+        if not Job.exists(job_id, connection=self.connection):
+            self.queue.enqueue_at(
+                datetime.fromtimestamp(slot * interval, UTC),
+                "responso_chat.jobs.run_periodic",
+                func_path,
+                job_id=job_id,
+            )
+        return job_id
+
+    def start_periodic(self) -> None:
+        """Make sure every periodic job has its next run scheduled (workers call it)."""
+        for func_path in self._intervals:
+            self.schedule_next(func_path)
+
+    def close(self) -> None:
+        """Close the Redis connections."""
+        self.connection.close()
 
 
 def create_job_runner(app: Flask, redis_url: str):
@@ -124,6 +316,7 @@ def run_worker(app: Flask, burst: bool = False) -> bool:
         raise RuntimeError(
             "RESPONSO_CHAT_REDIS_URL is empty: jobs run in-process, there is no queue to work."
         )
+    runner.start_periodic()
     worker = Worker(
         [runner.queue], connection=runner.connection, job_class=job_class_for(app)
     )

@@ -468,6 +468,16 @@ def define_models(db) -> SimpleNamespace:
         order_page = sa.Column(sa.String(500), nullable=False, default="")
         synced_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
 
+    class OrderSync(Model):
+        """When a customer's orders were last fetched from Base, and the failure since then."""
+
+        __tablename__ = "responso_chat_order_sync"
+        email = sa.Column(sa.String(254), primary_key=True)  # lower-cased
+        synced_at = sa.Column(UTCDateTime, nullable=True)
+        # The last failure's reason in words, and when failures started (cleared on success).
+        error = sa.Column(sa.Text, nullable=False, default="")
+        error_at = sa.Column(UTCDateTime, nullable=True)
+
     class Setting(Model):
         """A plugin setting an admin changes at run time (e.g. the Base API token)."""
 
@@ -492,6 +502,7 @@ def define_models(db) -> SimpleNamespace:
         AutomationRun=AutomationRun,
         OrderStatus=OrderStatus,
         Order=Order,
+        OrderSync=OrderSync,
         Setting=Setting,
     )
     _models_by_db[db] = models

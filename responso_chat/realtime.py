@@ -6,7 +6,8 @@ be best-effort: a client that missed an event catches up by sequence number over
 - :class:`InProcessBroker` serves one server process (the embedded default).
 - :class:`RedisBroker` uses Redis pub/sub so every process and machine receives every event.
 
-Channels are strings such as ``ticket:42`` (one conversation) or ``inbox`` (list updates).
+Channels are strings such as ``ticket:42`` (one conversation), ``ticket:42:agents`` (what only
+agents see of it) or ``inbox`` (list updates).
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ Listener = Callable[[dict], None]
 def ticket_channel(ticket_id: int) -> str:
     """The channel of one conversation's events."""
     return f"ticket:{ticket_id}"
+
+
+def agent_ticket_channel(ticket_id: int) -> str:
+    """The agents-only channel of one conversation (internal notes, internal system lines)."""
+    return f"ticket:{ticket_id}:agents"
 
 
 INBOX_CHANNEL = "inbox"

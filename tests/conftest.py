@@ -40,6 +40,7 @@ def _prepare(app, *, migrate: bool):
 def _dispose(app):
     state = app.extensions["responso_chat"]
     state.jobs.join()
+    state.jobs.close()
     state.broker.close()
     with app.app_context():
         state.db.session.remove()

@@ -7,6 +7,7 @@ and imported from there, outside the repository.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,10 +23,17 @@ REPO = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
+    """A wheel built from a copy of the checkout (a stale ``build/`` folder cannot leak in)."""
+    source = tmp_path_factory.mktemp("src") / "responso-chat"
+    shutil.copytree(
+        REPO, source,
+        ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info",
+                                      "__pycache__", "*.db"),
+    )
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
         [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(out)],
-        cwd=REPO, check=True, capture_output=True,
+        cwd=source, check=True, capture_output=True,
     )
     (built,) = out.glob("responso_chat-*.whl")
     return built

@@ -18,6 +18,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from responso_chat import ResponsoChat, current_chat
+from responso_chat.services import chats
 
 DEMO_CHAT_NAME = "Shop chat"
 
@@ -101,8 +102,7 @@ def embed_snippet() -> str:
     chat = db.session.execute(sa.select(Chat).filter_by(name=DEMO_CHAT_NAME)).scalar_one_or_none()
     if chat is None:
         return ""
-    src = url_for("responso_chat.widget.loader", public_key=chat.public_key)
-    return f'<script src="{src}" async></script>'
+    return chats.embed_snippet(chat, request.url_root)
 
 
 def _cart() -> dict[str, int]:

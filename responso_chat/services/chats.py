@@ -1,16 +1,37 @@
-"""Chat channels: listing, creating, changing and deleting them."""
+"""Chat channels: listing, creating, changing and deleting them, and what the widget may know.
+
+``create_chat`` and ``update_chat`` take :class:`responso_chat.schemas.ChatSchema` input (the
+chat form's shape, see :func:`responso_chat.schemas.chat_form_input`), validate it and raise
+``marshmallow.ValidationError`` with every field's messages; nothing is saved then.
+"""
 
 from __future__ import annotations
 
+from html import escape
+from types import SimpleNamespace
+
 import sqlalchemy as sa
+from marshmallow import ValidationError
 
 from responso_chat import current_chat
+from responso_chat.models import utcnow
+from responso_chat.schemas import ChatSchema, chat_form_values
+from responso_chat.users import agents_by_id, list_agents
+from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
+
+NAME_TAKEN = "Another chat already has this name."
+
+#: Opening hours a new chat starts with: weekdays 9 to 17, closed at the weekend.
+DEFAULT_OPENING_HOURS = {
+    day: ([["09:00", "17:00"]] if day not in ("sat", "sun") else []) for day in WEEKDAYS
+}
 
 
-def chat_list_rows() -> list[dict]:
-    """Every chat with the figures the chat list shows: agents and open tickets."""
+def chat_list_rows(now=None) -> list[dict]:
+    """Every chat with what the chat list shows: agents, today's hours, open tickets."""
     state = current_chat()
     Chat, Ticket = state.models.Chat, state.models.Ticket
+    now = now or utcnow()
     open_counts = dict(
         state.db.session.execute(
             sa.select(Ticket.chat_id, sa.func.count())
@@ -18,8 +39,123 @@ def chat_list_rows() -> list[dict]:
             .group_by(Ticket.chat_id)
         ).all()
     )
+    agents = agents_by_id()
     chats = state.db.session.execute(sa.select(Chat).order_by(Chat.name)).scalars()
-    return [{"chat": chat, "open_tickets": open_counts.get(chat.id, 0)} for chat in chats]
+    return [
+        {
+            "chat": chat,
+            "open_tickets": open_counts.get(chat.id, 0),
+            "agents": [agents[i].name if i in agents else f"User {i}" for i in chat.agent_ids],
+            "hours_today": hours_today(chat, now),
+            "open_now": opening_state(chat, now)[0],
+        }
+        for chat in chats
+    ]
+
+
+def get_chat(chat_id: int):
+    """The chat with this id, or None."""
+    state = current_chat()
+    return state.db.session.get(state.models.Chat, chat_id)
+
+
+def get_by_public_key(key: str):
+    """The enabled chat whose embed code carries ``key``, or None."""
+    state = current_chat()
+    Chat = state.models.Chat
+    return state.db.session.execute(
+        sa.select(Chat).where(Chat.public_key == key, Chat.enabled.is_(True))
+    ).scalar_one_or_none()
+
+
+def new_chat_values() -> dict:
+    """What the Create form shows first: a new chat's default settings, in the form's shape."""
+    state = current_chat()
+    return chat_form_values(
+        SimpleNamespace(
+            name="",
+            welcome_message="Hi! How can we help you today?",
+            alignment="right",
+            vertical_spacing=25,
+            path_rule_type="blacklist",
+            paths=[],
+            agent_ids=[],
+            opening_hours=DEFAULT_OPENING_HOURS,
+            timezone=state.setting("DEFAULT_TIMEZONE"),
+            out_of_hours_behaviour="show_message",
+            out_of_hours_message="We are offline right now. Leave a message and we will "
+            "reply as soon as we are back.",
+            enabled=True,
+            color="#2563eb",
+            language=state.setting("DEFAULT_LANGUAGE"),
+            allowed_origins=[],
+        )
+    )
+
+
+def _validated(data: dict, chat=None) -> dict:
+    """Chat settings from ``data`` once valid (ValidationError with every field's messages)."""
+    errors: dict = {}
+    try:
+        values = ChatSchema(agent_ids=[agent.id for agent in list_agents()]).load(data)
+    except ValidationError as exc:
+        errors, values = exc.messages, None
+    name = values["name"] if values else str(data.get("name") or "").strip()
+    if "name" not in errors and _name_taken(name, chat):
+        errors["name"] = [NAME_TAKEN]
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+def _name_taken(name: str, chat=None) -> bool:
+    state = current_chat()
+    Chat = state.models.Chat
+    query = sa.select(Chat.id).where(sa.func.lower(Chat.name) == name.lower())
+    if chat is not None:
+        query = query.where(Chat.id != chat.id)
+    return state.db.session.execute(query.limit(1)).first() is not None
+
+
+def _save(chat, values: dict):
+    """Set ``values`` on ``chat``, its agents included, and commit."""
+    state = current_chat()
+    agent_ids = values.pop("agent_ids")
+    for field, value in values.items():
+        setattr(chat, field, value)
+    kept = [row for row in chat.agent_rows if row.user_id in agent_ids]
+    known = {row.user_id for row in kept}
+    chat.agent_rows = kept + [
+        state.models.ChatAgent(user_id=agent_id) for agent_id in agent_ids if agent_id not in known
+    ]
+    state.db.session.add(chat)
+    try:
+        state.db.session.commit()
+    except sa.exc.IntegrityError:  # another admin saved the same name meanwhile
+        state.db.session.rollback()
+        raise ValidationError({"name": [NAME_TAKEN]}) from None
+    return chat
+
+
+def create_chat(data: dict):
+    """Validate ``data`` (ChatSchema input) and create the chat; returns it."""
+    values = _validated(data)
+    return _save(current_chat().models.Chat(), values)
+
+
+def update_chat(chat, data: dict):
+    """Validate ``data`` (ChatSchema input) and change ``chat``'s settings; returns it."""
+    values = _validated(data, chat)
+    return _save(chat, values)
+
+
+def ticket_count(chat) -> int:
+    """How many tickets came from ``chat`` (they stay when it is deleted)."""
+    state = current_chat()
+    Ticket = state.models.Ticket
+    return state.db.session.execute(
+        sa.select(sa.func.count()).select_from(Ticket).where(Ticket.chat_id == chat.id)
+    ).scalar_one()
 
 
 def delete_chat(chat) -> None:
@@ -34,3 +170,31 @@ def delete_chat(chat) -> None:
     )
     state.db.session.delete(chat)
     state.db.session.commit()
+
+
+def public_config(chat, now) -> dict:
+    """What the widget loader may know of ``chat`` at ``now``: its public settings only, plus
+    whether it is open and when that next changes (ISO 8601, or None)."""
+    open_now, next_change_at = opening_state(chat, now)
+    return {
+        "name": chat.name,
+        "welcome_message": chat.welcome_message,
+        "alignment": chat.alignment,
+        "vertical_spacing": chat.vertical_spacing,
+        "path_rule_type": chat.path_rule_type,
+        "paths": list(chat.paths),
+        "out_of_hours_behaviour": chat.out_of_hours_behaviour,
+        "out_of_hours_message": chat.out_of_hours_message,
+        "language": chat.language,
+        "color": chat.color,
+        "open_now": open_now,
+        "next_change_at": next_change_at.isoformat() if next_change_at else None,
+    }
+
+
+def embed_snippet(chat, base_url: str) -> str:
+    """The one-tag embed code a shop pastes before ``</body>``; ``base_url`` is the site's
+    root URL (e.g. ``request.url_root``)."""
+    prefix = current_chat().setting("URL_PREFIX")
+    src = f"{base_url.rstrip('/')}{prefix}/widget/{chat.public_key}/loader.js"
+    return f'<script src="{escape(src)}" async></script>'

@@ -1,21 +1,277 @@
-"""Inbox queries: which tickets an agent sees, in which order."""
+"""Inbox queries: the views agents work from, their counts, filters, search and pagination.
+
+Every query is restricted by :func:`access.ticket_visibility_clause`, so an agent only ever
+sees tickets of the chats they have access to (admins see all).
+
+Views (``VIEWS``):
+
+- ``all``: every ticket.
+- ``to_handle``: open tickets waiting for an agent: status ``open`` and either nobody is
+  assigned yet or the customer is waiting for a reply (below).
+- ``mine``: the user's own unfinished tickets: assigned to the user, status ``open`` or
+  ``pending``.
+- ``awaiting``: unfinished tickets (``open`` or ``pending``) where the customer wrote last:
+  no agent message after the customer's last one. Public system and automation lines ("Alice
+  joined the chat", an auto-responder) do not answer the customer, so a ticket whose last
+  public line is one of those still awaits a response.
+- ``closed``: finished tickets: status ``solved`` or ``closed``.
+
+Lists are ordered by newest activity first (``last_message_at``, then ``id``, both
+descending) and paginated by keyset on that pair, which the ``*_activity`` indexes of the
+ticket table serve without offsets however deep the page. The cursor handed to clients is
+opaque (URL-safe base64 of the last row's key).
+"""
 
 from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 
 from responso_chat import current_chat
-from responso_chat.services.access import ticket_visibility_clause
+from responso_chat.services.access import ticket_visibility_clause, visible_chat_ids
+
+#: View keys and their labels, in the order the inbox shows them.
+VIEWS = {
+    "all": "All",
+    "to_handle": "To handle",
+    "mine": "My open",
+    "awaiting": "Awaiting response",
+    "closed": "Closed",
+}
+UNFINISHED = ("open", "pending")
+FINISHED = ("solved", "closed")
+#: Last public senders that leave the customer waiting for an agent's reply.
+WAITING_SENDERS = ("customer", "system", "automation")
+PAGE_SIZE = 30
+#: ``assignee`` filter value for tickets nobody is assigned to.
+UNASSIGNED = "none"
 
 
-def list_tickets(user, limit: int = 50) -> list:
-    """The newest-activity-first tickets ``user`` may see."""
+class InvalidCursor(ValueError):
+    """A pagination cursor that this module did not hand out."""
+
+
+@dataclass
+class InboxFilters:
+    """What narrows a list: a view, filters and a search text (empty values filter nothing)."""
+
+    view: str = "all"
+    chat_id: int | None = None
+    status: str | None = None
+    priority: str | None = None
+    tag: str | None = None
+    assignee: str | None = None
+    team_id: int | None = None
+    q: str = ""
+
+
+@dataclass
+class InboxPage:
+    """One page of a list and the cursor of the next (older) page, if there is one."""
+
+    tickets: list
+    next_cursor: str | None
+
+
+def encode_cursor(last_message_at: datetime, ticket_id: int) -> str:
+    """The opaque cursor pointing after a row with this activity time and id."""
+    raw = json.dumps([last_message_at.isoformat(), ticket_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """The (activity time, id) a cursor points after; :class:`InvalidCursor` if it is bad."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        moment, ticket_id = json.loads(raw)
+        when = datetime.fromisoformat(moment)
+        if when.tzinfo is None or type(ticket_id) is not int:
+            raise ValueError("not a cursor")
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor("This page link is no longer valid.") from exc
+    return when, ticket_id
+
+
+def awaiting_reply_clause():
+    """Tickets where no agent wrote after the customer (system and automation lines aside)."""
+    Ticket = current_chat().models.Ticket
+    return Ticket.last_sender.in_(WAITING_SENDERS)
+
+
+def view_clause(view: str, user_id: str):
+    """The WHERE clause of one of :data:`VIEWS` for the user with ``user_id``."""
+    Ticket = current_chat().models.Ticket
+    if view == "all":
+        return sa.true()
+    if view == "to_handle":
+        return sa.and_(
+            Ticket.status == "open",
+            sa.or_(Ticket.assignee_id.is_(None), awaiting_reply_clause()),
+        )
+    if view == "mine":
+        return sa.and_(Ticket.assignee_id == user_id, Ticket.status.in_(UNFINISHED))
+    if view == "awaiting":
+        return sa.and_(awaiting_reply_clause(), Ticket.status.in_(UNFINISHED))
+    if view == "closed":
+        return Ticket.status.in_(FINISHED)
+    raise ValueError(f"unknown inbox view {view!r}")
+
+
+def search_clause(text: str):
+    """Tickets whose subject, customer name, e-mail or any message contains ``text``.
+
+    Case-insensitive on every database: ``ILIKE`` on PostgreSQL, ``lower() LIKE`` on SQLite;
+    ``%`` and ``_`` in the text match themselves.
+    """
+    models = current_chat().models
+    Ticket, Message = models.Ticket, models.Message
+    in_messages = (
+        sa.select(Message.id)
+        .where(Message.ticket_id == Ticket.id, Message.body.icontains(text, autoescape=True))
+        .exists()
+    )
+    return sa.or_(
+        Ticket.subject.icontains(text, autoescape=True),
+        Ticket.customer_name.icontains(text, autoescape=True),
+        Ticket.customer_email.icontains(text, autoescape=True),
+        in_messages,
+    )
+
+
+def filter_clauses(filters: InboxFilters, user_id: str) -> list:
+    """Every WHERE clause of ``filters`` except visibility (see :func:`list_tickets`)."""
+    models = current_chat().models
+    Ticket, Tag = models.Ticket, models.Tag
+    clauses = [view_clause(filters.view, user_id)]
+    if filters.chat_id is not None:
+        clauses.append(Ticket.chat_id == filters.chat_id)
+    if filters.status:
+        clauses.append(Ticket.status == filters.status)
+    if filters.priority:
+        clauses.append(Ticket.priority == filters.priority)
+    if filters.tag:
+        clauses.append(Ticket.tags.any(Tag.name == filters.tag))
+    if filters.assignee == UNASSIGNED:
+        clauses.append(Ticket.assignee_id.is_(None))
+    elif filters.assignee:
+        clauses.append(Ticket.assignee_id == filters.assignee)
+    if filters.team_id is not None:
+        clauses.append(Ticket.team_id == filters.team_id)
+    if filters.q.strip():
+        clauses.append(search_clause(filters.q.strip()))
+    return clauses
+
+
+def page_query(user, filters: InboxFilters, cursor: str | None, limit: int):
+    """The SELECT of one page: visibility, filters, keyset condition, order and limit.
+
+    The keyset condition is a row comparison, ``(last_message_at, id) < (:when, :id)``, which
+    PostgreSQL serves straight from the ``(last_message_at, id)`` indexes, newest first.
+    """
+    Ticket = current_chat().models.Ticket
+    query = sa.select(Ticket).where(
+        ticket_visibility_clause(user), *filter_clauses(filters, str(user.get_id()))
+    )
+    if cursor:
+        when, ticket_id = decode_cursor(cursor)
+        query = query.where(sa.tuple_(Ticket.last_message_at, Ticket.id) < (when, ticket_id))
+    return query.order_by(Ticket.last_message_at.desc(), Ticket.id.desc()).limit(limit)
+
+
+def list_tickets(
+    user, filters: InboxFilters | None = None, cursor: str | None = None, limit: int = PAGE_SIZE
+) -> InboxPage:
+    """One page of the tickets ``user`` may see that match ``filters``, newest activity first.
+
+    ``cursor`` is the ``next_cursor`` of the previous page; :class:`InvalidCursor` if forged.
+    """
+    state = current_chat()
+    query = page_query(user, filters or InboxFilters(), cursor, limit + 1)
+    tickets = list(state.db.session.execute(query).unique().scalars())
+    next_cursor = None
+    if len(tickets) > limit:
+        tickets = tickets[:limit]
+        last = tickets[-1]
+        next_cursor = encode_cursor(last.last_message_at, last.id)
+    return InboxPage(tickets=tickets, next_cursor=next_cursor)
+
+
+def view_counts(user) -> dict[str, int]:
+    """How many tickets ``user`` may see in each view, in one query."""
     state = current_chat()
     Ticket = state.models.Ticket
+    user_id = str(user.get_id())
+    columns = [
+        sa.func.count(Ticket.id).filter(view_clause(view, user_id)).label(view) for view in VIEWS
+    ]
+    row = state.db.session.execute(
+        sa.select(*columns).where(ticket_visibility_clause(user))
+    ).one()
+    return {view: row._mapping[view] or 0 for view in VIEWS}
+
+
+def get_visible_ticket(user, ticket_id: int):
+    """The ticket with ``ticket_id`` if ``user`` may see it, else None."""
+    state = current_chat()
+    Ticket = state.models.Ticket
+    return state.db.session.execute(
+        sa.select(Ticket).where(Ticket.id == ticket_id, ticket_visibility_clause(user))
+    ).unique().scalar_one_or_none()
+
+
+def filter_choices(user) -> dict:
+    """What the filter form offers ``user``: their chats, tags and teams."""
+    state = current_chat()
+    models = state.models
+    session = state.db.session
+    chats = sa.select(models.Chat).order_by(models.Chat.name)
+    chat_ids = visible_chat_ids(user)
+    if chat_ids is not None:
+        chats = chats.where(models.Chat.id.in_(chat_ids))
+    return {
+        "chats": list(session.execute(chats).unique().scalars()),
+        "tags": list(session.execute(sa.select(models.Tag).order_by(models.Tag.name)).scalars()),
+        "teams": list(session.execute(sa.select(models.Team).order_by(models.Team.name)).scalars()),
+    }
+
+
+def tag_names(limit: int = 500) -> list[str]:
+    """Existing tag names, for autocompletion."""
+    state = current_chat()
+    Tag = state.models.Tag
+    query = sa.select(Tag.name).order_by(Tag.name).limit(limit)
+    return list(state.db.session.execute(query).scalars())
+
+
+def watched_ticket_ids(user) -> list[int]:
+    """Unfinished tickets ``user`` watches and may see (their new messages notify them)."""
+    state = current_chat()
+    Ticket, TicketWatcher = state.models.Ticket, state.models.TicketWatcher
     query = (
-        sa.select(Ticket)
-        .where(ticket_visibility_clause(user))
-        .order_by(Ticket.last_message_at.desc(), Ticket.id.desc())
-        .limit(limit)
+        sa.select(Ticket.id)
+        .join(TicketWatcher, TicketWatcher.ticket_id == Ticket.id)
+        .where(
+            TicketWatcher.user_id == str(user.get_id()),
+            Ticket.status.in_(UNFINISHED),
+            ticket_visibility_clause(user),
+        )
+        .order_by(Ticket.id)
     )
     return list(state.db.session.execute(query).scalars())
+
+
+def last_public_message(ticket):
+    """The ticket's latest message the customer can see too (what "last message" shows)."""
+    state = current_chat()
+    Message = state.models.Message
+    return state.db.session.execute(
+        sa.select(Message)
+        .where(Message.ticket_id == ticket.id, Message.internal.is_(False))
+        .order_by(Message.seq.desc())
+        .limit(1)
+    ).scalar_one_or_none()

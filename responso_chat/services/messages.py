@@ -1,16 +1,29 @@
 """Messages of a conversation: numbering, idempotent posting, catch-up by sequence number.
 
 A message is committed before it is published; clients that missed the push catch up with
-:func:`messages_after`.
+:func:`messages_after`. Public messages go to the ticket's channel (customer and agents),
+internal ones (notes, change records) to its agents-only channel.
 """
 
 from __future__ import annotations
 
-import sqlalchemy as sa
+import logging
 
-from responso_chat import current_chat
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from responso_chat import current_chat, signals
 from responso_chat.models import utcnow
-from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
+from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
+
+log = logging.getLogger(__name__)
+
+#: Statuses in which the conversation is over for the customer (they start a new one).
+ENDED_STATUSES = ("solved", "closed", "spam")
+
+
+class ConversationEnded(Exception):
+    """The customer tried to write into a ticket that is solved, closed or spam."""
 
 
 def message_event(message) -> dict:
@@ -25,7 +38,13 @@ def message_event(message) -> dict:
         "internal": message.internal,
         "client_msg_id": message.client_msg_id,
         "created_at": message.created_at.isoformat(),
+        "seen": message.seen_at is not None,
     }
+
+
+def inbox_event(ticket, event: str) -> dict:
+    """An ``inbox`` channel event: ``created``, ``activity`` or ``changed`` for ``ticket``."""
+    return {"type": "inbox", "ticket_id": ticket.id, "chat_id": ticket.chat_id, "event": event}
 
 
 def add_message(
@@ -73,6 +92,17 @@ def add_message(
     return message
 
 
+def classify_customer_message(ticket, message) -> None:
+    """Store the sentiment and context of a customer message on it and on its ticket."""
+    try:
+        result = current_chat().classifier.classify(message.body, subject=ticket.subject)
+    except Exception:  # a host's classifier must never stop a customer's message
+        log.exception("classifier failed on ticket %s", ticket.id)
+        return
+    message.sentiment = ticket.sentiment = result.sentiment
+    message.context = ticket.context = result.context
+
+
 def find_by_client_id(ticket_id: int, client_msg_id: str | None):
     """The message already stored under this client message id, if any (idempotent sends)."""
     if not client_msg_id:
@@ -96,10 +126,160 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
     return list(state.db.session.execute(query.order_by(Message.seq)).scalars())
 
 
-def publish_messages(messages) -> None:
-    """Push committed messages to the conversation's listeners and the inbox."""
+def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
+    """Add the customer's message, commit, publish; returns ``(message, created)``.
+
+    Sending again with the same ``client_msg_id`` returns the stored message with
+    ``created=False`` and publishes nothing. A pending ticket becomes open again. Raises
+    :class:`ConversationEnded` when the ticket is solved, closed or spam.
+    """
+    existing = find_by_client_id(ticket.id, client_msg_id)
+    if existing is not None:
+        return existing, False
+    if ticket.status in ENDED_STATUSES:
+        raise ConversationEnded(ticket.status)
+    session = current_chat().db.session
+    try:
+        message = add_message(
+            ticket,
+            author_kind="customer",
+            body=body,
+            author_name=ticket.customer_name,
+            client_msg_id=client_msg_id,
+        )
+        classify_customer_message(ticket, message)
+        reopened = ticket.status == "pending"
+        if reopened:
+            ticket.status = "open"
+        session.commit()
+    except IntegrityError:  # the same client id sent twice at once: the other one won
+        session.rollback()
+        existing = find_by_client_id(ticket.id, client_msg_id)
+        if existing is None:
+            raise
+        return existing, False
+    publish_messages([message])
+    signals.send(
+        signals.message_created, ticket_id=ticket.id, message_id=message.id, author_kind="customer"
+    )
+    if reopened:
+        signals.send(
+            signals.ticket_status_changed, ticket_id=ticket.id, old="pending", new="open", by=None
+        )
+    return message, True
+
+
+def post_agent_message(
+    ticket,
+    agent_id: str,
+    agent_name: str,
+    body: str,
+    client_msg_id: str | None = None,
+    internal: bool = False,
+):
+    """Add an agent's reply (or internal note), commit, publish; idempotent by client id."""
+    existing = find_by_client_id(ticket.id, client_msg_id)
+    if existing is not None:
+        return existing
+    session = current_chat().db.session
+    try:
+        message = add_message(
+            ticket,
+            author_kind="agent",
+            body=body,
+            author_id=str(agent_id),
+            author_name=agent_name,
+            internal=internal,
+            client_msg_id=client_msg_id,
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = find_by_client_id(ticket.id, client_msg_id)
+        if existing is None:
+            raise
+        return existing
+    publish_messages([message])
+    signals.send(
+        signals.message_created, ticket_id=ticket.id, message_id=message.id, author_kind="agent"
+    )
+    return message
+
+
+def add_system_line(ticket, text: str, *, author_id: str | None = None, internal: bool = True):
+    """Add (without committing) a system line; internal lines are for agents only.
+
+    The caller commits, then calls :func:`publish_messages` with the returned message.
+    """
+    return add_message(
+        ticket,
+        author_kind="system",
+        body=text,
+        author_id=None if author_id is None else str(author_id),
+        internal=internal,
+    )
+
+
+def publish_messages(messages, inbox: str = "activity") -> None:
+    """Push committed messages to their ticket's listeners, and an ``inbox`` event per ticket.
+
+    Internal messages go to the agents-only channel and do not count as inbox activity.
+    """
     broker = current_chat().broker
+    announced = set()
     for message in messages:
         event = message_event(message)
+        if message.internal:
+            broker.publish(agent_ticket_channel(message.ticket_id), event)
+            continue
         broker.publish(ticket_channel(message.ticket_id), event)
-        broker.publish(INBOX_CHANNEL, {"type": "ticket_activity", "ticket_id": message.ticket_id})
+        if message.ticket_id not in announced:
+            announced.add(message.ticket_id)
+            broker.publish(INBOX_CHANNEL, inbox_event(message.ticket, inbox))
+
+
+def mark_seen(ticket, by: str, seq: int) -> bool:
+    """Mark the other side's messages up to ``seq`` as seen by ``by`` (customer or agent).
+
+    Commits and publishes a ``seen`` event when something changed; returns whether it did.
+    """
+    state = current_chat()
+    Message = state.models.Message
+    kinds = ("agent", "system", "automation") if by == "customer" else ("customer",)
+    result = state.db.session.execute(
+        sa.update(Message)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.seq <= seq,
+            Message.seen_at.is_(None),
+            Message.internal.is_(False),
+            Message.author_kind.in_(kinds),
+        )
+        .values(seen_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    state.db.session.commit()
+    if not result.rowcount:
+        return False
+    state.broker.publish(
+        ticket_channel(ticket.id), {"type": "seen", "ticket_id": ticket.id, "by": by, "seq": seq}
+    )
+    return True
+
+
+def publish_typing(ticket, author_kind: str, name: str, typing: bool, origin: str = "") -> None:
+    """Tell the conversation that someone started or stopped typing (nothing is stored).
+
+    ``origin`` names the sending connection so it can skip its own event.
+    """
+    current_chat().broker.publish(
+        ticket_channel(ticket.id),
+        {
+            "type": "typing",
+            "ticket_id": ticket.id,
+            "author_kind": author_kind,
+            "name": name,
+            "typing": bool(typing),
+            "_origin": origin,
+        },
+    )

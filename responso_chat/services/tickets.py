@@ -1,9 +1,29 @@
-"""Chat tickets: opening one from the widget (ticket + first message)."""
+"""Chat tickets: opening one from the widget, agents joining it, the customer's current page."""
 
 from __future__ import annotations
 
-from responso_chat import current_chat
-from responso_chat.services.messages import add_message, publish_messages
+import sqlalchemy as sa
+
+from responso_chat import current_chat, signals
+from responso_chat.jobs import enqueue
+from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
+from responso_chat.services.messages import (
+    ENDED_STATUSES,
+    add_message,
+    add_system_line,
+    classify_customer_message,
+    inbox_event,
+    publish_messages,
+)
+from responso_chat.users import agents_by_id
+
+#: "<agent> joined the chat" in the ticket's language (the customer reads it in the widget).
+JOINED_TEXT = {
+    "en": "{name} joined the chat",
+    "fr": "{name} a rejoint la conversation",
+    "pl": "{name} dołącza do czatu",
+}
+TOOK_OVER_TEXT = "{name} took over the ticket from {previous}"
 
 
 def open_chat_ticket(
@@ -43,6 +63,129 @@ def open_chat_ticket(
         author_name=name,
         client_msg_id=client_msg_id,
     )
+    classify_customer_message(ticket, first)
     state.db.session.commit()
-    publish_messages([first])
+    publish_messages([first], inbox="created")
+    enqueue("responso_chat.services.orders.sync_ticket_orders", ticket.id)
+    signals.send(signals.ticket_created, ticket_id=ticket.id, message_id=first.id)
+    signals.send(
+        signals.message_created, ticket_id=ticket.id, message_id=first.id, author_kind="customer"
+    )
     return ticket
+
+
+def _joined_line(ticket, agent_id: str, agent_name: str):
+    text = JOINED_TEXT.get(ticket.language or "en", JOINED_TEXT["en"]).format(name=agent_name)
+    return add_system_line(ticket, text, author_id=agent_id, internal=False)
+
+
+def _has_joined(ticket, agent_id: str) -> bool:
+    state = current_chat()
+    Message = state.models.Message
+    return state.db.session.execute(
+        sa.select(
+            sa.exists().where(
+                Message.ticket_id == ticket.id,
+                Message.author_kind == "system",
+                Message.author_id == agent_id,
+                Message.internal.is_(False),
+            )
+        )
+    ).scalar()
+
+
+def _announce_join(ticket, agent_name: str, lines) -> None:
+    broker = current_chat().broker
+    publish_messages(lines)
+    broker.publish(
+        ticket_channel(ticket.id),
+        {"type": "agent_joined", "ticket_id": ticket.id, "name": agent_name},
+    )
+    broker.publish(INBOX_CHANNEL, inbox_event(ticket, "changed"))
+
+
+def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
+    """An agent opens the ticket: it becomes theirs if unassigned and the customer is told.
+
+    Adds the public line "<agent> joined the chat" once per agent, commits and publishes
+    ``agent_joined``. Returns False, doing nothing, when another agent has the ticket.
+    """
+    agent_id = str(agent_id)
+    if ticket.assignee_id not in (None, agent_id):
+        return False
+    if ticket.assignee_id == agent_id and _has_joined(ticket, agent_id):
+        return True
+    previous = ticket.assignee_id
+    ticket.assignee_id = agent_id
+    line = _joined_line(ticket, agent_id, agent_name)
+    current_chat().db.session.commit()
+    _announce_join(ticket, agent_name, [line])
+    if previous != agent_id:
+        _send_assigned(ticket, agent_id)
+    return True
+
+
+def take_over(ticket, agent_id, agent_name: str, previous_name: str = "") -> None:
+    """Assign the ticket to this agent even if someone else has it, and tell the customer.
+
+    Records an internal line naming the previous assignee when there was one.
+    """
+    agent_id = str(agent_id)
+    previous = ticket.assignee_id
+    if previous == agent_id and _has_joined(ticket, agent_id):
+        return
+    ticket.assignee_id = agent_id
+    lines = []
+    if previous not in (None, agent_id):
+        text = TOOK_OVER_TEXT.format(name=agent_name, previous=previous_name or previous)
+        lines.append(add_system_line(ticket, text, author_id=agent_id))
+    lines.append(_joined_line(ticket, agent_id, agent_name))
+    current_chat().db.session.commit()
+    _announce_join(ticket, agent_name, lines)
+    if previous != agent_id:
+        _send_assigned(ticket, agent_id)
+
+
+def _send_assigned(ticket, agent_id: str) -> None:
+    """The ``ticket_assigned`` signal of an agent taking the ticket themselves."""
+    signals.send(
+        signals.ticket_assigned,
+        ticket_id=ticket.id,
+        assignee_id=agent_id,
+        by=agents_by_id().get(agent_id),
+    )
+
+
+def record_page(ticket, url: str, title: str) -> None:
+    """Store the page the customer is on and show it to the agents (``page`` event)."""
+    if (ticket.page_url, ticket.page_title) == (url, title):
+        return
+    ticket.page_url, ticket.page_title = url, title
+    current_chat().db.session.commit()
+    current_chat().broker.publish(
+        agent_ticket_channel(ticket.id),
+        {"type": "page", "ticket_id": ticket.id, "url": url, "title": title},
+    )
+
+
+def assignee_name(ticket) -> str | None:
+    """The display name of the ticket's agent, or None while nobody has it."""
+    if ticket.assignee_id is None:
+        return None
+    agent = agents_by_id().get(ticket.assignee_id)
+    return agent.name if agent else None
+
+
+def visitor_summary(ticket) -> dict:
+    """What the customer's widget knows about its ticket (no internal fields)."""
+    return {
+        "id": ticket.id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "ended": ticket.status in ENDED_STATUSES,
+        "customer_name": ticket.customer_name,
+        "customer_email": ticket.customer_email,
+        "out_of_hours": ticket.out_of_hours,
+        "agent_name": assignee_name(ticket),
+        "created_at": ticket.created_at.isoformat(),
+    }

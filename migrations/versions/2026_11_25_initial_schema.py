@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 3e811270badd
+Revision ID: c993248c97aa
 Revises: 
-Create Date: 2026-11-24 23:57:57.669391
+Create Date: 2026-11-25 00:50:27.396128
 """
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 
 import responso_chat.models
 
-revision = '3e811270badd'
+revision = 'c993248c97aa'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -113,6 +113,13 @@ def upgrade():
     sa.Column('name_for_customer', sa.String(length=100), nullable=False),
     sa.Column('color', sa.String(length=16), nullable=False),
     sa.PrimaryKeyConstraint('id')
+    )
+    op.create_table('responso_chat_order_sync',
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('synced_at', responso_chat.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('error_at', responso_chat.models.UTCDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('email')
     )
     op.create_table('responso_chat_project',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -312,6 +319,7 @@ def downgrade():
     op.drop_table('responso_chat_tag')
     op.drop_table('responso_chat_setting')
     op.drop_table('responso_chat_project')
+    op.drop_table('responso_chat_order_sync')
     op.drop_table('responso_chat_order_status')
     with op.batch_alter_table('responso_chat_order', schema=None) as batch_op:
         batch_op.drop_index('ix_responso_chat_order_email_date')

@@ -1,0 +1,208 @@
+"""Admin pages of automations: the rules, their editor, a dry run, and the failed jobs. Admins only.
+
+Registering this blueprint on an app (``ResponsoChat.init_app`` does) also connects the
+automation runner to that app's ticket signals.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from responso_chat.models import AUTOMATION_TRIGGERS
+from responso_chat.schemas import DryRunSchema, automation_form_input, automation_form_values
+from responso_chat.services import automations
+from responso_chat.users import admin_required
+
+bp = Blueprint("automations", __name__)
+
+
+def _connect_runner(setup_state) -> None:
+    """Run the automations on the ticket signals of each app this blueprint is registered on."""
+    automations.connect_signals(setup_state.app)
+
+
+bp.record_once(_connect_runner)
+
+
+@bp.app_template_global("rc_automation_runs")
+def _automation_runs(ticket_id: int):
+    """For the ticket page's side panel: the rules that ran on the ticket."""
+    return automations.runs_for_ticket(ticket_id)
+
+
+@bp.before_request
+@admin_required
+def _admins_only():
+    """Every automation page needs an admin; anonymous users go to the host's login."""
+
+
+def _rule_or_404(rule_id: int):
+    return automations.get_rule(rule_id) or abort(404)
+
+
+@bp.get("/")
+def rule_list():
+    """The rules in the order they run, with enable/disable and move up/down."""
+    return render_template(
+        "responso_chat/automations/rule_list.html",
+        rules=automations.list_rules(),
+        choices=automations.value_choices(),
+        trigger_labels=automations.TRIGGER_LABELS,
+        describe_condition=automations.describe_condition,
+        describe_action=automations.describe_action,
+    )
+
+
+def _blank_values() -> dict:
+    return {
+        "name": "",
+        "enabled": True,
+        "trigger": "new_ticket",
+        "trigger_minutes": None,
+        "match": "all",
+        "conditions": [{"field": "chat", "operator": "is", "value": ""}],
+        "actions": [{"type": "auto_reply", "value": ""}],
+    }
+
+
+#: The form's rows: name prefix and a blank row.
+_ROWS = {
+    "condition": ("conditions", {"field": "", "operator": "", "value": ""}),
+    "action": ("actions", {"type": "", "value": ""}),
+}
+
+
+def _form_values() -> tuple[dict, bool]:
+    """The rule form's values, and whether it was sent by an "Add …" or "Remove" button (which
+    work without JavaScript: the form comes back with the row added or removed, unsaved)."""
+    form = request.form.copy()
+    verb, _, target = form.pop("form_action", "save").partition("_")
+    what, _, number = target.partition(":")
+    if what not in _ROWS or verb not in ("add", "remove"):
+        return automation_form_input(form), False
+    prefix, blank = _ROWS[what]
+    if verb == "remove":
+        for key in [key for key in form if key.startswith(f"{prefix}-{number}-")]:
+            form.poplist(key)
+    values = automation_form_input(form)
+    if verb == "add":
+        values[prefix].append(dict(blank))
+    return values, True
+
+
+def _rule_form(values: dict, errors: dict, rule=None, status: int = 200):
+    return (
+        render_template(
+            "responso_chat/automations/rule_form.html",
+            rule=rule,
+            values=values,
+            errors=errors,
+            fields=automations.CONDITION_FIELDS,
+            operators=automations.OPERATOR_LABELS,
+            field_operators={k: f.operators for k, f in automations.CONDITION_FIELDS.items()},
+            action_types=automations.ACTION_TYPES,
+            triggers=[(t, automations.TRIGGER_LABELS[t]) for t in AUTOMATION_TRIGGERS],
+            choices=automations.value_choices(),
+            variables=automations.TEMPLATE_VARIABLES,
+        ),
+        status,
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def rule_create():
+    """Create a rule: the editor, then validate and save."""
+    if request.method == "GET":
+        return _rule_form(_blank_values(), {})
+    values, editing_rows = _form_values()
+    if editing_rows:
+        return _rule_form(values, {})
+    try:
+        rule = automations.create_rule(values)
+    except ValidationError as exc:
+        return _rule_form(values, exc.messages, status=422)
+    flash(f"Rule “{rule.name}” created.", "success")
+    return redirect(url_for(".rule_list"))
+
+
+@bp.route("/<int:rule_id>", methods=["GET", "POST"])
+def rule_edit(rule_id: int):
+    """Change a rule."""
+    rule = _rule_or_404(rule_id)
+    if request.method == "GET":
+        return _rule_form(automation_form_values(rule), {}, rule)
+    values, editing_rows = _form_values()
+    if editing_rows:
+        return _rule_form(values, {}, rule)
+    try:
+        automations.update_rule(rule, values)
+    except ValidationError as exc:
+        return _rule_form(values, exc.messages, rule, status=422)
+    flash(f"Rule “{rule.name}” saved.", "success")
+    return redirect(url_for(".rule_list"))
+
+
+@bp.post("/<int:rule_id>/delete")
+def rule_delete(rule_id: int):
+    """Delete a rule."""
+    rule = _rule_or_404(rule_id)
+    name = rule.name
+    automations.delete_rule(rule)
+    flash(f"Rule “{name}” deleted.", "success")
+    return redirect(url_for(".rule_list"))
+
+
+@bp.post("/<int:rule_id>/enabled")
+def rule_enable(rule_id: int):
+    """Enable (``enabled=1``) or disable (``enabled=0``) a rule."""
+    rule = _rule_or_404(rule_id)
+    automations.set_enabled(rule, request.form.get("enabled") == "1")
+    flash(f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.", "success")
+    return redirect(url_for(".rule_list"))
+
+
+@bp.post("/<int:rule_id>/move")
+def rule_move(rule_id: int):
+    """Move a rule one place up or down in the run order."""
+    rule = _rule_or_404(rule_id)
+    direction = request.form.get("direction", "")
+    if direction not in ("up", "down"):
+        abort(400, description="Move a rule up or down.")
+    if automations.move_rule(rule, direction):
+        flash(f"Rule “{rule.name}” moved {direction}.", "success")
+    return redirect(url_for(".rule_list"))
+
+
+@bp.get("/<int:rule_id>/dry-run")
+def rule_dry_run(rule_id: int):
+    """Try a rule on an existing ticket: would it match, and what would it do (nothing done)."""
+    rule = _rule_or_404(rule_id)
+    form, errors, result, ticket, status = dict(request.args), {}, None, None, 200
+    if "ticket_id" in request.args:
+        try:
+            ticket_id = DryRunSchema().load(request.args)["ticket_id"]
+        except ValidationError as exc:
+            errors, status = exc.messages, 422
+        else:
+            ticket = automations.get_ticket(ticket_id)
+            if ticket is None:
+                errors, status = {"ticket_id": [f"There is no ticket #{ticket_id}."]}, 422
+            else:
+                result = automations.dry_run_details(rule, ticket)
+    return render_template(
+        "responso_chat/automations/dry_run.html",
+        rule=rule,
+        form=form,
+        errors=errors,
+        result=result,
+        ticket=ticket,
+    ), status
+
+
+@bp.get("/failed-jobs")
+def failed_jobs():
+    """Background jobs that failed for good (after their retries)."""
+    return render_template(
+        "responso_chat/automations/failed_jobs.html", jobs=automations.failed_jobs()
+    )

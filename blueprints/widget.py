@@ -1,0 +1,220 @@
+"""The storefront widget's endpoints: config, loader, Start chat, and the conversation's HTTP
+side (resume by sequence number, send). Called cross-origin from the shop's pages.
+
+Routes under a public key answer CORS for the chat's allowed origins; ``/tickets/...`` routes
+are authenticated by the visitor token in ``Authorization: Bearer <token>`` and answer CORS
+for the origins of the token's chat. Every error is JSON ``{"errors": {field: [message]}}``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from importlib.resources import files
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    request,
+    send_from_directory,
+)
+from flask_login import current_user
+from marshmallow import ValidationError
+
+from responso_chat import current_chat
+from responso_chat.models import utcnow
+from responso_chat.schemas import StartChatSchema, VisitorMessageSchema
+from responso_chat.services import chats, messages, tickets
+from responso_chat.visibility import opening_state
+from responso_chat.visitor import (
+    email_is_verified,
+    issue_token,
+    origin_allowed,
+    ticket_for_token,
+)
+
+bp = Blueprint("widget", __name__)
+
+CONFIG_MAX_AGE = 30
+LOADER_MAX_AGE = 300
+PREFLIGHT_MAX_AGE = 600
+
+
+def _fail(status: int, field: str, message: str):
+    """Abort with a JSON error response."""
+    abort(make_response(jsonify(errors={field: [message]}), status))
+
+
+def _own_origin() -> str:
+    return request.host_url.rstrip("/")
+
+
+def _allow_origin(chat) -> None:
+    """Refuse a page of a site the chat does not allow; answer CORS for an allowed one."""
+    origin = request.headers.get("Origin")
+    if not origin_allowed(chat, origin, _own_origin()):
+        _fail(403, "_request", "This website may not use this chat.")
+    g.rc_cors_origin = origin
+
+
+def _chat(public_key: str):
+    chat = chats.get_by_public_key(public_key)
+    if chat is None:
+        _fail(404, "_request", "No chat has this key.")
+    return chat
+
+
+def _visitor_ticket():
+    """The ticket of the visitor token in the Authorization header, or a 401."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    ticket = ticket_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if ticket is None:
+        response = make_response(
+            jsonify(errors={"_request": ["This conversation is not available."]}), 401
+        )
+        response.headers["WWW-Authenticate"] = "Bearer"
+        abort(response)
+    return ticket
+
+
+def _load(schema):
+    """The request's JSON body validated by ``schema`` (400 if not a JSON object, else 422)."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        _fail(400, "_request", "Send a JSON object.")
+    try:
+        return schema.load(data)
+    except ValidationError as exc:
+        abort(make_response(jsonify(errors=exc.messages), 422))
+
+
+def _limit(name: str, scope: str) -> None:
+    current_chat().rate_limits.enforce(current_chat().setting(name), scope)
+
+
+@bp.before_request
+def _preflight():
+    """Answer CORS preflights: by the chat's origins under a key, to any page for tokens."""
+    if request.method != "OPTIONS":
+        return None
+    response = current_app.make_default_options_response()
+    origin = request.headers.get("Origin")
+    key = (request.view_args or {}).get("public_key")
+    if key is not None:
+        chat = chats.get_by_public_key(key)
+        if chat is None or not origin_allowed(chat, origin, _own_origin()):
+            return response
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+        response.vary.add("Origin")
+    return response
+
+
+@bp.after_request
+def _cors(response):
+    """Let the allowed page read the answer (errors included)."""
+    origin = g.get("rc_cors_origin")
+    if origin and request.method != "OPTIONS":
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+    response.vary.add("Origin")
+    return response
+
+
+@bp.get("/<public_key>/config")
+def config(public_key):
+    """The chat's public settings and whether it is open now (cached 30 s, with an ETag)."""
+    chat = _chat(public_key)
+    _allow_origin(chat)
+    _limit("PUBLIC_RATE_LIMIT", "public")
+    body = json.dumps(chats.public_config(chat, utcnow()), sort_keys=True)
+    response = current_app.response_class(body, mimetype="application/json")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = CONFIG_MAX_AGE
+    return response.make_conditional(request)
+
+
+@bp.get("/<public_key>/loader.js")
+def loader(public_key):
+    """The embed code's script: draws the launcher and loads the widget on the first click."""
+    _chat(public_key)
+    _limit("PUBLIC_RATE_LIMIT", "public")
+    folder = files("responso_chat") / "static" / "responso_chat" / "widget"
+    response = send_from_directory(str(folder), "loader.js", max_age=LOADER_MAX_AGE)
+    response.cache_control.public = True
+    return response
+
+
+@bp.post("/<public_key>/tickets")
+def start_chat(public_key):
+    """Start chat: the pre-chat form creates the ticket and its first message."""
+    chat = _chat(public_key)
+    _allow_origin(chat)
+    _limit("START_CHAT_RATE_LIMIT", "start_chat")
+    values = _load(StartChatSchema())
+    open_now, _next_change = opening_state(chat, utcnow())
+    if not open_now and chat.out_of_hours_behaviour == "hide_widget":
+        _fail(409, "_request", "The chat is closed now.")
+    origin = request.headers.get("Origin")
+    same_site_user = current_user if origin in (None, _own_origin()) else None
+    ticket = tickets.open_chat_ticket(
+        chat,
+        name=values["name"],
+        email=values["email"],
+        subject=values["subject"],
+        message=values["message"],
+        email_verified=email_is_verified(
+            chat, values["email"], values["signature"], same_site_user
+        ),
+        out_of_hours=not open_now,
+        page_url=values["page_url"],
+        page_title=values["page_title"],
+        language=values["language"],
+        client_msg_id=values["client_msg_id"],
+    )
+    return jsonify(
+        token=issue_token(ticket),
+        ticket=tickets.visitor_summary(ticket),
+        messages=[messages.message_event(m) for m in messages.messages_after(ticket.id)],
+    ), 201
+
+
+@bp.get("/tickets/messages")
+def resume():
+    """The conversation after sequence number ``after``, and the ticket's state."""
+    ticket = _visitor_ticket()
+    _allow_origin(ticket.chat)
+    _limit("PUBLIC_RATE_LIMIT", "public")
+    after = request.args.get("after", "0")
+    if not re.fullmatch(r"[0-9]{1,9}", after):
+        _fail(400, "after", "Give a sequence number (0 or more).")
+    return jsonify(
+        ticket=tickets.visitor_summary(ticket),
+        messages=[messages.message_event(m) for m in messages.messages_after(ticket.id,
+                                                                             int(after))],
+    )
+
+
+@bp.post("/tickets/messages")
+def send():
+    """The customer sends a message; sending the same ``client_msg_id`` again changes nothing."""
+    ticket = _visitor_ticket()
+    _allow_origin(ticket.chat)
+    _limit("SEND_RATE_LIMIT", "send")
+    values = _load(VisitorMessageSchema())
+    try:
+        message, created = messages.post_customer_message(
+            ticket, values["body"], values["client_msg_id"]
+        )
+    except messages.ConversationEnded:
+        _fail(409, "_request", "This conversation has ended; start a new chat.")
+    return jsonify(message=messages.message_event(message)), 201 if created else 200

@@ -1,0 +1,353 @@
+"""Websockets (flask-sock): the customer's conversation and the agents' live desk.
+
+Each connection subscribes one listener to broker channels; the listener only queues events.
+The connection's loop, in the request's own thread, reads client frames with
+``ws.receive(timeout=...)``, sends queued events and does every database read and write.
+Messages are always sent from the database by sequence number, so a pushed message is only a
+nudge: nothing is lost, nothing is sent twice, and order holds even when pushes cross.
+
+The handshake is checked before the upgrade (``before_request``): a refused socket gets a
+plain HTTP 403 and never opens.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import re
+import secrets
+import time
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, g, request
+from flask_login import current_user
+from flask_sock import Sock
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from responso_chat import current_chat
+from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
+from responso_chat.schemas import PageSchema, VisitorMessageSchema
+from responso_chat.services import access, messages, tickets
+from responso_chat.users import agents_by_id, as_agent, current_user_id, is_agent
+from responso_chat.visitor import origin_allowed, ticket_for_token
+
+bp = Blueprint("ws", __name__)
+sock = Sock()
+
+MAX_NUMBER = 2**31 - 1  # ids and sequence numbers are 32-bit integers in the database
+POLL_SECONDS = 0.1  # longest wait before a queued event is sent
+PING_SECONDS = 25  # keeps proxies from closing an idle socket, and finds dead ones
+VISIBILITY_SECONDS = 30  # how long an agent's list of visible chats is trusted
+
+
+@bp.before_request
+def _check_handshake():
+    """Refuse before the upgrade: bad visitor token or Origin, or not an agent of this host."""
+    origin = request.headers.get("Origin")
+    if request.endpoint == "responso_chat.ws.visitor":
+        ticket = ticket_for_token(request.args.get("token"))
+        if ticket is None or not origin_allowed(ticket.chat, origin, request.host_url):
+            abort(403)
+        after = _count(request.args.get("after", "0"))
+        if after is None:
+            abort(400)
+        g.rc_visitor = (ticket.id, after)
+    elif request.endpoint == "responso_chat.ws.agent":
+        if not is_agent():
+            abort(403)
+        if not origin or urlsplit(origin).netloc != request.host:
+            abort(403)
+
+
+@sock.route("/visitor", bp=bp)
+def visitor(ws):
+    """The customer's conversation: ``?token=<visitor token>&after=<seq>``."""
+    ticket_id, after = g.rc_visitor
+    VisitorConnection(ws, ticket_id, after).run()
+
+
+@sock.route("/agent", bp=bp)
+def agent(ws):
+    """An agent's live view of the tickets they subscribe to and of the inbox."""
+    AgentConnection(ws, current_user._get_current_object()).run()
+
+
+def _count(value) -> int | None:
+    """A non-negative 32-bit integer given as an int or a string of digits, else None."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_NUMBER:
+        return value
+    return None
+
+
+class Connection:
+    """One open websocket: its subscriptions, its event queue and its loop."""
+
+    include_internal = False
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.state = current_chat()
+        self.events: queue.SimpleQueue = queue.SimpleQueue()
+        self._listener = self.events.put
+        self.channels: set[str] = set()
+        self.origin = secrets.token_hex(8)  # tells this socket's own typing events apart
+        self.sent_seq: dict[int, int] = {}
+
+    def listen(self, channel: str) -> None:
+        """Receive the events of ``channel`` from now on."""
+        if channel not in self.channels:
+            self.channels.add(channel)
+            self.state.broker.subscribe(channel, self._listener)
+
+    def stop_listening(self, channel: str) -> None:
+        """Stop receiving the events of ``channel``."""
+        if channel in self.channels:
+            self.channels.discard(channel)
+            self.state.broker.unsubscribe(channel, self._listener)
+
+    def send(self, event: dict) -> None:
+        """Send an event to the client, without the broker's private ``_`` keys."""
+        self.ws.send(json.dumps({k: v for k, v in event.items() if not k.startswith("_")}))
+
+    def flush(self, ticket_id: int) -> None:
+        """Send the ticket's messages this client has not had yet, in order."""
+        after = self.sent_seq.get(ticket_id, 0)
+        for message in messages.messages_after(ticket_id, after, self.include_internal):
+            self.send(messages.message_event(message))
+            self.sent_seq[ticket_id] = message.seq
+
+    def ticket(self, ticket_id: int):
+        """The ticket, read fresh from the database."""
+        return self.state.db.session.get(self.state.models.Ticket, ticket_id)
+
+    def run(self) -> None:
+        """Serve the socket until the client goes away."""
+        session = self.state.db.session
+        try:
+            self.opened()
+            session.rollback()
+            next_ping = time.monotonic() + PING_SECONDS
+            while True:
+                frame = self.ws.receive(timeout=POLL_SECONDS)
+                if frame is not None:
+                    self.handle_frame(frame)
+                while True:
+                    try:
+                        event = self.events.get_nowait()
+                    except queue.Empty:
+                        break
+                    self.deliver(event)
+                if time.monotonic() >= next_ping:
+                    self.send({"type": "ping"})
+                    next_ping = time.monotonic() + PING_SECONDS
+                session.rollback()  # end the read transaction: the next loop sees new rows
+        finally:
+            for channel in list(self.channels):
+                self.stop_listening(channel)
+            try:
+                self.closed()
+            finally:
+                session.remove()
+
+    def handle_frame(self, frame) -> None:
+        """Decode a client frame and call ``on_<type>``; answer ``bad_request`` otherwise."""
+        try:
+            data = json.loads(frame)
+        except (TypeError, ValueError):
+            data = None
+        handler = None
+        if isinstance(data, dict) and isinstance(data.get("type"), str):
+            handler = getattr(self, "on_" + data["type"], None)
+        if handler is None:
+            self.send({"type": "error", "error": "bad_request"})
+            return
+        handler(data)
+
+    def opened(self) -> None:
+        """Subscribe and catch the client up."""
+
+    def closed(self) -> None:
+        """Tidy up after the client left."""
+
+    def deliver(self, event: dict) -> None:
+        """Forward a broker event to the client (or act on it)."""
+
+
+class VisitorConnection(Connection):
+    """The customer's side of one conversation."""
+
+    def __init__(self, ws, ticket_id: int, after: int):
+        super().__init__(ws)
+        self.ticket_id = ticket_id
+        self.sent_seq[ticket_id] = after
+
+    def opened(self) -> None:
+        ticket = self.ticket(self.ticket_id)
+        if ticket is None:  # deleted since the handshake
+            self.ws.close()
+            return
+        self.listen(ticket_channel(ticket.id))
+        self.send({"type": "status", "ticket_id": ticket.id, "status": ticket.status})
+        self.flush(ticket.id)
+        self._announce(online=True)
+
+    def closed(self) -> None:
+        self._announce(online=False)
+        # Another tab of the same customer answers this and says it is still online.
+        self.state.broker.publish(
+            ticket_channel(self.ticket_id), {"type": "presence_probe", "ticket_id": self.ticket_id}
+        )
+
+    def _announce(self, online: bool) -> None:
+        self.state.broker.publish(
+            agent_ticket_channel(self.ticket_id),
+            {"type": "presence", "ticket_id": self.ticket_id, "who": "customer", "online": online},
+        )
+
+    def deliver(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "message":
+            self.flush(self.ticket_id)
+        elif kind == "presence_probe":
+            self._announce(online=True)
+        elif kind == "typing" and event.get("author_kind") != "customer":
+            self.send(event)
+        elif kind == "seen" and event.get("by") == "agent":
+            self.send(event)
+        elif kind in ("agent_joined", "status"):
+            self.send(event)
+
+    def on_send(self, data: dict) -> None:
+        """The customer sends a message (idempotent by ``client_msg_id``)."""
+        payload = {k: data[k] for k in ("body", "client_msg_id") if k in data}
+        client_msg_id = data.get("client_msg_id")
+        try:
+            values = VisitorMessageSchema().load(payload)
+        except ValidationError as exc:
+            self.send({"type": "error", "error": "invalid", "errors": exc.messages,
+                       "client_msg_id": client_msg_id})
+            return
+        try:
+            self.state.rate_limits.enforce(self.state.setting("SEND_RATE_LIMIT"), "send")
+        except HTTPException as exc:
+            self.send({"type": "error", "error": "rate_limited", "client_msg_id": client_msg_id,
+                       "retry_after": int(exc.response.headers.get("Retry-After", "1"))})
+            return
+        ticket = self.ticket(self.ticket_id)
+        try:
+            messages.post_customer_message(ticket, values["body"], values["client_msg_id"])
+        except messages.ConversationEnded:
+            self.send({"type": "error", "error": "ended", "client_msg_id": client_msg_id})
+            self.send({"type": "status", "ticket_id": ticket.id, "status": ticket.status})
+            return
+        self.flush(self.ticket_id)
+
+    def on_typing(self, data: dict) -> None:
+        """The customer started or stopped typing."""
+        ticket = self.ticket(self.ticket_id)
+        messages.publish_typing(
+            ticket, "customer", ticket.customer_name, bool(data.get("typing")), self.origin
+        )
+
+    def on_seen(self, data: dict) -> None:
+        """The customer has read up to ``seq``."""
+        seq = _count(data.get("seq"))
+        if seq is not None:
+            messages.mark_seen(self.ticket(self.ticket_id), "customer", seq)
+
+    def on_page(self, data: dict) -> None:
+        """The customer is now on another page."""
+        try:
+            values = PageSchema().load({k: data[k] for k in ("url", "title") if k in data})
+        except ValidationError as exc:
+            self.send({"type": "error", "error": "invalid", "errors": exc.messages})
+            return
+        tickets.record_page(self.ticket(self.ticket_id), values["url"], values["title"])
+
+
+class AgentConnection(Connection):
+    """An agent's socket: the tickets they have open, and the inbox if they ask for it."""
+
+    include_internal = True
+
+    def __init__(self, ws, user):
+        super().__init__(ws)
+        self.user = user
+        self.agent = agents_by_id().get(current_user_id()) or as_agent(user)
+        self.tickets: set[int] = set()
+        self._visible: set[int] | None = None
+        self._visible_at = 0.0
+
+    def _subscribed_ticket(self, data: dict):
+        ticket_id = _count(data.get("ticket_id"))
+        if ticket_id in self.tickets:
+            return self.ticket(ticket_id)
+        self.send({"type": "error", "error": "not_subscribed", "ticket_id": data.get("ticket_id")})
+        return None
+
+    def on_subscribe(self, data: dict) -> None:
+        """Follow a ticket the agent may see, caught up from ``after``."""
+        ticket_id, after = _count(data.get("ticket_id")), _count(data.get("after", 0))
+        ticket = self.ticket(ticket_id) if ticket_id is not None else None
+        if ticket is None or after is None or not access.can_see_ticket(self.user, ticket):
+            self.send({"type": "error", "error": "not_found", "ticket_id": data.get("ticket_id")})
+            return
+        self.tickets.add(ticket_id)
+        self.listen(ticket_channel(ticket_id))
+        self.listen(agent_ticket_channel(ticket_id))
+        self.sent_seq[ticket_id] = after
+        self.send({"type": "subscribed", "ticket_id": ticket_id, "status": ticket.status})
+        self.flush(ticket_id)
+        self.state.broker.publish(  # open widgets of this ticket answer with their presence
+            ticket_channel(ticket_id), {"type": "presence_probe", "ticket_id": ticket_id}
+        )
+
+    def on_unsubscribe(self, data: dict) -> None:
+        """Stop following a ticket."""
+        ticket_id = _count(data.get("ticket_id"))
+        if ticket_id in self.tickets:
+            self.tickets.discard(ticket_id)
+            self.stop_listening(ticket_channel(ticket_id))
+            self.stop_listening(agent_ticket_channel(ticket_id))
+            self.sent_seq.pop(ticket_id, None)
+
+    def on_typing(self, data: dict) -> None:
+        """The agent started or stopped typing in a ticket they follow."""
+        ticket = self._subscribed_ticket(data)
+        if ticket is not None:
+            messages.publish_typing(
+                ticket, "agent", self.agent.name, bool(data.get("typing")), self.origin
+            )
+
+    def on_seen(self, data: dict) -> None:
+        """The agent has read a ticket up to ``seq``."""
+        ticket, seq = self._subscribed_ticket(data), _count(data.get("seq"))
+        if ticket is not None and seq is not None:
+            messages.mark_seen(ticket, "agent", seq)
+
+    def on_inbox(self, data: dict) -> None:
+        """Receive inbox events of the tickets this agent may see."""
+        self.listen(INBOX_CHANNEL)
+
+    def _may_see_chat(self, chat_id) -> bool:
+        if time.monotonic() - self._visible_at > VISIBILITY_SECONDS:
+            self._visible = access.visible_chat_ids(self.user)
+            self._visible_at = time.monotonic()
+        return self._visible is None or chat_id in self._visible
+
+    def deliver(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "inbox":
+            if self._may_see_chat(event.get("chat_id")):
+                self.send(event)
+            return
+        ticket_id = event.get("ticket_id")
+        if ticket_id not in self.tickets or kind == "presence_probe":
+            return
+        if kind == "message":
+            self.flush(ticket_id)
+        elif kind != "typing" or event.get("_origin") != self.origin:
+            self.send(event)

@@ -1,0 +1,163 @@
+"""Tasks and projects: to-dos of the agents, usually linked to a ticket, grouped in projects.
+
+A task linked to a ticket is visible to the agents who may see that ticket; a task without a
+ticket to every agent. Creating or completing a linked task is recorded in the ticket's
+conversation as an internal system line.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from responso_chat import current_chat
+from responso_chat.realtime import INBOX_CHANNEL
+from responso_chat.services import messages
+from responso_chat.services.access import ticket_visibility_clause
+from responso_chat.services.errors import ChangeRefused
+from responso_chat.users import agents_by_id
+
+SCOPES = {"mine": "My tasks", "all": "All tasks"}
+
+
+def _visible(user):
+    """Tasks ``user`` may see: unlinked ones, and those of tickets they may see."""
+    state = current_chat()
+    Task, Ticket = state.models.Task, state.models.Ticket
+    linked_visible = sa.select(Ticket.id).where(ticket_visibility_clause(user))
+    return sa.or_(Task.ticket_id.is_(None), Task.ticket_id.in_(linked_visible))
+
+
+def _ordered(query):
+    Task = current_chat().models.Task
+    return query.order_by(
+        Task.done, Task.due_date.is_(None), Task.due_date, Task.created_at.desc(), Task.id.desc()
+    )
+
+
+def list_tasks(user, *, scope: str = "mine", include_done: bool = False) -> list:
+    """Tasks ``user`` may see, open ones first by due date; ``scope`` mine or all."""
+    state = current_chat()
+    Task = state.models.Task
+    query = sa.select(Task).where(_visible(user)).options(
+        selectinload(Task.project), selectinload(Task.ticket)
+    )
+    if scope == "mine":
+        query = query.where(Task.assignee_id == str(user.get_id()))
+    if not include_done:
+        query = query.where(Task.done.is_(False))
+    return list(state.db.session.execute(_ordered(query)).scalars())
+
+
+def tasks_of_ticket(ticket) -> list:
+    """Every task linked to ``ticket``, open ones first."""
+    state = current_chat()
+    Task = state.models.Task
+    query = sa.select(Task).where(Task.ticket_id == ticket.id)
+    return list(state.db.session.execute(_ordered(query)).scalars())
+
+
+def get_visible_task(user, task_id: int):
+    """The task with ``task_id`` if ``user`` may see it, else None."""
+    state = current_chat()
+    Task = state.models.Task
+    return state.db.session.execute(
+        sa.select(Task).where(Task.id == task_id, _visible(user))
+    ).scalar_one_or_none()
+
+
+def _record_on_ticket(ticket, actor, text: str) -> None:
+    """Commit, with an internal line on the linked ticket when there is one, then publish."""
+    state = current_chat()
+    if ticket is None:
+        state.db.session.commit()
+        return
+    line = messages.add_system_line(ticket, f"{actor.name} {text}", author_id=actor.id)
+    state.db.session.commit()
+    messages.publish_messages([line])
+    state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
+
+
+def create_task(
+    actor,
+    *,
+    title: str,
+    description: str = "",
+    assignee_id: str | None = None,
+    due_date: date | None = None,
+    project_id: int | None = None,
+    ticket=None,
+):
+    """Create a task; ``ticket`` links it (the caller checked the agent may see the ticket)."""
+    state = current_chat()
+    session = state.db.session
+    if assignee_id and str(assignee_id) not in agents_by_id():
+        raise ChangeRefused("assignee_id", "Choose an agent from the list.")
+    if project_id is not None and session.get(state.models.Project, project_id) is None:
+        raise ChangeRefused("project_id", "Choose a project from the list.")
+    task = state.models.Task(
+        title=title,
+        description=description,
+        assignee_id=str(assignee_id) if assignee_id else None,
+        due_date=due_date,
+        project_id=project_id,
+        ticket_id=ticket.id if ticket is not None else None,
+    )
+    session.add(task)
+    try:
+        session.flush()
+        _record_on_ticket(ticket, actor, f"created task #{task.id} “{title}”")
+    except Exception:
+        session.rollback()
+        raise
+    return task
+
+
+def set_done(task, done: bool, actor) -> bool:
+    """Mark a task done or not done; False if it already was."""
+    if task.done == done:
+        return False
+    task.done = done
+    verb = "completed" if done else "reopened"
+    _record_on_ticket(task.ticket, actor, f"{verb} task #{task.id} “{task.title}”")
+    return True
+
+
+def list_projects(user) -> list[tuple]:
+    """Every project with the tasks ``user`` may see in it: ``[(project, tasks)]``."""
+    state = current_chat()
+    Project, Task = state.models.Project, state.models.Task
+    session = state.db.session
+    projects = list(session.execute(sa.select(Project).order_by(Project.name)).scalars())
+    tasks = session.execute(
+        _ordered(sa.select(Task).where(Task.project_id.is_not(None), _visible(user)))
+    ).scalars()
+    by_project: dict[int, list] = {project.id: [] for project in projects}
+    for task in tasks:
+        if task.project_id in by_project:  # a project created meanwhile waits for a reload
+            by_project[task.project_id].append(task)
+    return [(project, by_project[project.id]) for project in projects]
+
+
+def all_projects() -> list:
+    """Every project by name (for choosing one)."""
+    state = current_chat()
+    Project = state.models.Project
+    return list(state.db.session.execute(sa.select(Project).order_by(Project.name)).scalars())
+
+
+def create_project(name: str, description: str = ""):
+    """Create a project; names are unique."""
+    state = current_chat()
+    Project, session = state.models.Project, state.db.session
+    taken = session.execute(
+        sa.select(Project.id).where(sa.func.lower(Project.name) == name.lower())
+    ).first()
+    if taken:
+        raise ChangeRefused("name", "A project with this name exists.")
+    project = Project(name=name, description=description)
+    session.add(project)
+    session.commit()
+    return project

@@ -1,0 +1,270 @@
+"""Changes agents make to a ticket from its side panel, and the ticket's quick actions.
+
+Every change is recorded in the conversation as an internal system line naming who did what
+("Alice Agent set priority to high"), committed together with the change, then published: the
+line to the agents, a ``status`` event to everyone on a status change, and an inbox
+``changed`` event. A refused change raises :class:`ChangeRefused` before anything is written.
+
+``actor`` is the agent making the change: anything with ``id`` and ``name`` (a
+:class:`responso_chat.users.Agent`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from responso_chat import current_chat, signals
+from responso_chat.models import TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
+from responso_chat.services import contacts, messages, tickets
+from responso_chat.services.errors import ChangeRefused
+from responso_chat.users import agents_by_id
+
+TAG_MAX_LENGTH = 50
+
+
+def normalize_tag(name: str) -> str:
+    """A tag as stored: trimmed, inner whitespace collapsed, lower case; refused if bad."""
+    tag = re.sub(r"\s+", " ", name or "").strip().lower()
+    if not tag:
+        raise ChangeRefused("tag", "Enter a tag.")
+    if len(tag) > TAG_MAX_LENGTH:
+        raise ChangeRefused("tag", f"A tag has at most {TAG_MAX_LENGTH} characters.")
+    return tag
+
+
+def _commit_and_publish(ticket, lines, *, status_changed: bool = False) -> None:
+    """Commit the change and its system lines, then publish them (never before the commit)."""
+    state = current_chat()
+    state.db.session.commit()
+    messages.publish_messages(lines)
+    if status_changed:
+        state.broker.publish(
+            ticket_channel(ticket.id),
+            {"type": "status", "ticket_id": ticket.id, "status": ticket.status},
+        )
+    state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
+
+
+def _record(ticket, actor, text: str, *, status_changed: bool = False):
+    """Add the internal system line of a change, commit, publish; roll back on failure."""
+    session = current_chat().db.session
+    try:
+        line = messages.add_system_line(ticket, f"{actor.name} {text}", author_id=actor.id)
+    except Exception:
+        session.rollback()
+        raise
+    _commit_and_publish(ticket, [line], status_changed=status_changed)
+    return line
+
+
+def _agent(user_id: str, field: str):
+    agent = agents_by_id().get(str(user_id))
+    if agent is None:
+        raise ChangeRefused(field, "Choose an agent from the list.")
+    return agent
+
+
+def set_status(ticket, status: str, actor) -> bool:
+    """Change the status (open, pending, solved, closed, spam); False if it already was."""
+    if status not in TICKET_STATUSES:
+        raise ChangeRefused("status", "Choose a status from the list.")
+    if ticket.status == status:
+        return False
+    old = ticket.status
+    ticket.status = status
+    _record(ticket, actor, f"set status to {status}", status_changed=True)
+    signals.send(signals.ticket_status_changed, ticket_id=ticket.id, old=old, new=status, by=actor)
+    return True
+
+
+def close_ticket(ticket, actor) -> bool:
+    """Quick action: close the ticket (the customer sees the conversation ended)."""
+    return set_status(ticket, "closed", actor)
+
+
+def set_priority(ticket, priority: str, actor) -> bool:
+    """Change the priority (low, normal, high, urgent); False if it already was."""
+    if priority not in TICKET_PRIORITIES:
+        raise ChangeRefused("priority", "Choose a priority from the list.")
+    if ticket.priority == priority:
+        return False
+    ticket.priority = priority
+    _record(ticket, actor, f"set priority to {priority}")
+    return True
+
+
+def assign(ticket, assignee_id: str | None, actor) -> bool:
+    """Assign the ticket to an agent of the host, or to nobody (``None``)."""
+    assignee = _agent(assignee_id, "assignee") if assignee_id else None
+    new_id = assignee.id if assignee else None
+    if ticket.assignee_id == new_id:
+        return False
+    ticket.assignee_id = new_id
+    _record(
+        ticket,
+        actor,
+        f"assigned the ticket to {assignee.name}" if assignee else "unassigned the ticket",
+    )
+    signals.send(signals.ticket_assigned, ticket_id=ticket.id, assignee_id=new_id, by=actor)
+    return True
+
+
+def take_over(ticket, actor) -> None:
+    """Take a ticket assigned to someone else, explicitly (the conversation records it)."""
+    previous = agents_by_id().get(ticket.assignee_id or "")
+    tickets.take_over(ticket, actor.id, actor.name, previous.name if previous else "")
+
+
+def set_team(ticket, team_id: int | None, actor) -> bool:
+    """Give the ticket to a team, or to none (``None``)."""
+    state = current_chat()
+    team = state.db.session.get(state.models.Team, team_id) if team_id is not None else None
+    if team_id is not None and team is None:
+        raise ChangeRefused("team", "Choose a team from the list.")
+    if ticket.team_id == team_id:
+        return False
+    ticket.team_id = team_id
+    ticket.team = team
+    _record(ticket, actor, f"set team to {team.name}" if team else "removed the team")
+    return True
+
+
+def get_or_create_tag(name: str):
+    """The tag called ``name`` (normalized), created if new; safe against a concurrent twin."""
+    state = current_chat()
+    Tag, session = state.models.Tag, state.db.session
+    name = normalize_tag(name)
+    query = sa.select(Tag).where(Tag.name == name)
+    tag = session.execute(query).scalar_one_or_none()
+    if tag is None:
+        try:
+            with session.begin_nested():
+                tag = Tag(name=name)
+                session.add(tag)
+        except IntegrityError:  # created meanwhile by another request
+            tag = session.execute(query).scalar_one()
+    return tag
+
+
+def add_tag(ticket, name: str, actor) -> bool:
+    """Put a tag on the ticket, creating the tag if new; False if the ticket had it."""
+    name = normalize_tag(name)
+    if any(tag.name == name for tag in ticket.tags):
+        return False
+    ticket.tags.append(get_or_create_tag(name))
+    _record(ticket, actor, f"added tag {name}")
+    return True
+
+
+def remove_tag(ticket, name: str, actor) -> bool:
+    """Take a tag off the ticket; False if it did not have it."""
+    name = normalize_tag(name)
+    tag = next((tag for tag in ticket.tags if tag.name == name), None)
+    if tag is None:
+        return False
+    ticket.tags.remove(tag)
+    _record(ticket, actor, f"removed tag {name}")
+    return True
+
+
+def add_watcher(ticket, user_id: str, actor) -> bool:
+    """Let an agent follow the ticket (notified of new messages); False if they did."""
+    agent = _agent(user_id, "watcher")
+    if agent.id in ticket.watcher_ids:
+        return False
+    ticket.watcher_rows.append(current_chat().models.TicketWatcher(user_id=agent.id))
+    _record(ticket, actor, f"added {agent.name} as a watcher")
+    return True
+
+
+def remove_watcher(ticket, user_id: str, actor) -> bool:
+    """Stop an agent following the ticket; False if they did not."""
+    row = next((row for row in ticket.watcher_rows if row.user_id == str(user_id)), None)
+    if row is None:
+        return False
+    agent = agents_by_id().get(row.user_id)
+    ticket.watcher_rows.remove(row)
+    _record(ticket, actor, f"removed {agent.name if agent else row.user_id} from the watchers")
+    return True
+
+
+def disable_next_autoresponder(ticket, actor) -> bool:
+    """Quick action: the next auto-responder for this ticket is skipped (once)."""
+    if ticket.disable_next_autoresponder:
+        return False
+    ticket.disable_next_autoresponder = True
+    _record(ticket, actor, "disabled the next auto-responder")
+    return True
+
+
+def add_sender_to_contacts(ticket, actor):
+    """Quick action: the customer becomes a contact, found by e-mail; ``(contact, created)``.
+
+    An existing contact keeps what agents wrote on it; only a blank name is filled in.
+    """
+    state = current_chat()
+    email = ticket.customer_email.strip().lower()
+    contact = contacts.contact_for_email(email)
+    created = contact is None
+    if created:
+        contact = state.models.Contact(name=ticket.customer_name, email=email)
+        state.db.session.add(contact)
+    elif not contact.name.strip():
+        contact.name = ticket.customer_name
+    verb = "added" if created else "updated"
+    _record(ticket, actor, f"{verb} {ticket.customer_name} <{email}> in the contacts")
+    return contact, created
+
+
+def create_ticket_for_customer(ticket, subject: str, body: str, actor):
+    """Quick action: a new ticket in the same chat to this customer, opened by the agent.
+
+    The new ticket is assigned to the agent and starts with the agent's message; the original
+    ticket records a line pointing to it. Both are committed together.
+    """
+    state = current_chat()
+    session = state.db.session
+    new = state.models.Ticket(
+        chat_id=ticket.chat_id,
+        chat_name=ticket.chat_name,
+        subject=subject,
+        customer_name=ticket.customer_name,
+        customer_email=ticket.customer_email,
+        customer_email_verified=ticket.customer_email_verified,
+        assignee_id=actor.id,
+        team_id=ticket.team_id,
+        language=ticket.language,
+    )
+    try:
+        session.add(new)
+        session.flush()
+        lines = [
+            messages.add_message(
+                new, author_kind="agent", body=body, author_id=actor.id, author_name=actor.name
+            ),
+            messages.add_system_line(
+                new,
+                f"{actor.name} created this ticket from ticket #{ticket.id}",
+                author_id=actor.id,
+            ),
+            messages.add_system_line(
+                ticket,
+                f"{actor.name} created ticket #{new.id} for this customer",
+                author_id=actor.id,
+            ),
+        ]
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    messages.publish_messages(lines, inbox="created")
+    state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
+    signals.send(signals.ticket_created, ticket_id=new.id, message_id=lines[0].id)
+    signals.send(
+        signals.message_created, ticket_id=new.id, message_id=lines[0].id, author_kind="agent"
+    )
+    return new

@@ -1,0 +1,592 @@
+/* Responso Chat — the agents' inbox: live list, conversation, composer and side panel.
+ *
+ * Plain JS, no build step. User text is only ever written with textContent. Every change is a
+ * fetch with the page's CSRF token (header X-CSRFToken); without JS the same forms still post.
+ */
+(function () {
+  "use strict";
+
+  var desk = document.getElementById("rc-desk");
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.content : "";
+
+  /* ---- small helpers ------------------------------------------------------------------ */
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function formatTime(date) {
+    var now = new Date();
+    var time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (date.toDateString() === now.toDateString()) return time;
+    return date.toLocaleDateString([], { day: "numeric", month: "short" }) + " " + time;
+  }
+
+  function timeElement(iso) {
+    var node = el("time");
+    node.dateTime = iso;
+    node.setAttribute("data-rc-local", "");
+    localizeTime(node);
+    return node;
+  }
+
+  function localizeTime(node) {
+    var date = new Date(node.dateTime);
+    if (isNaN(date)) return;
+    node.textContent = formatTime(date);
+    node.title = date.toLocaleString();
+  }
+
+  function localizeTimes(root) {
+    root.querySelectorAll("time[data-rc-local]").forEach(localizeTime);
+  }
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+
+  /** POST with the CSRF header; resolves to {ok, status, data} (data: parsed JSON or {}). */
+  function post(url, body, isJson) {
+    var headers = { "Accept": "application/json", "X-CSRFToken": csrf };
+    if (isJson) headers["Content-Type"] = "application/json";
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: headers,
+      body: isJson ? JSON.stringify(body) : body,
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        return { ok: response.ok, status: response.status, data: data };
+      });
+    });
+  }
+
+  function fetchDocument(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
+  }
+
+  function errorText(errors) {
+    var parts = [];
+    Object.keys(errors || {}).forEach(function (key) {
+      var value = errors[key];
+      parts.push(Array.isArray(value) ? value.join(" ") : String(value));
+    });
+    return parts.join(" ") || "That did not work. Try again.";
+  }
+
+  localizeTimes(document);
+  if (!desk) return;
+
+  var ticketId = Number(desk.dataset.ticketId) || null;
+  var lastSeq = Number(desk.dataset.lastSeq) || 0;
+  var toasts = document.getElementById("rc-toasts");
+
+  function toast(text, href) {
+    if (!toasts) return;
+    var box = el("div", "rc-toast");
+    box.appendChild(document.createTextNode(text + " "));
+    if (href) {
+      var link = el("a", null, "Open");
+      link.href = href;
+      box.appendChild(link);
+    }
+    toasts.appendChild(box);
+    setTimeout(function () { box.remove(); }, 8000);
+  }
+
+  /* ---- notifications: sound + browser notification for new chats (off by default) ------ */
+
+  var NOTIFY_KEY = "responsoChat.notifyNewChats";
+  var audio = null;
+
+  function notifyEnabled() {
+    try { return localStorage.getItem(NOTIFY_KEY) === "on"; } catch (e) { return false; }
+  }
+
+  function setupNotifyToggle() {
+    var toggle = document.getElementById("rc-notify-toggle");
+    if (!toggle) return;
+    toggle.closest(".rc-notify").hidden = false;
+    toggle.checked = notifyEnabled();
+    toggle.addEventListener("change", function () {
+      try { localStorage.setItem(NOTIFY_KEY, toggle.checked ? "on" : "off"); } catch (e) { /* private mode */ }
+      if (toggle.checked) {
+        audio = audio || (window.AudioContext ? new AudioContext() : null);
+        if (window.Notification && Notification.permission === "default") {
+          Notification.requestPermission();
+        }
+      }
+    });
+  }
+
+  function beep() {
+    audio = audio || (window.AudioContext ? new AudioContext() : null);
+    if (!audio) return;
+    if (audio.state === "suspended") audio.resume();
+    var osc = audio.createOscillator();
+    var gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.15, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 0.3);
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.3);
+  }
+
+  function announce(title, body, href) {
+    if (!notifyEnabled()) return;
+    beep();
+    if (window.Notification && Notification.permission === "granted") {
+      var note = new Notification(title, { body: body, tag: href });
+      note.onclick = function () { window.focus(); location.href = href; };
+    }
+  }
+
+  /* ---- the live list --------------------------------------------------------------------- */
+
+  var watching = new Set();
+  var newTickets = [];
+  var listTimer = null;
+
+  function readWatching(list) {
+    watching = new Set((list.dataset.watching || "").split(",").filter(Boolean).map(Number));
+  }
+
+  function scheduleListRefresh() {
+    clearTimeout(listTimer);
+    listTimer = setTimeout(refreshList, 300);
+  }
+
+  function refreshList() {
+    var list = document.getElementById("rc-list");
+    if (!list) return;
+    fetchDocument(list.dataset.fragmentUrl).then(function (doc) {
+      var fresh = doc.getElementById("rc-list");
+      if (!fresh) return;
+      fresh.querySelectorAll(".rc-count[data-view]").forEach(function (count) {
+        var mine = list.querySelector('.rc-count[data-view="' + count.dataset.view + '"]');
+        if (mine) mine.textContent = count.textContent;
+      });
+      list.dataset.watching = fresh.dataset.watching;
+      readWatching(list);
+      if (list.dataset.firstPage === "true") {
+        var rows = document.getElementById("rc-list-rows");
+        var freshRows = doc.getElementById("rc-list-rows");
+        rows.replaceWith(document.importNode(freshRows, true));
+        localizeTimes(document.getElementById("rc-list-rows"));
+      }
+      announceNewTickets(doc);
+    }).catch(function () { /* the next event or reconnection refreshes again */ });
+  }
+
+  function announceNewTickets(doc) {
+    var ids = newTickets;
+    newTickets = [];
+    ids.forEach(function (id) {
+      var row = doc.querySelector('li[data-ticket-id="' + id + '"] a');
+      if (!row) return;
+      var who = row.querySelector(".rc-row-customer");
+      var subject = row.querySelector(".rc-row-subject");
+      announce("New chat: " + (who ? who.textContent : "#" + id),
+               subject ? subject.textContent : "", row.getAttribute("href"));
+    });
+  }
+
+  function onInboxEvent(event) {
+    if (event.event === "created") newTickets.push(event.ticket_id);
+    if (event.event === "activity" && watching.has(event.ticket_id) &&
+        event.ticket_id !== ticketId) {
+      var href = desk.dataset.ticketUrl.replace(/\/0$/, "/" + event.ticket_id);
+      toast("New message on ticket #" + event.ticket_id + ", which you watch.", href);
+    }
+    if (event.event === "changed" && event.ticket_id === ticketId) schedulePanelRefresh();
+    scheduleListRefresh();
+  }
+
+  /* ---- the conversation -------------------------------------------------------------------- */
+
+  var messageList = document.getElementById("rc-messages");
+  var typingLine = document.getElementById("rc-typing");
+  var composer = document.getElementById("rc-composer");
+  var seqs = new Set();
+  var lastCustomerSeq = 0;
+  var typingTimers = {};
+  var typingNames = {};
+
+  function buildMessage(m) {
+    var li = el("li", "rc-msg rc-msg-" + m.author_kind + (m.internal ? " rc-msg-internal" : ""));
+    if (m.seq) li.dataset.seq = m.seq;
+    if (m.client_msg_id) li.dataset.clientId = m.client_msg_id;
+    if (m.author_kind === "system") {
+      var line = el("p", "rc-msg-line");
+      line.appendChild(el("span", "rc-msg-body", m.body));
+      line.appendChild(document.createTextNode(" · "));
+      line.appendChild(timeElement(m.created_at));
+      if (m.internal) {
+        line.appendChild(document.createTextNode(" "));
+        line.appendChild(el("span", "rc-msg-flag", "only agents see this"));
+      }
+      li.appendChild(line);
+      return li;
+    }
+    var meta = el("p", "rc-msg-meta");
+    var author = m.author_kind === "automation" ?
+      "Automation" + (m.author_name ? " · " + m.author_name : "") :
+      (m.author_name || m.author_kind);
+    meta.appendChild(el("span", "rc-msg-author", author));
+    if (m.internal) meta.appendChild(el("span", "rc-msg-flag", "Internal note"));
+    meta.appendChild(timeElement(m.created_at));
+    li.appendChild(meta);
+    li.appendChild(el("div", "rc-msg-body", m.body));
+    if (m.author_kind === "agent" && !m.internal) {
+      li.appendChild(el("p", "rc-msg-state", m.seen ? "Seen" : "Sent"));
+    }
+    return li;
+  }
+
+  function nearBottom() {
+    return messageList.scrollHeight - messageList.scrollTop - messageList.clientHeight < 120;
+  }
+
+  function scrollToEnd() { messageList.scrollTop = messageList.scrollHeight; }
+
+  function addMessage(m) {
+    if (!messageList || m.ticket_id !== ticketId || seqs.has(m.seq)) return;
+    var stick = nearBottom();
+    var pending = m.client_msg_id ?
+      messageList.querySelector('li[data-client-id="' + CSS.escape(m.client_msg_id) + '"]') :
+      null;
+    var li = buildMessage(m);
+    if (pending) pending.replaceWith(li); else messageList.appendChild(li);
+    seqs.add(m.seq);
+    lastSeq = Math.max(lastSeq, m.seq);
+    if (m.author_kind === "customer") {
+      lastCustomerSeq = Math.max(lastCustomerSeq, m.seq);
+      setTyping("customer", null, false);
+      markRead();
+    }
+    if (stick || pending) scrollToEnd();
+  }
+
+  function markSeen(seq) {
+    messageList.querySelectorAll(".rc-msg-agent:not(.rc-msg-internal)").forEach(function (li) {
+      var state = li.querySelector(".rc-msg-state");
+      if (state && Number(li.dataset.seq) <= seq) state.textContent = "Seen";
+    });
+  }
+
+  function markRead() {
+    if (ticketId && lastCustomerSeq && document.visibilityState === "visible") {
+      send({ type: "seen", ticket_id: ticketId, seq: lastCustomerSeq });
+    }
+  }
+
+  function setTyping(kind, name, typing) {
+    clearTimeout(typingTimers[kind]);
+    if (typing) {
+      typingNames[kind] = name;
+      typingTimers[kind] = setTimeout(function () { setTyping(kind, null, false); }, 8000);
+    } else {
+      delete typingNames[kind];
+    }
+    var names = Object.keys(typingNames).map(function (k) { return typingNames[k]; });
+    if (typingLine) typingLine.textContent = names.length ? names.join(", ") + " typing…" : "";
+  }
+
+  function setStatus(status) {
+    var holder = document.getElementById("rc-conv-status");
+    if (!holder) return;
+    var badge = el("span", "rc-badge rc-status-" + status, status);
+    holder.replaceChildren(badge);
+  }
+
+  function setPage(url, title) {
+    var holder = document.getElementById("rc-page");
+    if (!holder) return;
+    if (/^https?:\/\//i.test(url)) {
+      var link = el("a", null, title || url);
+      link.href = url;
+      link.target = "_blank";
+      link.rel = "noopener noreferrer";
+      holder.replaceChildren(link);
+    } else {
+      holder.replaceChildren(document.createTextNode(title || url || "unknown"));
+    }
+  }
+
+  function setPresence(online) {
+    var presence = document.getElementById("rc-presence");
+    if (!presence) return;
+    presence.dataset.online = online ? "true" : "false";
+    presence.textContent = online ? "customer online" : "customer offline";
+  }
+
+  /* ---- composer: Enter sends, Shift+Enter new line; idempotent by client_msg_id ---------- */
+
+  var typingSent = false;
+  var typingStop = null;
+
+  function stopTyping() {
+    clearTimeout(typingStop);
+    if (typingSent) send({ type: "typing", ticket_id: ticketId, typing: false });
+    typingSent = false;
+  }
+
+  function composerError(text) {
+    var box = document.getElementById("rc-composer-error");
+    if (box) box.textContent = text || "";
+  }
+
+  function deliver(body, internal, clientId, li) {
+    var state = li.querySelector(".rc-msg-state") || li.appendChild(el("p", "rc-msg-state"));
+    state.textContent = "Sending…";
+    state.removeAttribute("data-state");
+    post(composer.action, { body: body, internal: internal, client_msg_id: clientId }, true)
+      .then(function (result) {
+        if (result.ok) {
+          addMessage(result.data.message);
+          return;
+        }
+        if (result.status === 400 || result.status === 422) {
+          li.remove();
+          var box = composer.querySelector("textarea");
+          if (!box.value) box.value = body;
+          composerError(errorText(result.data.errors));
+          return;
+        }
+        throw new Error("HTTP " + result.status);
+      })
+      .catch(function () {
+        state.dataset.state = "failed";
+        state.textContent = "Not sent. ";
+        var retry = el("button", "rc-button rc-button-small", "Retry");
+        retry.type = "button";
+        retry.addEventListener("click", function () { deliver(body, internal, clientId, li); });
+        state.appendChild(retry);
+      });
+  }
+
+  function sendFromComposer() {
+    var box = composer.querySelector("textarea");
+    var internalBox = document.getElementById("rc-internal");
+    var body = box.value.trim();
+    if (!body) return;
+    var internal = !!(internalBox && internalBox.checked);
+    var clientId = newId();
+    composerError("");
+    var li = buildMessage({
+      author_kind: "agent", author_name: desk.dataset.meName, body: body, internal: internal,
+      client_msg_id: clientId, created_at: new Date().toISOString(), seen: false,
+    });
+    messageList.appendChild(li);
+    scrollToEnd();
+    box.value = "";
+    stopTyping();
+    deliver(body, internal, clientId, li);
+  }
+
+  function setupComposer() {
+    if (!composer) return;
+    var box = composer.querySelector("textarea");
+    var internalBox = document.getElementById("rc-internal");
+    composer.addEventListener("submit", function (event) {
+      event.preventDefault();
+      sendFromComposer();
+    });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        sendFromComposer();
+      }
+    });
+    box.addEventListener("input", function () {
+      if (internalBox && internalBox.checked) return;  // notes are not typed to the customer
+      if (!typingSent && box.value.trim()) {
+        typingSent = true;
+        send({ type: "typing", ticket_id: ticketId, typing: true });
+      }
+      clearTimeout(typingStop);
+      typingStop = setTimeout(stopTyping, 3000);
+    });
+    if (internalBox) {
+      internalBox.addEventListener("change", function () {
+        composer.classList.toggle("rc-note", internalBox.checked);
+        if (internalBox.checked) stopTyping();
+      });
+    }
+  }
+
+  /* ---- side panel: forms submitted with fetch, panel refreshed in place ------------------ */
+
+  var panelTimer = null;
+
+  function schedulePanelRefresh() {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(refreshPanel, 150);
+  }
+
+  function refreshPanel() {
+    var body = document.getElementById("rc-panel-body");
+    if (!body || !desk.dataset.panelUrl) return Promise.resolve();
+    var focusedId = document.activeElement && body.contains(document.activeElement) ?
+      document.activeElement.id : null;
+    return fetchDocument(desk.dataset.panelUrl).then(function (doc) {
+      var fresh = doc.getElementById("rc-panel-body");
+      if (!fresh) return;
+      var current = document.getElementById("rc-panel-body");
+      current.replaceWith(document.importNode(fresh, true));
+      localizeTimes(document.getElementById("rc-panel-body"));
+      var again = focusedId && document.getElementById(focusedId);
+      if (again) again.focus();
+    }).catch(function () { /* keep the panel as it is */ });
+  }
+
+  function showFormErrors(form, errors) {
+    form.querySelectorAll(".rc-error").forEach(function (node) { node.remove(); });
+    var box = el("p", "rc-error", errorText(errors));
+    box.setAttribute("role", "alert");
+    form.appendChild(box);
+    Object.keys(errors || {}).forEach(function (name) {
+      var field = form.querySelector('[name="' + CSS.escape(name) + '"]:not([type=hidden])');
+      if (field) field.setAttribute("aria-invalid", "true");
+    });
+  }
+
+  function setupPanelForms() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[data-rc-panel]")) return;
+      event.preventDefault();
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (b) { b.disabled = true; });
+      post(form.action, new FormData(form), false).then(function (result) {
+        buttons.forEach(function (b) { b.disabled = false; });
+        if (!result.ok) {
+          showFormErrors(form, result.data.errors || { _request: ["That did not work."] });
+          return;
+        }
+        if (result.data.redirect) {
+          location.href = result.data.redirect;
+          return;
+        }
+        refreshPanel();
+        scheduleListRefresh();
+      }).catch(function () {
+        buttons.forEach(function (b) { b.disabled = false; });
+        showFormErrors(form, { _request: ["The server could not be reached. Try again."] });
+      });
+    });
+  }
+
+  /* ---- the agent websocket, with HTTP catch-up while it is down --------------------------- */
+
+  var socket = null;
+  var attempts = 0;
+  var pollTimer = null;
+  var opened = false;
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function catchUp() {
+    if (!ticketId || !desk.dataset.messagesUrl) return;
+    fetch(desk.dataset.messagesUrl + "?after=" + lastSeq, {
+      credentials: "same-origin", headers: { "Accept": "application/json" },
+    }).then(function (r) { return r.ok ? r.json() : { messages: [] }; })
+      .then(function (data) { (data.messages || []).forEach(addMessage); })
+      .catch(function () { /* try again on the next tick */ });
+  }
+
+  function handle(event) {
+    switch (event.type) {
+      case "inbox": onInboxEvent(event); break;
+      case "message": addMessage(event); break;
+      case "typing":
+        if (event.ticket_id === ticketId) {
+          var who = event.author_kind === "customer" ? "customer" : "agent:" + event.name;
+          setTyping(who, event.name, event.typing);
+        }
+        break;
+      case "seen": if (event.ticket_id === ticketId && event.by === "customer") markSeen(event.seq); break;
+      case "status": if (event.ticket_id === ticketId) { setStatus(event.status); schedulePanelRefresh(); } break;
+      case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
+      case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
+      case "error":
+        if (event.error === "not_found" && event.ticket_id === ticketId) {
+          toast("This ticket is not available to you any more.");
+        }
+        break;
+      default: break;
+    }
+  }
+
+  function connect() {
+    var url = new URL(desk.dataset.wsUrl, location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    socket = new WebSocket(url.href);
+    socket.addEventListener("open", function () {
+      attempts = 0;
+      clearInterval(pollTimer);
+      pollTimer = null;
+      send({ type: "inbox" });
+      if (ticketId) send({ type: "subscribe", ticket_id: ticketId, after: lastSeq });
+      if (opened) scheduleListRefresh();  // events may have been missed while away
+      opened = true;
+    });
+    socket.addEventListener("message", function (message) {
+      try { handle(JSON.parse(message.data)); } catch (e) { /* ignore a bad frame */ }
+    });
+    socket.addEventListener("close", function () {
+      if (ticketId && !pollTimer) pollTimer = setInterval(catchUp, 5000);
+      attempts += 1;
+      setTimeout(connect, Math.min(15000, 500 * Math.pow(2, attempts)));
+    });
+  }
+
+  /* ---- the "…" menu closes on a click elsewhere or on Escape ------------------------------ */
+
+  function closeMenus(except, refocus) {
+    document.querySelectorAll("details.rc-menu[open]").forEach(function (menu) {
+      if (menu === except) return;
+      menu.open = false;
+      if (refocus) menu.querySelector("summary").focus();
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    closeMenus(event.target.closest && event.target.closest("details.rc-menu"), false);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") closeMenus(null, true);
+  });
+
+  /* ---- start ------------------------------------------------------------------------------ */
+
+  var list = document.getElementById("rc-list");
+  if (list) readWatching(list);
+  setupNotifyToggle();
+  if (messageList) {
+    messageList.querySelectorAll("li[data-seq]").forEach(function (li) {
+      var seq = Number(li.dataset.seq);
+      seqs.add(seq);
+      if (li.classList.contains("rc-msg-customer")) lastCustomerSeq = Math.max(lastCustomerSeq, seq);
+    });
+    scrollToEnd();
+  }
+  setupComposer();
+  setupPanelForms();
+  document.addEventListener("visibilitychange", markRead);
+  connect();
+  if (ticketId) socket.addEventListener("open", markRead, { once: true });
+})();

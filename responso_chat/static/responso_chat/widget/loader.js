@@ -1,0 +1,223 @@
+/* Responso Chat embed loader: the launcher in a Shadow DOM; the widget loads on first click.
+   data-preview="1": draws nothing itself, adds ResponsoChat.preview(config, container). */
+(function (w, d) {
+  "use strict";
+  if (w.ResponsoChat) return;
+  const me = d.currentScript;
+  const src = me ? me.src.split(/[?#]/)[0] : "";
+  const parts = /^(.*)\/widget\/([^/]+)\/loader\.js$/.exec(src);
+  const root = parts ? parts[1] : src.replace(/\/static\/widget\/loader\.js$/, "");
+  const key = parts ? decodeURIComponent(parts[2]) : "";
+  const TEXT = {
+    en: ["Chat", "Close", "unread"],
+    fr: ["Chat", "Fermer", "non lus"],
+    pl: ["Czat", "Zamknij", "nieprzeczytane"]
+  };
+  const ICONS = ["M6 4h12a2 2 0 0 1 2 2v9a2 2 0 0 1-2 2H10l-5 4V6a2 2 0 0 1 1-2z",
+    "M6 6l12 12M18 6 6 18"];
+  const CSS = ":host{all:initial}*{box-sizing:border-box}[hidden]{display:none!important}" +
+    ".l{position:fixed;right:20px;bottom:var(--b);width:56px;height:56px;border:0;" +
+    "border-radius:50%;background:var(--c);color:var(--t);box-shadow:0 4px 14px #0004;" +
+    "cursor:pointer;display:grid;place-items:center}.l svg,.x svg{width:26px}" +
+    ":focus-visible{outline:3px solid #111;outline-offset:2px}" +
+    ".b{position:absolute;top:-4px;right:-4px;padding:0 6px;border-radius:9px;" +
+    "background:#dc2626;color:#fff;font:700 12px/18px sans-serif}" +
+    ".p{position:fixed;right:16px;bottom:calc(var(--b) + 68px);width:370px;" +
+    "height:min(600px,calc(100vh - var(--b) - 84px));max-width:calc(100vw - 32px);" +
+    "display:flex;flex-direction:column;overflow:hidden;border-radius:12px;background:#fff;" +
+    "color:#111;box-shadow:0 12px 40px #0005;font:15px/1.45 system-ui,sans-serif}" +
+    ".h{display:flex;gap:8px;padding:14px 12px 14px 18px;background:var(--c);color:var(--t)}" +
+    ".h h2{flex:1;margin:0;font-size:16px;white-space:pre-line;overflow-wrap:anywhere}" +
+    ".x{height:34px;border:0;border-radius:6px;cursor:pointer;background:none;color:inherit}" +
+    ".o{margin:0;padding:10px 18px;background:#fef3c7;color:#78350f;white-space:pre-line}" +
+    ".y{flex:1;min-height:0;display:flex;flex-direction:column}" +
+    ".left .l{left:20px;right:auto}.left .p{left:16px;right:auto}" +
+    "@media (max-width:479px){:not(.v)>.p{inset:0;width:auto;max-width:none;height:auto;" +
+    "border-radius:0}}.v{position:relative;height:100%}.v .l,.v .p{position:absolute}" +
+    ".v .p{height:auto;max-height:calc(100% - var(--b) - 84px)}";
+
+  const handlers = {};
+  let config, lang = "en", ui, widget, waiting, unread = 0, isOpen = false, timer, customer;
+  let local, session;
+  try { local = w.localStorage; session = w.sessionStorage; } catch (e) { /* blocked */ }
+  const openKey = "rc:open:" + key;
+
+  const emit = (name, data) => (handlers[name] || []).forEach((fn) => {
+    try { fn(data); } catch (e) { console.error(e); }
+  });
+  const pickLanguage = (cfg) => {
+    const code = TEXT[cfg.language] ? cfg.language : (navigator.language || "").slice(0, 2);
+    return TEXT[code] ? code : "en";
+  };
+  const ink = (hex) => {
+    const n = parseInt(hex.slice(1), 16);
+    return (n >> 16) * 0.3 + ((n >> 8) & 255) * 0.59 + (n & 255) * 0.11 > 160 ? "#111" : "#fff";
+  };
+  const el = (tag, cls, attrs) => {
+    const node = d.createElement(tag);
+    node.className = cls || "";
+    for (const name in attrs) node.setAttribute(name, attrs[name]);
+    return node;
+  };
+  const icon = (i) => '<svg viewBox="0 0 24 24" aria-hidden="true" fill="currentColor" ' +
+    'stroke="currentColor" stroke-width="2.4" stroke-linejoin="round"><path d="' + ICONS[i] +
+    '"/></svg>';
+
+  function draw(shadow, cfg, preview) {
+    const color = /^#[0-9a-f]{6}$/i.test(cfg.color) ? cfg.color : "#2563eb";
+    const box = el("div", (preview ? "v " : "") + cfg.alignment);
+    box.style.cssText = "--c:" + color + ";--t:" + ink(color) + ";--b:" +
+      Math.max(0, parseInt(cfg.vertical_spacing, 10) || 0) + "px";
+    const view = {
+      shadow,
+      launcher: el("button", "l", { type: "button" }),
+      panel: el("div", "p", { role: "dialog", "aria-modal": true, "aria-labelledby": "rc-t" }),
+      close: el("button", "x", { type: "button", "aria-label": TEXT[lang][1] }),
+      badge: el("span", "b"),
+      notice: el("p", "o"),
+      body: el("div", "y")
+    };
+    const head = el("div", "h"), title = el("h2", "", { id: "rc-t" }), style = el("style");
+    title.textContent = cfg.welcome_message || cfg.name || "";
+    view.close.innerHTML = icon(1);
+    head.append(title, view.close);
+    view.panel.append(head, view.notice, view.body);
+    box.append(view.launcher, view.panel);
+    style.textContent = CSS;
+    shadow.replaceChildren(style, box);
+    look(view, preview, cfg);
+    return view;
+  }
+  function look(view, opened, cfg) {
+    const t = TEXT[lang];
+    view.panel.hidden = !opened;
+    view.launcher.innerHTML = icon(opened ? 1 : 0);
+    view.launcher.setAttribute("aria-expanded", opened);
+    view.launcher.setAttribute("aria-label", t[0] + (unread ? ` (${unread} ${t[2]})` : ""));
+    view.badge.textContent = unread;
+    view.badge.hidden = opened || !unread;
+    view.launcher.append(view.badge);
+    view.notice.textContent = cfg.out_of_hours_message || "";
+    view.notice.hidden = cfg.open_now || !cfg.out_of_hours_message;
+  }
+
+  /* The server's path rules (visibility.path_matches). */
+  const segments = (path) => {
+    path = String(path || "").split(/[?#]/)[0];
+    try { path = decodeURIComponent(path); } catch (e) { /* as written */ }
+    return path.split("/").filter(Boolean);
+  };
+  const covers = (rule, path) => new RegExp("^" + segments(rule).map((s) => "/" + s.split("*")
+    .map((t) => t.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join("[^/]*")).join("") + "(/|$)")
+    .test("/" + segments(path).join("/"));
+  const shown = () => {
+    const listed = (config.paths || []).some((rule) => covers(rule, location.pathname));
+    return (config.path_rule_type === "whitelist" ? listed : !listed) &&
+      (config.open_now || config.out_of_hours_behaviour === "show_message");
+  };
+
+  function check() {
+    const show = config && shown();
+    if (show && !ui) {
+      const host = el("responso-chat");
+      host.style.cssText = "position:fixed;top:0;left:0;width:0;height:0;z-index:2147483000";
+      d.body.append(host);
+      ui = draw(host.attachShadow({ mode: "open" }), config, false);
+      ui.host = host;
+      ui.launcher.onclick = () => (isOpen ? close() : open());
+      ui.close.onclick = close;
+      ui.panel.onkeydown = (event) => event.key === "Escape" && close();
+      if (local && local["rc:" + key]) load(); /* a conversation is going on */
+      if (session && session[openKey]) open();
+    }
+    if (!ui) return;
+    ui.host.style.display = show ? "" : "none";
+    if (!show) close();
+    look(ui, isOpen, config);
+  }
+
+  /* widget.js hands its mount function to its own script tag. */
+  function load(then) {
+    if (widget) return then && then();
+    if (waiting) return then && waiting.push(then);
+    waiting = then ? [then] : [];
+    ui.shadow.append(el("link", "", { rel: "stylesheet", href: root + "/static/widget/widget.css" }));
+    const script = el("script", "", { src: root + "/static/widget/widget.js" });
+    script.addEventListener("rc-widget", (event) => {
+      widget = event.detail({
+        root, key, local, session, emit, body: ui.body, panel: ui.panel, shadow: ui.shadow,
+        language: () => lang,
+        config: () => config,
+        customer: () => customer,
+        isOpen: () => isOpen,
+        unread: (count) => { unread = count; look(ui, isOpen, config); }
+      });
+      waiting.forEach((fn) => fn());
+      waiting = null;
+    });
+    d.head.append(script);
+  }
+
+  function open() {
+    if (!ui || ui.host.style.display) return;
+    isOpen = true;
+    unread = 0;
+    look(ui, true, config);
+    if (session) session[openKey] = 1;
+    ui.close.focus();
+    load(() => isOpen && widget.opened());
+    emit("open");
+  }
+  function close() {
+    if (!isOpen) return;
+    isOpen = false;
+    look(ui, false, config);
+    if (session) session.removeItem(openKey);
+    ui.launcher.focus();
+    emit("close");
+  }
+
+  function fetchConfig() {
+    fetch(root + "/widget/" + encodeURIComponent(key) + "/config")
+      .then((r) => (r.ok ? r.json() : null))
+      .then((cfg) => {
+        if (!cfg) return;
+        config = cfg;
+        lang = pickLanguage(cfg);
+        check();
+        clearTimeout(timer); /* ask again when it opens or closes */
+        if (cfg.next_change_at) timer = setTimeout(fetchConfig, Math.min(864e5,
+          Math.max(0, Date.parse(cfg.next_change_at) - Date.now()) + 1500));
+      })
+      .catch(() => {}); /* no chat on this page */
+  }
+
+  const api = {
+    open,
+    close,
+    on: (name, fn) => { (handlers[name] = handlers[name] || []).push(fn); return api; },
+    setCustomer: (who) => { customer = who; if (widget) widget.customer(); }
+  };
+  w.ResponsoChat = api;
+  if (me && me.dataset.preview === "1") {
+    api.preview = (cfg, container) => {
+      lang = pickLanguage(cfg);
+      const shadow = container.shadowRoot || container.attachShadow({ mode: "open" });
+      if (cfg.open_now || cfg.out_of_hours_behaviour === "show_message") draw(shadow, cfg, true);
+      else shadow.replaceChildren();
+    };
+    return;
+  }
+  const navigated = () => { check(); if (widget) widget.page(); };
+  ["pushState", "replaceState"].forEach((name) => {
+    const original = history[name];
+    history[name] = function () {
+      const result = original.apply(this, arguments);
+      navigated();
+      return result;
+    };
+  });
+  w.addEventListener("popstate", navigated);
+  if (d.body) fetchConfig();
+  else d.addEventListener("DOMContentLoaded", fetchConfig);
+})(window, document);
