@@ -1,8 +1,4 @@
-"""Admin pages of automations: the rules, their editor, a dry run, and the failed jobs. Admins only.
-
-Registering this blueprint on an app (``ResponsoChat.init_app`` does) also connects the
-automation runner to that app's ticket signals.
-"""
+"""Admin pages of automations: the rules, their editor, a dry run, and the failed jobs. Admins only."""
 
 from __future__ import annotations
 
@@ -15,14 +11,6 @@ from responso_chat.services import automations
 from responso_chat.users import admin_required
 
 bp = Blueprint("automations", __name__)
-
-
-def _connect_runner(setup_state) -> None:
-    """Run the automations on the ticket signals of each app this blueprint is registered on."""
-    automations.connect_signals(setup_state.app)
-
-
-bp.record_once(_connect_runner)
 
 
 @bp.app_template_global("rc_automation_runs")

@@ -69,6 +69,7 @@ class ResponsoChat:
         from .models import define_models
         from .ratelimit import RateLimits
         from .realtime import create_broker
+        from .services.automations import connect_signals as connect_automations
         from .services.orders import create_rate_limiter
 
         resolved = {name: _resolve_setting(app, name) for name in _CALLABLE_SETTINGS}
@@ -92,6 +93,7 @@ class ResponsoChat:
             base_rate_limiter=create_rate_limiter(redis_url),
         )
         app.extensions[EXTENSION_KEY] = state
+        connect_automations(app)
         app.register_blueprint(
             create_blueprint(), url_prefix=app.config[_config.PREFIX + "URL_PREFIX"]
         )

@@ -573,6 +573,33 @@ def test_status_changed_trigger(app):
     assert lines_of(app, ticket_id, "automation") == ["Glad we could help, Zoe Customer."]
 
 
+def test_a_stale_status_change_runs_nothing(app):
+    """Jobs of two quick changes may run in any order: the superseded one does nothing."""
+    state = state_of(app)
+    with app.app_context():
+        add_rule(
+            "Thank on solve",
+            trigger="status_changed",
+            conditions=[("status", "is", "solved")],
+            actions=[("auto_reply", "Thanks!")],
+        )
+    ticket_id = open_ticket(app)
+    with app.app_context():
+        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket.status = "solved"
+        state.db.session.commit()
+        last = ticket.last_seq
+        message_id = state.db.session.scalar(
+            sa.select(state.models.Message.id).where(
+                state.models.Message.ticket_id == ticket_id, state.models.Message.seq == last
+            )
+        )
+        assert automations.run_automations(
+            "status_changed", ticket_id, message_id, None, "pending"
+        ) == []
+        assert automations.run_automations("status_changed", ticket_id, message_id, None, "solved")
+
+
 def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app, monkeypatch):
     state = state_of(app)
     scheduled = []

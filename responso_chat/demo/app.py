@@ -115,7 +115,7 @@ def _register_views(app: Flask) -> None:
         cart = _cart()
         return {
             "cart_count": sum(cart.values()),
-            "chat_embed": embed_snippet if "widget.loader" in _endpoints(app) else lambda: "",
+            "chat_embed": embed_snippet,
         }
 
     @app.get("/")
@@ -179,7 +179,3 @@ def _register_views(app: Flask) -> None:
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         return render_template("demo/account.html")
-
-
-def _endpoints(app: Flask) -> set[str]:
-    return {rule.endpoint.removeprefix("responso_chat.") for rule in app.url_map.iter_rules()}

@@ -789,19 +789,27 @@ def _event_message(trigger: str, ticket, message_id):
     return message
 
 
-def run_automations(trigger: str, ticket_id: int, message_id: int | None = None, rule_id=None):
+def run_automations(
+    trigger: str,
+    ticket_id: int,
+    message_id: int | None = None,
+    rule_id=None,
+    status: str | None = None,
+):
     """The automation job: run the enabled rules of ``trigger`` on a ticket, in order.
 
     A new customer message is classified first if it was not yet. Each matching rule that has
     not acted on this event yet runs its actions. ``rule_id`` limits the run to one rule (the
-    scheduled "no agent reply" checks). Returns the ids of the runs made.
+    scheduled "no agent reply" checks). ``status`` is the status a status change set: when a
+    later change has already replaced it, the event is stale and nothing runs (jobs of two
+    quick changes may run in any order). Returns the ids of the runs made.
     """
     if trigger not in RULES_FOR_EVENT:
         raise ValueError(f"unknown automation trigger {trigger!r}")
     state = current_chat()
     session = state.db.session
     ticket = session.get(state.models.Ticket, ticket_id)
-    if ticket is None:
+    if ticket is None or (status is not None and ticket.status != status):
         return []
     message = _event_message(trigger, ticket, message_id)
     if message is None:
@@ -877,7 +885,9 @@ def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:
         return
     try:
         if _has_rules(RULES_FOR_EVENT["status_changed"]):
-            jobs.enqueue(RUNNER, "status_changed", ticket_id, _latest_message_id(ticket_id))
+            jobs.enqueue(
+                RUNNER, "status_changed", ticket_id, _latest_message_id(ticket_id), None, new
+            )
     except Exception:
         log.exception("could not enqueue automations for ticket %s", ticket_id)
 
