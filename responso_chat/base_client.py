@@ -54,7 +54,8 @@ BLOCK_MARGIN = 1.0
 _DATETIME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})")
 _UNIX_RE = re.compile(r"(?<![\d.])(\d{10})(?:\.\d+)?(?![\d.])")
 
-_TEXT_FIELDS = (
+#: Order fields the client returns as text (``""`` when missing).
+ORDER_TEXT_FIELDS = (
     "user_login",
     "email",
     "phone",
@@ -162,7 +163,7 @@ def normalize_order(raw: Any) -> dict[str, Any] | None:
         return None
     order: dict[str, Any] = {"order_id": order_id}
     order.update({name: _int(raw.get(name)) for name in _INT_FIELDS})
-    order.update({name: _text(raw.get(name)) for name in _TEXT_FIELDS})
+    order.update({name: _text(raw.get(name)) for name in ORDER_TEXT_FIELDS})
     order["payment_done"] = _decimal(raw.get("payment_done"))
     order["delivery_price"] = _decimal(raw.get("delivery_price"))
     products = raw.get("products")

@@ -17,16 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-SENTIMENTS = ("positive", "neutral", "negative")
-CONTEXTS = (
-    "order_status",
-    "shipping",
-    "return",
-    "complaint",
-    "payment",
-    "product_question",
-    "other",
-)
 LANGUAGES = ("en", "fr", "pl")
 
 # Longest stretch of a message that is looked at; chat messages are far shorter.
@@ -184,8 +174,8 @@ ACCENTS = {"pl": "ąćęłńśźżó", "fr": "àâçèéêëîïôùûüÿœ"}
 class Classification:
     """What a classifier says about one message."""
 
-    sentiment: str  # one of SENTIMENTS
-    context: str  # one of CONTEXTS
+    sentiment: str  # one of models.SENTIMENTS
+    context: str  # one of models.CONTEXTS
     language: str  # one of LANGUAGES
 
 

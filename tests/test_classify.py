@@ -8,15 +8,14 @@ from collections import defaultdict
 import pytest
 
 from responso_chat.classify import (
-    CONTEXTS,
     LANGUAGES,
-    SENTIMENTS,
     Classification,
     Classifier,
     KeywordClassifier,
     detect_language,
     normalize,
 )
+from responso_chat.models import CONTEXTS, SENTIMENTS
 from tests.classify_dataset import DATASET, HELD_OUT
 
 MIN_ACCURACY = 0.8

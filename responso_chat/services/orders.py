@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from responso_chat import current_chat
 from responso_chat.base_client import (
+    ORDER_TEXT_FIELDS,
     BaseApiError,
     BaseClient,
     BaseClientError,
@@ -297,20 +298,9 @@ def _order_row(order: dict, now: datetime) -> dict:
         ],
         "synced_at": now,
     }
-    for name in (
-        "phone",
-        "currency",
-        "payment_method",
-        "delivery_method",
-        "delivery_fullname",
-        "delivery_address",
-        "delivery_city",
-        "delivery_postcode",
-        "delivery_country_code",
-        "delivery_package_nr",
-        "order_page",
-    ):
-        row[name] = order[name]
+    for name in ORDER_TEXT_FIELDS:  # the text fields the cache keeps as they come
+        if name in columns and name not in row:
+            row[name] = order[name]
     for name, value in row.items():
         if isinstance(value, str):
             row[name] = value[: columns[name].type.length]
