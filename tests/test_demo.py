@@ -7,11 +7,27 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
 
-from tests.servers import free_port, wait_for_port
+from tests.servers import free_port
+
+
+def wait_until_serving(url: str, process, log_path, timeout: float = 60.0) -> None:
+    """Block until the demo answers HTTP (not merely a port that accepts), or fail with its log."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"demo exited: {log_path.read_text()}")
+        try:
+            if requests.get(f"{url}/login", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"demo not serving after {timeout} s: {log_path.read_text()}")
 
 
 @pytest.fixture(scope="module")
@@ -19,39 +35,38 @@ def demo_server(tmp_path_factory):
     """``python -m responso_chat.demo`` on free ports with its own database file."""
     workdir = tmp_path_factory.mktemp("demo")
     port, base_port = free_port(), free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "responso_chat.demo", "--port", str(port),
-         "--base-port", str(base_port), "--database", str(workdir / "demo.db")],
-        cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    log_path = workdir / "demo.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "responso_chat.demo", "--port", str(port),
+             "--base-port", str(base_port), "--database", str(workdir / "demo.db")],
+            cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    url = f"http://127.0.0.1:{port}"
     try:
-        wait_for_port(port, timeout=60)
-    except TimeoutError:
-        process.kill()
-        raise AssertionError(process.communicate()[0]) from None
-    yield f"http://127.0.0.1:{port}", base_port, process
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
+        wait_until_serving(url, process, log_path)
+        yield url, base_port, log_path
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def test_demo_prints_urls_and_logins(demo_server):
-    url, _base_port, process = demo_server
-    banner = ""
-    while "Press Ctrl+C" not in banner:
-        banner += process.stdout.readline()
+    url, _base_port, log_path = demo_server
+    banner = log_path.read_text()
+    assert "Press Ctrl+C to stop." in banner
     assert f"{url}/login" in banner and "/chat/inbox/" in banner and "/chat/admin/" in banner
     assert "admin@example.com / admin-demo" in banner
     assert "agent@example.com / agent-demo" in banner
 
 
 def test_demo_logins_reach_the_plugin(demo_server):
-    url, _base_port, _process = demo_server
+    url, _base_port, _log = demo_server
     for email, password, page, expected in (
         ("admin@example.com", "admin-demo", "/chat/admin/", "Shop chat"),
         ("agent@example.com", "agent-demo", "/chat/inbox/", "Where is my order?"),
@@ -68,7 +83,7 @@ def test_demo_logins_reach_the_plugin(demo_server):
 
 
 def test_demo_shop_pages_and_base_standin(demo_server):
-    url, base_port, _process = demo_server
+    url, base_port, _log = demo_server
     for path in ("/", "/products/linen-shirt", "/cart", "/checkout"):
         assert requests.get(url + path, timeout=5).status_code == 200
     answer = requests.post(
