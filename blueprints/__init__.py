@@ -6,19 +6,25 @@ parent for every app, so the same plugin registers cleanly on several apps in on
 
 from __future__ import annotations
 
+import re
 from importlib.resources import files
 
-from flask import Blueprint, abort, jsonify, make_response, render_template, request
+from flask import Blueprint, abort, current_app, jsonify, make_response, render_template, request
 from flask_wtf.csrf import generate_csrf, validate_csrf
+from sqlalchemy.exc import DBAPIError
 from wtforms.validators import ValidationError
 
-from . import admin, api, automations, inbox, widget, ws
+from responso_chat.schemas import unstorable
+
+from . import account, admin, api, automations, inbox, webhooks, widget, ws
 
 #: (blueprint module, URL prefix under the plugin's prefix, audience) — mirrored in plugin.toml.
 CHILDREN = (
     (admin, "/admin", "admin"),
     (automations, "/admin/automations", "admin"),
+    (webhooks, "/admin/webhooks", "admin"),
     (inbox, "/inbox", "agent"),
+    (account, "/account", "agent"),
     (api, "/api", "api"),
     (widget, "/widget", "storefront"),
     (ws, "/ws", "storefront"),
@@ -28,6 +34,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 #: Blueprints whose state-changing requests carry their own credentials (visitor tokens,
 #: API tokens) instead of the host's session cookie, so cookie CSRF does not apply.
 TOKEN_AUTHENTICATED = frozenset({"api", "widget"})
+#: Largest request body, in bytes: of widget and API requests (JSON from anywhere), and of
+#: the admin and inbox pages' forms. A smaller ``MAX_CONTENT_LENGTH`` of the host wins.
+MAX_TOKEN_BODY = 64 * 1024
+MAX_PAGE_BODY = 1024 * 1024
+_HOST = re.compile(r"[A-Za-z0-9.:\[\]-]+")
 
 
 def create_blueprint() -> Blueprint:
@@ -42,10 +53,106 @@ def create_blueprint() -> Blueprint:
     )
     for module, prefix, _audience in CHILDREN:
         parent.register_blueprint(module.bp, url_prefix=prefix)
+    parent.before_request(_limit_body)
+    parent.before_request(_refuse_unstorable_text)
     parent.before_request(_check_csrf)
+    parent.after_request(_security_headers)
     parent.context_processor(_template_globals)
     parent.register_error_handler(403, _forbidden)
+    parent.register_error_handler(413, _too_large)
+    parent.register_error_handler(RecursionError, _json_too_deep)
+    parent.register_error_handler(DBAPIError, _database_gone)
     return parent
+
+
+def _child() -> str | None:
+    """The name of the plugin's blueprint handling this request (``inbox``, ``widget``, ...)."""
+    parts = (request.blueprint or "").split(".")
+    return parts[1] if len(parts) > 1 else None
+
+
+def _body_limit() -> int:
+    limit = MAX_TOKEN_BODY if _child() in TOKEN_AUTHENTICATED else MAX_PAGE_BODY
+    host_limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return limit if host_limit is None else min(limit, host_limit)
+
+
+def _limit_body():
+    """Refuse a body over the limit (413) before anything reads it, announced or streamed."""
+    request.max_content_length = _body_limit()
+    if request.content_length is not None and request.content_length > _body_limit():
+        abort(413)
+
+
+def _refuse_unstorable_text():
+    """Refuse text no database stores (400) instead of failing deep in a view (500).
+    Checked in the URL, the query, forms, and the JSON the widget and the pages read (the API
+    reads its own body and checks it there)."""
+    values = [*(request.view_args or {}).values(), *request.args.lists()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.lists()
+    if request.is_json and _child() != "api":
+        values.append(request.get_json(silent=True))
+    if unstorable(values):
+        message = "Text may not contain NUL characters or lone surrogates."
+        if request.is_json or _child() in TOKEN_AUTHENTICATED or (
+            request.accept_mimetypes.best == "application/json"
+        ):
+            abort(make_response(jsonify(errors={"_request": [message]}), 400))
+        abort(400, description=message)
+
+
+def _json_too_deep(error):
+    """JSON nested deeper than Python's parser goes raises RecursionError, which
+    ``get_json(silent=True)`` lets through: a 400 for JSON requests, not a 500."""
+    if not request.is_json:
+        raise error
+    return jsonify(errors={"_request": ["The JSON body is nested too deeply."]}), 400
+
+
+def _too_large(error):
+    """413 in JSON for the widget, the API and JSON clients."""
+    if _child() in TOKEN_AUTHENTICATED or request.accept_mimetypes.best == "application/json":
+        message = f"The request is too large (more than {_body_limit() // 1024} KB)."
+        return jsonify(errors={"_request": [message]}), 413
+    return error
+
+
+def _database_gone(error):
+    """A database connection cut under the request (a restart, a failover): 503 with
+    ``Retry-After`` so the widget and pages try again, not a 500. The pool replaces the dead
+    connection; any other database error stays a 500."""
+    if not error.connection_invalidated:
+        raise error
+    from responso_chat import current_chat
+
+    current_chat().db.session.rollback()
+    response = jsonify(errors={"_request": ["The service is restarting; try again."]})
+    response.status_code = 503
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def page_csp(host: str) -> str:
+    """The Content-Security-Policy of the plugin's pages served at ``host``: nothing inline,
+    nothing from elsewhere, websockets to the same host only."""
+    sockets = f" ws://{host} wss://{host}" if _HOST.fullmatch(host or "") else ""
+    return (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'{sockets}; frame-ancestors 'self'; object-src 'none'; "
+        "base-uri 'self'; form-action 'self'"
+    )
+
+
+def _security_headers(response):
+    """No MIME sniffing and same-origin referrers everywhere; the strict CSP on every page
+    (admin, inbox, account, API docs). The widget serves no HTML: its script and JSON run
+    under the shop's own policy."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", page_csp(request.host))
+    return response
 
 
 def _forbidden(error):

@@ -1,4 +1,4 @@
-"""Admin pages of automations: the rules, their editor, a dry run, and the failed jobs. Admins only."""
+"""Admin pages of automations: the rules, their editor, a dry run and failed jobs. Admins only."""
 
 from __future__ import annotations
 

@@ -1,10 +1,15 @@
 """Websockets (flask-sock): the customer's conversation and the agents' live desk.
 
-Each connection subscribes one listener to broker channels; the listener only queues events.
-The connection's loop, in the request's own thread, reads client frames with
-``ws.receive(timeout=...)``, sends queued events and does every database read and write.
+Each connection subscribes one listener to broker channels; the listener only queues events
+and wakes the connection's loop. The loop, in the request's own thread, reads client frames
+with ``ws.receive(timeout=...)``, sends queued events and does every database read and write.
 Messages are always sent from the database by sequence number, so a pushed message is only a
-nudge: nothing is lost, nothing is sent twice, and order holds even when pushes cross.
+nudge: nothing is lost, nothing is sent twice, and order holds even when pushes cross. When the
+broker says it may have dropped events (``resync``: Redis was away), every socket catches up
+the same way.
+
+Presence (``services.presence``): the customer's sockets and the agents following a ticket are
+members of presence keys shared by every process, refreshed by the socket's heartbeat.
 
 The handshake is checked before the upgrade (``before_request``): a refused socket gets a
 plain HTTP 403 and never opens.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import json
 import queue
+import random
 import re
 import secrets
 import time
@@ -27,8 +33,8 @@ from werkzeug.exceptions import HTTPException
 
 from responso_chat import current_chat
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.schemas import PageSchema, VisitorMessageSchema
-from responso_chat.services import access, messages, tickets
+from responso_chat.schemas import PageSchema, VisitorMessageSchema, unstorable
+from responso_chat.services import access, messages, presence, tickets
 from responso_chat.users import agents_by_id, as_agent, current_user_id, is_agent
 from responso_chat.visitor import origin_allowed, ticket_for_token
 
@@ -36,9 +42,34 @@ bp = Blueprint("ws", __name__)
 sock = Sock()
 
 MAX_NUMBER = 2**31 - 1  # ids and sequence numbers are 32-bit integers in the database
-POLL_SECONDS = 0.1  # longest wait before a queued event is sent
-PING_SECONDS = 25  # keeps proxies from closing an idle socket, and finds dead ones
+HEARTBEAT_SECONDS = 25  # a ping keeps proxies from closing an idle socket; presence refreshes
 VISIBILITY_SECONDS = 30  # how long an agent's list of visible chats is trusted
+
+
+#: The subprotocol the widget asks for, followed by its visitor token, so the token travels in
+#: the ``Sec-WebSocket-Protocol`` header and never in a URL (URLs end up in access logs).
+VISITOR_PROTOCOL = "responso-chat"
+
+
+def _answer_visitor_protocol(setup_state) -> None:
+    """Let flask-sock answer the widget's subprotocol (a browser drops a socket whose asked-for
+    protocol is not echoed); the host's own subprotocols stay."""
+    options = setup_state.app.config.setdefault("SOCK_SERVER_OPTIONS", {})
+    protocols = list(options.get("subprotocols") or [])
+    if VISITOR_PROTOCOL not in protocols:
+        options["subprotocols"] = [*protocols, VISITOR_PROTOCOL]
+
+
+bp.record_once(_answer_visitor_protocol)
+
+
+def _visitor_token() -> str | None:
+    """The visitor token: ``Sec-WebSocket-Protocol: responso-chat, <token>`` (the widget), or
+    the ``token`` query argument."""
+    offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
+    if len(offered) == 2 and offered[0] == VISITOR_PROTOCOL:
+        return offered[1]
+    return request.args.get("token")
 
 
 @bp.before_request
@@ -46,7 +77,9 @@ def _check_handshake():
     """Refuse before the upgrade: bad visitor token or Origin, or not an agent of this host."""
     origin = request.headers.get("Origin")
     if request.endpoint == "responso_chat.ws.visitor":
-        ticket = ticket_for_token(request.args.get("token"))
+        state = current_chat()  # a public endpoint: limited like the widget's others
+        state.rate_limits.enforce(state.setting("PUBLIC_RATE_LIMIT"), "public")
+        ticket = ticket_for_token(_visitor_token())
         if ticket is None or not origin_allowed(ticket.chat, origin, request.host_url):
             abort(403)
         after = _count(request.args.get("after", "0"))
@@ -62,7 +95,8 @@ def _check_handshake():
 
 @sock.route("/visitor", bp=bp)
 def visitor(ws):
-    """The customer's conversation: ``?token=<visitor token>&after=<seq>``."""
+    """The customer's conversation: ``?after=<seq>``, the token as a subprotocol (or
+    ``&token=``)."""
     ticket_id, after = g.rc_visitor
     VisitorConnection(ws, ticket_id, after).run()
 
@@ -71,6 +105,14 @@ def visitor(ws):
 def agent(ws):
     """An agent's live view of the tickets they subscribe to and of the inbox."""
     AgentConnection(ws, current_user._get_current_object()).run()
+
+
+def _wake(ws) -> None:
+    """Make the loop's pending ``ws.receive()`` return ``None`` at once (it returns the first
+    item of simple_websocket's input buffer when its event is set), so queued events go out
+    without polling."""
+    ws.input_buffer.append(None)
+    ws.event.set()
 
 
 def _count(value) -> int | None:
@@ -91,10 +133,18 @@ class Connection:
         self.ws = ws
         self.state = current_chat()
         self.events: queue.SimpleQueue = queue.SimpleQueue()
-        self._listener = self.events.put
+        self._listener = self._queue
+        self._wake_pending = False
         self.channels: set[str] = set()
         self.origin = secrets.token_hex(8)  # tells this socket's own typing events apart
         self.sent_seq: dict[int, int] = {}
+
+    def _queue(self, event: dict) -> None:
+        """The broker's listener (any thread): queue the event and wake the loop once."""
+        self.events.put(event)
+        if not self._wake_pending:
+            self._wake_pending = True
+            _wake(self.ws)
 
     def listen(self, channel: str) -> None:
         """Receive the events of ``channel`` from now on."""
@@ -129,20 +179,24 @@ class Connection:
         try:
             self.opened()
             session.rollback()
-            next_ping = time.monotonic() + PING_SECONDS
+            # The first beat at a random moment: sockets opened together (a deploy, a Redis
+            # outage) must not all beat together ever after.
+            next_beat = time.monotonic() + HEARTBEAT_SECONDS * random.uniform(0.2, 1.0)
             while True:
-                frame = self.ws.receive(timeout=POLL_SECONDS)
+                frame = self.ws.receive(timeout=max(0.0, next_beat - time.monotonic()))
                 if frame is not None:
                     self.handle_frame(frame)
+                self._wake_pending = False  # before draining: a later event wakes us again
                 while True:
                     try:
                         event = self.events.get_nowait()
                     except queue.Empty:
                         break
                     self.deliver(event)
-                if time.monotonic() >= next_ping:
+                if time.monotonic() >= next_beat:
                     self.send({"type": "ping"})
-                    next_ping = time.monotonic() + PING_SECONDS
+                    self.heartbeat()
+                    next_beat = time.monotonic() + HEARTBEAT_SECONDS
                 session.rollback()  # end the read transaction: the next loop sees new rows
         finally:
             for channel in list(self.channels):
@@ -156,9 +210,11 @@ class Connection:
         """Decode a client frame and call ``on_<type>``; answer ``bad_request`` otherwise."""
         try:
             data = json.loads(frame)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # not JSON, or nested too deeply
             data = None
         handler = None
+        if unstorable(data):  # NUL or lone surrogates: no database stores them
+            data = None
         if isinstance(data, dict) and isinstance(data.get("type"), str):
             handler = getattr(self, "on_" + data["type"], None)
         if handler is None:
@@ -172,6 +228,9 @@ class Connection:
     def closed(self) -> None:
         """Tidy up after the client left."""
 
+    def heartbeat(self) -> None:
+        """Every ``HEARTBEAT_SECONDS``: refresh presence."""
+
     def deliver(self, event: dict) -> None:
         """Forward a broker event to the client (or act on it)."""
 
@@ -183,6 +242,12 @@ class VisitorConnection(Connection):
         super().__init__(ws)
         self.ticket_id = ticket_id
         self.sent_seq[ticket_id] = after
+        self.status: str | None = None
+
+    def send_status(self, status: str) -> None:
+        """Tell the client the ticket's status."""
+        self.status = status
+        self.send({"type": "status", "ticket_id": self.ticket_id, "status": status})
 
     def opened(self) -> None:
         ticket = self.ticket(self.ticket_id)
@@ -190,34 +255,39 @@ class VisitorConnection(Connection):
             self.ws.close()
             return
         self.listen(ticket_channel(ticket.id))
-        self.send({"type": "status", "ticket_id": ticket.id, "status": ticket.status})
+        self.send_status(ticket.status)
         self.flush(ticket.id)
-        self._announce(online=True)
+        presence.customer_here(ticket.id, self.origin)
 
     def closed(self) -> None:
-        self._announce(online=False)
-        # Another tab of the same customer answers this and says it is still online.
-        self.state.broker.publish(
-            ticket_channel(self.ticket_id), {"type": "presence_probe", "ticket_id": self.ticket_id}
-        )
+        presence.customer_gone(self.ticket_id, self.origin)
 
-    def _announce(self, online: bool) -> None:
-        self.state.broker.publish(
-            agent_ticket_channel(self.ticket_id),
-            {"type": "presence", "ticket_id": self.ticket_id, "who": "customer", "online": online},
-        )
+    def heartbeat(self) -> None:
+        presence.customer_here(self.ticket_id, self.origin)
+
+    def resync(self) -> None:
+        """Events may have been dropped: catch up on messages and status, rejoin presence."""
+        ticket = self.ticket(self.ticket_id)
+        if ticket is None:
+            return
+        self.flush(ticket.id)
+        if ticket.status != self.status:
+            self.send_status(ticket.status)
+        presence.customer_here(ticket.id, self.origin)
 
     def deliver(self, event: dict) -> None:
         kind = event.get("type")
         if kind == "message":
             self.flush(self.ticket_id)
-        elif kind == "presence_probe":
-            self._announce(online=True)
+        elif kind == "resync":
+            self.resync()
+        elif kind == "status":
+            self.send_status(event["status"])
         elif kind == "typing" and event.get("author_kind") != "customer":
             self.send(event)
         elif kind == "seen" and event.get("by") == "agent":
             self.send(event)
-        elif kind in ("agent_joined", "status"):
+        elif kind == "agent_joined":
             self.send(event)
 
     def on_send(self, data: dict) -> None:
@@ -280,6 +350,7 @@ class AgentConnection(Connection):
         self.tickets: set[int] = set()
         self._visible: set[int] | None = None
         self._visible_at = 0.0
+        self._presence_sent: dict[int, tuple] = {}  # ticket -> (customer online, viewers)
 
     def _subscribed_ticket(self, data: dict):
         ticket_id = _count(data.get("ticket_id"))
@@ -301,9 +372,9 @@ class AgentConnection(Connection):
         self.sent_seq[ticket_id] = after
         self.send({"type": "subscribed", "ticket_id": ticket_id, "status": ticket.status})
         self.flush(ticket_id)
-        self.state.broker.publish(  # open widgets of this ticket answer with their presence
-            ticket_channel(ticket_id), {"type": "presence_probe", "ticket_id": ticket_id}
-        )
+        self._presence_sent[ticket_id] = (None, [])  # the page shows nobody else at first
+        self._here(ticket_id)
+        self.send_presence(ticket_id)
 
     def on_unsubscribe(self, data: dict) -> None:
         """Stop following a ticket."""
@@ -313,6 +384,48 @@ class AgentConnection(Connection):
             self.stop_listening(ticket_channel(ticket_id))
             self.stop_listening(agent_ticket_channel(ticket_id))
             self.sent_seq.pop(ticket_id, None)
+            self._presence_sent.pop(ticket_id, None)
+            self._gone(ticket_id)
+
+    def _here(self, ticket_id: int) -> None:
+        presence.agent_here(ticket_id, self.origin, self.agent.id, self.agent.name)
+
+    def _gone(self, ticket_id: int) -> None:
+        presence.agent_gone(ticket_id, self.origin, self.agent.id, self.agent.name)
+
+    def send_presence(self, ticket_id: int) -> None:
+        """Tell the client whether the customer is online and which other agents have the
+        ticket open, when that differs from what it was last told."""
+        online = presence.customer_online(ticket_id)
+        agents = presence.viewers(ticket_id)
+        last_online, last_agents = self._presence_sent.get(ticket_id, (None, None))
+        if agents is not None:
+            agents = [agent for agent in agents if agent["id"] != str(self.agent.id)]
+        if online is not None and online != last_online:
+            self.send(presence.customer_event(ticket_id, online))
+            last_online = online
+        if agents is not None and agents != last_agents:
+            self.send(presence.viewers_event(ticket_id, agents))
+            last_agents = agents
+        self._presence_sent[ticket_id] = (last_online, last_agents)
+
+    def closed(self) -> None:
+        for ticket_id in self.tickets:
+            self._gone(ticket_id)
+
+    def heartbeat(self) -> None:
+        for ticket_id in self.tickets:
+            self._here(ticket_id)
+            self.send_presence(ticket_id)
+
+    def resync(self) -> None:
+        """Events may have been dropped: catch up every ticket, its presence, and the list."""
+        for ticket_id in sorted(self.tickets):
+            self.flush(ticket_id)
+            self._here(ticket_id)
+            self.send_presence(ticket_id)
+        if INBOX_CHANNEL in self.channels:
+            self.send({"type": "inbox", "event": "resync"})
 
     def on_typing(self, data: dict) -> None:
         """The agent started or stopped typing in a ticket they follow."""
@@ -344,10 +457,15 @@ class AgentConnection(Connection):
             if self._may_see_chat(event.get("chat_id")):
                 self.send(event)
             return
+        if kind == "resync":
+            self.resync()
+            return
         ticket_id = event.get("ticket_id")
-        if ticket_id not in self.tickets or kind == "presence_probe":
+        if ticket_id not in self.tickets:
             return
         if kind == "message":
             self.flush(ticket_id)
+        elif kind in ("presence", "viewers"):
+            self.send_presence(ticket_id)
         elif kind != "typing" or event.get("_origin") != self.origin:
             self.send(event)

@@ -21,7 +21,7 @@ __all__ = ["ResponsoChat", "ConfigurationError", "current_chat", "__version__"]
 
 EXTENSION_KEY = "responso_chat"
 
-_CALLABLE_SETTINGS = ("IS_ADMIN", "IS_AGENT", "LIST_AGENTS", "CLASSIFIER")
+_CALLABLE_SETTINGS = ("IS_ADMIN", "IS_AGENT", "LIST_AGENTS", "CLASSIFIER", "LOAD_USER")
 
 
 @dataclass
@@ -38,6 +38,7 @@ class ChatState:
     is_admin: Any
     is_agent: Any
     list_agents: Any
+    load_user: Any  # user id -> host user, for API tokens
     classifier: Any
     user_model: Any
     base_rate_limiter: Any  # keeps Base API calls of every token under 100 a minute
@@ -71,6 +72,7 @@ class ResponsoChat:
         from .realtime import create_broker
         from .services.automations import connect_signals as connect_automations
         from .services.orders import create_rate_limiter
+        from .services.webhooks import connect_signals as connect_webhooks
 
         resolved = {name: _resolve_setting(app, name) for name in _CALLABLE_SETTINGS}
         user_model = _resolve_setting(app, "USER_MODEL") if app.config[
@@ -88,12 +90,14 @@ class ResponsoChat:
             is_admin=resolved["IS_ADMIN"],
             is_agent=resolved["IS_AGENT"],
             list_agents=resolved["LIST_AGENTS"],
+            load_user=resolved["LOAD_USER"],
             classifier=resolved["CLASSIFIER"](),
             user_model=user_model,
             base_rate_limiter=create_rate_limiter(redis_url),
         )
         app.extensions[EXTENSION_KEY] = state
         connect_automations(app)
+        connect_webhooks(app)
         app.register_blueprint(
             create_blueprint(), url_prefix=app.config[_config.PREFIX + "URL_PREFIX"]
         )

@@ -53,6 +53,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "",
         "Import string of the host's user model, read by the default LIST_AGENTS.",
     ),
+    "LOAD_USER": (
+        "responso_chat.users:user_from_login_manager",
+        "Import string of a callable(user_id) -> user or None: the host user an API token "
+        "acts for.",
+    ),
     "DEFAULT_TIMEZONE": ("Europe/Warsaw", "IANA timezone preselected for a new chat."),
     "DEFAULT_LANGUAGE": ("auto", "Widget language preselected for a new chat: auto, en, fr, pl."),
     "VISITOR_TOKEN_MAX_AGE": (30 * 24 * 3600, "Seconds a customer's visitor token stays valid."),

@@ -39,6 +39,7 @@ CONTEXTS = (
 )
 AUTOMATION_TRIGGERS = ("new_ticket", "customer_message", "status_changed", "no_agent_reply")
 AUTOMATION_MATCH = ("all", "any")
+WEBHOOK_EVENTS = ("ticket.created", "message.created", "ticket.status_changed", "ticket.assigned")
 
 _models_by_db: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -486,6 +487,53 @@ def define_models(db) -> SimpleNamespace:
         value = sa.Column(sa.Text, nullable=False, default="")
         updated_at = sa.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
+    # --- Public API and webhooks ---
+
+    class ApiToken(Model):
+        """An agent's token for the JSON API; only its SHA-256 is stored (shown once)."""
+
+        __tablename__ = "responso_chat_api_token"
+        id = sa.Column(sa.Integer, primary_key=True)
+        user_id = sa.Column(UserId, nullable=False, index=True)
+        name = sa.Column(sa.String(100), nullable=False)
+        token_hash = sa.Column(sa.String(64), nullable=False, unique=True)
+        last_four = sa.Column(sa.String(4), nullable=False)
+        created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+        last_used_at = sa.Column(UTCDateTime, nullable=True)
+        revoked_at = sa.Column(UTCDateTime, nullable=True)
+
+    class Webhook(Model):
+        """A URL an admin registered to receive signed JSON events."""
+
+        __tablename__ = "responso_chat_webhook"
+        id = sa.Column(sa.Integer, primary_key=True)
+        url = sa.Column(sa.String(2000), nullable=False)
+        events = sa.Column(sa.JSON, nullable=False, default=list)
+        secret = sa.Column(sa.String(64), nullable=False, default=new_secret)
+        enabled = sa.Column(sa.Boolean, nullable=False, default=True)
+        created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    class WebhookDelivery(Model):
+        """One event sent (or being retried) to a webhook: the delivery log's row."""
+
+        __tablename__ = "responso_chat_webhook_delivery"
+        __table_args__ = (
+            sa.Index("ix_responso_chat_webhook_delivery_log", "webhook_id", "created_at"),
+        )
+        id = sa.Column(sa.Integer, primary_key=True)
+        webhook_id = sa.Column(
+            sa.Integer,
+            sa.ForeignKey("responso_chat_webhook.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+        event = sa.Column(sa.String(40), nullable=False)
+        payload = sa.Column(sa.JSON, nullable=False)
+        status_code = sa.Column(sa.Integer, nullable=True)
+        error = sa.Column(sa.Text, nullable=False, default="")
+        attempt = sa.Column(sa.Integer, nullable=False, default=0)
+        created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+        delivered_at = sa.Column(UTCDateTime, nullable=True)
+
     models = SimpleNamespace(
         Chat=Chat,
         ChatAgent=ChatAgent,
@@ -504,6 +552,9 @@ def define_models(db) -> SimpleNamespace:
         Order=Order,
         OrderSync=OrderSync,
         Setting=Setting,
+        ApiToken=ApiToken,
+        Webhook=Webhook,
+        WebhookDelivery=WebhookDelivery,
     )
     _models_by_db[db] = models
     return models

@@ -8,6 +8,14 @@ be best-effort: a client that missed an event catches up by sequence number over
 
 Channels are strings such as ``ticket:42`` (one conversation), ``ticket:42:agents`` (what only
 agents see of it) or ``inbox`` (list updates).
+
+When a broker may have dropped events (the Redis subscription was lost and is back), it hands
+every listener one :data:`RESYNC` event: the listener catches up from the database.
+
+Brokers also keep *presence*: who is connected right now, across every process. A key (say,
+the customers of ticket 42) holds members (one per open socket), each alive until its expiry;
+sockets refresh their membership with a heartbeat, so the members of a process that died
+vanish by themselves.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable
 
@@ -35,6 +44,9 @@ def agent_ticket_channel(ticket_id: int) -> str:
 
 INBOX_CHANNEL = "inbox"
 
+#: Handed to every listener once the broker is back after it may have dropped events.
+RESYNC = {"type": "resync"}
+
 
 class InProcessBroker:
     """Delivers published events to the listeners of this process."""
@@ -42,6 +54,7 @@ class InProcessBroker:
     def __init__(self):
         self._lock = threading.Lock()
         self._listeners: dict[str, set[Listener]] = defaultdict(set)
+        self._presence: dict[str, dict[str, float]] = {}
 
     def subscribe(self, channel: str, listener: Listener) -> None:
         """Call ``listener(event)`` for every event published on ``channel`` from now on."""
@@ -64,11 +77,57 @@ class InProcessBroker:
     def _deliver(self, channel: str, event: dict) -> None:
         with self._lock:
             listeners = list(self._listeners.get(channel, ()))
+        self._call(listeners, event, channel)
+
+    def _resync(self) -> None:
+        """Hand :data:`RESYNC` to every listener once, whatever its number of channels."""
+        with self._lock:
+            listeners = set().union(*self._listeners.values())
+        self._call(listeners, dict(RESYNC), "*")
+
+    @staticmethod
+    def _call(listeners, event: dict, channel: str) -> None:
         for listener in listeners:
             try:
                 listener(event)
             except Exception:  # one broken socket must not stop the others
                 log.exception("realtime listener failed on %s", channel)
+
+    def join(self, key: str, member: str, ttl: float) -> tuple[bool, int] | None:
+        """Add ``member`` to presence ``key`` (or refresh it) until ``ttl`` seconds from now.
+
+        Returns ``(added, count)``: whether the member was new, and how many live members the
+        key has now; ``None`` when presence is unknown (its store is unreachable).
+        """
+        now = time.time()
+        with self._lock:
+            members = self._live(key, now)
+            added = member not in members
+            members[member] = now + ttl
+            return added, len(members)
+
+    def leave(self, key: str, member: str) -> tuple[bool, int] | None:
+        """Remove ``member`` from presence ``key``; returns ``(removed, count)`` or ``None``."""
+        with self._lock:
+            members = self._live(key, time.time())
+            removed = members.pop(member, None) is not None
+            if not members:
+                self._presence.pop(key, None)
+            return removed, len(members)
+
+    def members(self, key: str) -> list[str] | None:
+        """The live members of presence ``key``, sorted (``None`` when unknown)."""
+        with self._lock:
+            members = self._live(key, time.time())
+            if not members:
+                self._presence.pop(key, None)
+            return sorted(members)
+
+    def _live(self, key: str, now: float) -> dict[str, float]:
+        members = self._presence.setdefault(key, {})
+        for member in [m for m, expiry in members.items() if expiry <= now]:
+            del members[member]
+        return members
 
     def close(self) -> None:
         """Release the broker's resources."""
@@ -77,18 +136,29 @@ class InProcessBroker:
 class RedisBroker(InProcessBroker):
     """Publishes through Redis pub/sub; a listener thread delivers to this process's sockets.
 
-    Publishing never raises: with Redis down the event is dropped (the message is already
-    committed) and clients catch up by sequence number.
+    One pattern subscription per process receives every event of every process. The first
+    :meth:`subscribe` waits (briefly) until that subscription is active, so nothing published
+    after it returns is missed. Publishing never raises: with Redis down the event is dropped
+    (the message is already committed); when the subscription comes back every listener gets
+    :data:`RESYNC` and catches up by sequence number. Presence lives in sorted sets (member ->
+    expiry time), shared by every process.
     """
 
     PREFIX = "responso_chat:"
+    PRESENCE_PREFIX = "responso_chat:presence:"
+    READY_TIMEOUT = 2.0  # longest wait of a first subscription for Redis to confirm it
+    RETRY_SECONDS = 0.5  # pause between two attempts to subscribe again
 
     def __init__(self, url: str):
         super().__init__()
         import redis
 
-        self._redis = redis.Redis.from_url(url, socket_timeout=5, health_check_interval=15)
+        self._redis = redis.Redis.from_url(
+            url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=15
+        )
         self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._lost = False  # the subscription failed since it was last active
         self._thread: threading.Thread | None = None
 
     def subscribe(self, channel: str, listener: Listener) -> None:
@@ -100,6 +170,8 @@ class RedisBroker(InProcessBroker):
                     target=self._listen, name="responso-chat-broker", daemon=True
                 )
                 self._thread.start()
+        if not self._lost:
+            self._ready.wait(self.READY_TIMEOUT)
 
     def publish(self, channel: str, event: dict) -> None:
         """Publish ``event`` to every process; logged and dropped if Redis is unreachable."""
@@ -110,28 +182,82 @@ class RedisBroker(InProcessBroker):
 
     def _listen(self) -> None:
         while not self._stop.is_set():
-            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._redis.pubsub()
             try:
                 pubsub.psubscribe(self.PREFIX + "*")
                 while not self._stop.is_set():
                     item = pubsub.get_message(timeout=1.0)
-                    if item and item["type"] == "pmessage":
+                    if item is None:
+                        continue
+                    if item["type"] == "psubscribe":
+                        self._subscribed()
+                    elif item["type"] == "pmessage":
                         channel = item["channel"].decode()[len(self.PREFIX):]
                         self._deliver(channel, json.loads(item["data"]))
             except Exception as exc:
-                log.warning("realtime subscription lost (%s); retrying", type(exc).__name__)
-                self._stop.wait(1.0)
+                if not self._lost and not self._stop.is_set():  # once per outage
+                    log.warning("realtime subscription lost (%s); retrying", type(exc).__name__)
+                self._ready.clear()
+                self._lost = True
+                self._stop.wait(self.RETRY_SECONDS)
             finally:
                 try:
                     pubsub.close()
                 except Exception:
                     pass
 
+    def _subscribed(self) -> None:
+        self._ready.set()
+        if self._lost:
+            self._lost = False
+            log.info("realtime subscription back; listeners catch up")
+            self._resync()
+
+    def join(self, key: str, member: str, ttl: float) -> tuple[bool, int] | None:
+        """Add or refresh ``member`` of presence ``key`` for every process (see the base)."""
+        now = time.time()
+        try:
+            with self._redis.pipeline() as pipe:
+                name = self.PRESENCE_PREFIX + key
+                pipe.zremrangebyscore(name, "-inf", now)
+                pipe.zadd(name, {member: now + ttl})
+                pipe.zcard(name)
+                pipe.expire(name, int(ttl) + 1)
+                _, added, count, _ = pipe.execute()
+        except Exception as exc:
+            log.warning("presence join on %s failed: %s", key, type(exc).__name__)
+            return None
+        return bool(added), count
+
+    def leave(self, key: str, member: str) -> tuple[bool, int] | None:
+        """Remove ``member`` from presence ``key`` for every process (see the base)."""
+        try:
+            with self._redis.pipeline() as pipe:
+                name = self.PRESENCE_PREFIX + key
+                pipe.zrem(name, member)
+                pipe.zremrangebyscore(name, "-inf", time.time())
+                pipe.zcard(name)
+                removed, _, count = pipe.execute()
+        except Exception as exc:
+            log.warning("presence leave on %s failed: %s", key, type(exc).__name__)
+            return None
+        return bool(removed), count
+
+    def members(self, key: str) -> list[str] | None:
+        """The live members of presence ``key`` across every process, sorted."""
+        try:
+            members = self._redis.zrangebyscore(self.PRESENCE_PREFIX + key, time.time(), "+inf")
+        except Exception as exc:
+            log.warning("presence read of %s failed: %s", key, type(exc).__name__)
+            return None
+        return sorted(member.decode() for member in members)
+
     def close(self) -> None:
-        """Stop the listener thread."""
+        """Stop the listener thread and close the connections."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=3)
+        self._redis.close()
 
 
 def create_broker(redis_url: str):

@@ -32,6 +32,7 @@ from responso_chat.models import (
     PATH_RULE_TYPES,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
+    WEBHOOK_EVENTS,
 )
 from responso_chat.models import WIDGET_LANGUAGES as CHAT_LANGUAGES
 from responso_chat.services.inbox import VIEWS as INBOX_VIEWS
@@ -814,13 +815,14 @@ class AutomationRuleSchema(Schema):
     def _condition_problems(self, condition) -> dict:
         from responso_chat.services.automations import CONDITION_FIELDS, OPERATOR_LABELS
 
-        spec = CONDITION_FIELDS.get(condition["field"])
+        # .get(): a row whose own fields were refused (not strings) comes without them
+        spec = CONDITION_FIELDS.get(condition.get("field"))
         if spec is None:
             return {"field": ["Choose a field from the list."]}
-        if condition["operator"] not in spec.operators:
+        if condition.get("operator") not in spec.operators:
             allowed = ", ".join(OPERATOR_LABELS[op] for op in spec.operators)
             return {"operator": [f"{spec.label} can be tested with: {allowed}."]}
-        values = _condition_values(condition["value"])
+        values = _condition_values(condition.get("value"))
         if not values:
             return {"value": ["Choose a value." if spec.kind == "choice" else "Enter a value."]}
         if any(len(v) > 200 for v in values):
@@ -834,10 +836,10 @@ class AutomationRuleSchema(Schema):
         from responso_chat.services.errors import ChangeRefused
         from responso_chat.services.ticket_changes import normalize_tag
 
-        spec = ACTION_TYPES.get(action["type"])
+        spec = ACTION_TYPES.get(action.get("type"))
         if spec is None:
             return {"type": ["Choose an action from the list."]}
-        value = action["value"].strip()
+        value = action.get("value", "").strip()
         if spec.kind == "choice":
             if value not in self.choices.get(spec.key, ()):
                 return {"value": ["Choose a value from the list."]}
@@ -937,3 +939,497 @@ class DryRunSchema(Schema):
         validate=validate.Range(min=1, error="Enter a ticket number."),
         error_messages={"required": "Enter a ticket number.", "invalid": "Enter a ticket number."},
     )
+
+
+# --- Public JSON API: what API clients send and get back (also the OpenAPI document) --------
+
+#: Largest id a record can have (ids beyond it cannot exist: they are refused, not looked up).
+API_MAX_ID = 2**31 - 1
+API_DEFAULT_LIMIT = 30
+API_MAX_LIMIT = 100
+_SINGLE_LINE = validate.Regexp(r"^[^\r\n]*$", error="Use one line.")
+
+
+def _api_id(**kwargs) -> fields.Integer:
+    """An id field: a whole number from 1 to :data:`API_MAX_ID` (strict in JSON bodies)."""
+    kwargs.setdefault("validate", validate.Range(min=1, max=API_MAX_ID))
+    return fields.Integer(**kwargs)
+
+
+class ApiListQuerySchema(Schema):
+    """Paging of every API list: an opaque ``cursor`` from the previous page, and ``limit``."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    cursor = fields.String(
+        load_default=None,
+        validate=validate.Length(max=200),
+        metadata={"description": "The `next_cursor` of the previous page."},
+    )
+    limit = fields.Integer(
+        load_default=API_DEFAULT_LIMIT,
+        validate=validate.Range(min=1, max=API_MAX_LIMIT),
+        metadata={"description": "Most items on the page."},
+    )
+
+
+class ApiTicketQuerySchema(InboxQuerySchema, ApiListQuerySchema):
+    """Filters of the ticket list: the inbox's views, filters and search, and paging."""
+
+    chat = _api_id(load_default=None, metadata={"description": "Only this chat's tickets."})
+    team = _api_id(load_default=None, metadata={"description": "Only this team's tickets."})
+    assignee = InboxText(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "An agent's id, `me`, or `none` for unassigned tickets."},
+    )
+
+
+class ApiChatQuerySchema(ApiListQuerySchema):
+    """Filters of the chat list."""
+
+    enabled = fields.Boolean(load_default=None)
+
+
+class ApiSearchQuerySchema(ApiListQuerySchema):
+    """A list searched by a text (tags: in the name; contacts: in name, e-mail or phone)."""
+
+    q = fields.String(load_default="", validate=validate.Length(max=200))
+
+
+class ApiTaskQuerySchema(ApiListQuerySchema):
+    """Filters of the task list."""
+
+    assignee = fields.String(
+        load_default=None,
+        validate=validate.Length(max=64),
+        metadata={"description": "An agent's id, `me`, or `none` for unassigned tasks."},
+    )
+    done = fields.Boolean(load_default=None)
+    ticket_id = _api_id(load_default=None)
+    project_id = _api_id(load_default=None)
+
+
+class ApiRuleQuerySchema(ApiListQuerySchema):
+    """Filters of the automation rule list (in the order the rules run)."""
+
+    enabled = fields.Boolean(load_default=None)
+    trigger = fields.String(load_default=None, validate=validate.OneOf(AUTOMATION_TRIGGERS))
+
+
+class ApiMessageQuerySchema(ApiListQuerySchema):
+    """A conversation's messages in order, after a sequence number."""
+
+    after = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=API_MAX_ID),
+        metadata={"description": "Only messages with a higher `seq` (to follow a conversation)."},
+    )
+    include_internal = fields.Boolean(
+        load_default=True, metadata={"description": "Include internal notes and change records."}
+    )
+
+
+class ApiTicketInputSchema(_Trimmed):
+    """A ticket opened through the API, as if the customer had written its first message."""
+
+    chat_id = _api_id(required=True, strict=True)
+    customer_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    customer_email = fields.Email(required=True, validate=validate.Length(max=254))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    message = fields.String(
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "The customer's first message."},
+    )
+    language = fields.String(load_default=None, validate=validate.OneOf(WIDGET_LANGUAGES))
+
+    @validates("message")
+    def _message_length(self, value, **_kwargs):
+        _check_message_length(value)
+
+
+class ApiTicketChangesSchema(Schema):
+    """Changes to a ticket; only the fields given change, each recorded in the conversation."""
+
+    status = fields.String(validate=validate.OneOf(TICKET_STATUSES))
+    priority = fields.String(validate=validate.OneOf(TICKET_PRIORITIES))
+    assignee_id = fields.String(
+        allow_none=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "An agent's id, or null to unassign."},
+    )
+    team_id = _api_id(allow_none=True, strict=True, metadata={"description": "null: no team."})
+    tags = fields.List(
+        fields.String(),
+        validate=validate.Length(max=50),
+        metadata={"description": "Every tag the ticket has afterwards (new tags are created)."},
+    )
+    watcher_ids = fields.List(
+        fields.String(validate=validate.Length(min=1, max=64)),
+        validate=validate.Length(max=50),
+        metadata={"description": "Every agent following the ticket afterwards."},
+    )
+
+    @validates("tags")
+    def _tags_are_valid(self, value, **_kwargs):
+        from responso_chat.services.errors import ChangeRefused
+        from responso_chat.services.ticket_changes import normalize_tag
+
+        for name in value:
+            try:
+                normalize_tag(name)
+            except ChangeRefused as exc:
+                raise ValidationError(str(exc)) from None
+
+    @post_load
+    def _normalize(self, data, **_kwargs):
+        from responso_chat.services.ticket_changes import normalize_tag
+
+        if "tags" in data:
+            data["tags"] = list(dict.fromkeys(normalize_tag(name) for name in data["tags"]))
+        if "watcher_ids" in data:
+            data["watcher_ids"] = list(dict.fromkeys(data["watcher_ids"]))
+        return data
+
+
+class ApiTagInputSchema(Schema):
+    """A tag's name (trimmed and lower-cased when saved)."""
+
+    name = fields.String(required=True)
+
+    @validates("name")
+    def _name_is_valid(self, value, **_kwargs):
+        from responso_chat.services.errors import ChangeRefused
+        from responso_chat.services.ticket_changes import normalize_tag
+
+        try:
+            normalize_tag(value)
+        except ChangeRefused as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class ApiTaskChangesSchema(Schema):
+    """Changes to a task; only the fields given change."""
+
+    title = fields.String(validate=validate.Length(min=1, max=200))
+    description = fields.String(validate=validate.Length(max=5000))
+    assignee_id = fields.String(allow_none=True, validate=validate.Length(min=1, max=64))
+    due_date = fields.Date(allow_none=True)
+    project_id = _api_id(allow_none=True, strict=True)
+    done = fields.Boolean()
+
+
+class ApiTaskInputSchema(TaskSchema):
+    """A new task (the inbox's task form), its ids checked as ids."""
+
+    project_id = _api_id(load_default=None)
+    ticket_id = _api_id(load_default=None, metadata={"description": "The ticket it is about."})
+
+
+_INTERVAL = fields.List(
+    fields.String(validate=validate.Length(max=5)), validate=validate.Length(equal=2)
+)
+
+
+class ApiChatInputSchema(Schema):
+    """A chat's settings as the API takes them; :class:`ChatSchema` then checks them as the
+    chat form's (unknown agents, overlapping hours, ...). Opening hours are given per weekday
+    as ``[["09:00", "17:00"], ...]`` (``[]`` closed, ``[["00:00", "24:00"]]`` all day); days
+    left out keep their hours (closed on a new chat)."""
+
+    name = fields.String(required=True, validate=validate.Length(max=100))
+    welcome_message = fields.String(validate=validate.Length(max=500))
+    alignment = fields.String(validate=validate.OneOf(CHAT_ALIGNMENTS))
+    vertical_spacing = fields.Integer(strict=True, validate=validate.Range(min=0, max=1000))
+    path_rule_type = fields.String(validate=validate.OneOf(PATH_RULE_TYPES))
+    paths = fields.List(
+        fields.String(validate=_SINGLE_LINE), validate=validate.Length(max=MAX_PATHS)
+    )
+    agent_ids = fields.List(fields.String(validate=validate.Length(max=64)))
+    opening_hours = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(WEEKDAYS)),
+        values=fields.List(_INTERVAL, validate=validate.Length(max=MAX_INTERVALS_PER_DAY)),
+    )
+    timezone = fields.String(validate=validate.Length(max=64))
+    out_of_hours_behaviour = fields.String(validate=validate.OneOf(OUT_OF_HOURS_BEHAVIOURS))
+    out_of_hours_message = fields.String(validate=validate.Length(max=500))
+    enabled = fields.Boolean()
+    color = fields.String(validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+    language = fields.String(validate=validate.OneOf(CHAT_LANGUAGES))
+    allowed_origins = fields.List(
+        fields.String(validate=_SINGLE_LINE), validate=validate.Length(max=MAX_ORIGINS)
+    )
+
+
+def chat_api_input(values: dict, current: dict) -> dict:
+    """:class:`ApiChatInputSchema` values laid over ``current`` (the chat form's shape, see
+    :func:`chat_form_values`), as :class:`ChatSchema` input. An API client states the agents
+    it wants, so a chat without agents needs no confirmation."""
+    data = {**current, **values, "confirm_no_agents": True}
+    for name in ("paths", "allowed_origins"):
+        if name in values:
+            data[name] = "\n".join(values[name])
+    if "vertical_spacing" in values:
+        data["vertical_spacing"] = str(values["vertical_spacing"])
+    if "opening_hours" in values:
+        data["opening_hours"] = {
+            **current["opening_hours"],
+            **{day: _day_form_value(hours) for day, hours in values["opening_hours"].items()},
+        }
+    return data
+
+
+class ApiTokenNameSchema(_Trimmed):
+    """The "API tokens" page: a new token's name."""
+
+    name = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=100, error="Enter a name of 1 to 100 characters."),
+        error_messages={"required": "Enter a name."},
+    )
+
+
+class WebhookSchema(_Trimmed):
+    """A webhook as the admin's form sends it: the URL, its events, enabled or not."""
+
+    url = fields.Url(
+        required=True,
+        require_tld=False,
+        schemes={"http", "https"},
+        validate=validate.Length(max=2000, error="Use at most 2000 characters."),
+        error_messages={
+            "required": "Enter the URL.",
+            "invalid": "Enter a web address starting with https:// (or http://).",
+        },
+    )
+    events = fields.List(
+        fields.String(),
+        required=True,
+        validate=[
+            validate.Length(min=1, error="Choose at least one event."),
+            validate.ContainsOnly(WEBHOOK_EVENTS, error="Choose events from the list."),
+        ],
+        error_messages={"required": "Choose at least one event."},
+    )
+    enabled = fields.Boolean(load_default=True)
+
+    @pre_load
+    def _blank_url_is_missing(self, data, **_kwargs):
+        if isinstance(data, dict) and data.get("url") == "":
+            data = {k: v for k, v in data.items() if k != "url"}
+        return data
+
+    @post_load
+    def _events_in_order(self, data, **_kwargs):
+        data["events"] = [event for event in WEBHOOK_EVENTS if event in data["events"]]
+        return data
+
+
+def webhook_form_input(form) -> dict:
+    """The webhook form (a MultiDict) as :class:`WebhookSchema` input, also what the form
+    shows again after an error."""
+    return {
+        "url": form.get("url", ""),
+        "events": form.getlist("events"),
+        "enabled": "enabled" in form,
+    }
+
+
+# What the API answers (dumped with these schemas, so the document says what clients get).
+
+
+class ApiErrorsSchema(Schema):
+    """An error: messages by field (``_request`` for the request as a whole)."""
+
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw(), required=True)
+
+
+class ApiHealthSchema(Schema):
+    """Liveness: the plugin's version and whether its database answers."""
+
+    name = fields.String(required=True)
+    version = fields.String(required=True)
+    database = fields.String(required=True, validate=validate.OneOf(("ok", "unavailable")))
+
+
+class ApiChatSchema(Schema):
+    """A chat channel (one widget) and its settings."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    welcome_message = fields.String(required=True)
+    alignment = fields.String(required=True, validate=validate.OneOf(CHAT_ALIGNMENTS))
+    vertical_spacing = fields.Integer(required=True)
+    path_rule_type = fields.String(required=True, validate=validate.OneOf(PATH_RULE_TYPES))
+    paths = fields.List(fields.String(), required=True)
+    agent_ids = fields.List(fields.String(), required=True)
+    opening_hours = fields.Dict(
+        keys=fields.String(), values=fields.List(fields.List(fields.String())), required=True
+    )
+    timezone = fields.String(required=True)
+    out_of_hours_behaviour = fields.String(
+        required=True, validate=validate.OneOf(OUT_OF_HOURS_BEHAVIOURS)
+    )
+    out_of_hours_message = fields.String(required=True)
+    enabled = fields.Boolean(required=True)
+    language = fields.String(required=True, validate=validate.OneOf(CHAT_LANGUAGES))
+    color = fields.String(required=True)
+    allowed_origins = fields.List(fields.String(), required=True)
+    public_key = fields.String(required=True, metadata={"description": "Key of the embed code."})
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ApiTagSchema(Schema):
+    """A label put on tickets."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class ApiTicketSchema(Schema):
+    """A chat ticket: the conversation's customer, state and classification."""
+
+    id = fields.Integer(required=True)
+    chat_id = fields.Integer(required=True, allow_none=True)
+    chat_name = fields.String(required=True)
+    subject = fields.String(required=True)
+    customer_name = fields.String(required=True)
+    customer_email = fields.String(required=True)
+    customer_email_verified = fields.Boolean(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(TICKET_STATUSES))
+    priority = fields.String(required=True, validate=validate.OneOf(TICKET_PRIORITIES))
+    assignee_id = fields.String(required=True, allow_none=True)
+    team_id = fields.Integer(required=True, allow_none=True)
+    tags = fields.List(fields.Pluck(ApiTagSchema, "name"), required=True)
+    watcher_ids = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    last_message_at = fields.DateTime(required=True)
+    last_sender = fields.String(required=True, allow_none=True)
+    last_seq = fields.Integer(required=True, metadata={"description": "`seq` of its last message."})
+    sentiment = fields.String(required=True, allow_none=True)
+    context = fields.String(required=True, allow_none=True)
+    disable_next_autoresponder = fields.Boolean(required=True)
+    out_of_hours = fields.Boolean(required=True)
+    page_url = fields.String(required=True, allow_none=True)
+    page_title = fields.String(required=True, allow_none=True)
+    language = fields.String(required=True, allow_none=True)
+
+
+class ApiMessageSchema(Schema):
+    """One line of a conversation, numbered per ticket by ``seq``."""
+
+    id = fields.Integer(required=True)
+    ticket_id = fields.Integer(required=True)
+    seq = fields.Integer(required=True)
+    author_kind = fields.String(
+        required=True, validate=validate.OneOf(("customer", "agent", "system", "automation"))
+    )
+    author_id = fields.String(required=True, allow_none=True)
+    author_name = fields.String(required=True)
+    body = fields.String(required=True)
+    internal = fields.Boolean(required=True, metadata={"description": "Seen by agents only."})
+    client_msg_id = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+    seen_at = fields.DateTime(required=True, allow_none=True)
+    sentiment = fields.String(required=True, allow_none=True)
+    context = fields.String(required=True, allow_none=True)
+
+
+class ApiContactSchema(Schema):
+    """A person the shop talks to."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    email = fields.String(required=True)
+    phone = fields.String(required=True)
+    notes = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ApiTaskSchema(Schema):
+    """A to-do item, usually about a ticket, optionally in a project."""
+
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True)
+    assignee_id = fields.String(required=True, allow_none=True)
+    due_date = fields.Date(required=True, allow_none=True)
+    done = fields.Boolean(required=True)
+    project_id = fields.Integer(required=True, allow_none=True)
+    ticket_id = fields.Integer(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ApiRuleConditionSchema(Schema):
+    """A condition of a rule (``value`` is a list for the operator ``in``)."""
+
+    field = fields.String(required=True)
+    operator = fields.String(required=True)
+    value = fields.Raw(required=True)
+
+
+class ApiRuleActionSchema(Schema):
+    """An action of a rule."""
+
+    type = fields.String(required=True)
+    value = fields.String(required=True)
+
+
+class ApiAutomationRuleSchema(Schema):
+    """An automation rule: when it runs, what it checks and what it does."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    enabled = fields.Boolean(required=True)
+    trigger = fields.String(required=True, validate=validate.OneOf(AUTOMATION_TRIGGERS))
+    trigger_minutes = fields.Integer(required=True, allow_none=True)
+    match = fields.String(required=True, validate=validate.OneOf(AUTOMATION_MATCH))
+    conditions = fields.List(fields.Nested(ApiRuleConditionSchema), required=True)
+    actions = fields.List(fields.Nested(ApiRuleActionSchema), required=True)
+    position = fields.Integer(required=True, metadata={"description": "Rules run in this order."})
+    created_at = fields.DateTime(required=True)
+    last_run_at = fields.DateTime(required=True, allow_none=True)
+
+
+_API_PAGES: dict[type, type] = {}
+
+
+def api_page_schema(item_schema: type[Schema]) -> type[Schema]:
+    """The schema of one page of a list of ``item_schema`` items (``data``, ``next_cursor``)."""
+    if item_schema not in _API_PAGES:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _API_PAGES[item_schema] = Schema.from_dict(
+            {
+                "data": fields.List(fields.Nested(item_schema), required=True),
+                "next_cursor": fields.String(
+                    required=True,
+                    allow_none=True,
+                    metadata={"description": "Cursor of the next page; null on the last page."},
+                ),
+            },
+            name=name,
+        )
+    return _API_PAGES[item_schema]
+
+
+# --- Hardening: text no database stores ------------------------------------------------------
+
+#: Characters no database column stores: NUL (PostgreSQL refuses it), and lone surrogates.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value) -> bool:
+    """Whether a string anywhere in ``value`` (JSON-like) holds a character no database
+    stores: NUL (PostgreSQL refuses it) or a lone surrogate (not encodable in UTF-8; JSON's
+    ``\\ud800`` escapes make them)."""
+    if isinstance(value, str):
+        return UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(unstorable(k) or unstorable(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(unstorable(item) for item in value)
+    return False

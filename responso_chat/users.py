@@ -91,6 +91,29 @@ def is_agent(user=None) -> bool:
     )
 
 
+def user_from_login_manager(user_id: str):
+    """Default ``RESPONSO_CHAT_LOAD_USER``: the host's Flask-Login ``user_loader`` given the id.
+
+    Flask-Login has no public "load this id" call, so this calls the function the host
+    registered with ``@login_manager.user_loader``; a host loading users some other way names
+    its own callable in the setting.
+    """
+    loader = getattr(current_app.login_manager, "_user_callback", None)
+    if loader is None:
+        raise RuntimeError(
+            "The host's LoginManager has no user_loader: register one, or set "
+            "RESPONSO_CHAT_LOAD_USER to a callable(user_id) returning the user."
+        )
+    return loader(str(user_id))
+
+
+def load_user(user_id: str):
+    """The host user with ``user_id`` (through ``RESPONSO_CHAT_LOAD_USER``), or None."""
+    from . import current_chat
+
+    return current_chat().load_user(str(user_id))
+
+
 def current_user_id() -> str:
     """The logged-in user's id as the plugin stores it."""
     return str(current_user.get_id())

@@ -410,7 +410,7 @@ def test_test_connection_lists_the_statuses_or_the_error_in_words(app, client, a
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "8 order statuses found" in html and "Awaiting payment" in html
-    assert 'style="background: #50e3c2"' in html
+    assert 'fill="#50e3c2"' in html
     response = client.post(BASE_PAGE, data={**data, "api_token": "wrong-token-98765"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
@@ -451,7 +451,7 @@ def test_panel_shows_the_orders_with_status_payment_delivery_and_link(app, clien
     assert "Order 5100420" not in html  # older than 3 months
     assert "191.97 PLN" in html and "InPost Paczkomaty" in html
     assert "620012345678901234567890" in html and "Merino wool scarf, grey" in html
-    assert 'style="background: #50e3c2"' in html and "Shipped" in html
+    assert 'fill="#50e3c2"' in html and "Shipped" in html
     assert "Not paid" in html and "Paid · Przelewy24" in html
     assert 'href="https://shop.example.com/order/5104101"' in html
     assert "Unverified e-mail." in html and "Last sync" in html

@@ -81,8 +81,14 @@ def create_app(config: dict | None = None) -> Flask:
         SECRET_KEY="demo-shop-secret-change-me",
         SQLALCHEMY_DATABASE_URI="sqlite:///responso-chat-demo.db",
         RESPONSO_CHAT_USER_MODEL="responso_chat.demo.app:ShopUser",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
     )
     app.config.update(config or {})
+    if app.config["PREFERRED_URL_SCHEME"] == "https":  # behind TLS: cookies only go encrypted
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     db.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)

@@ -491,6 +491,9 @@ class _Context:
     rule: object
     actor: AutomationActor
     facts: Facts
+    #: Idempotency key of the action being performed (``automation:<run id>:<index>``): the
+    #: messages it adds carry it, so a retry that finishes a run never sends them twice.
+    step: str = ""
 
     @property
     def ticket(self):
@@ -528,6 +531,9 @@ def _auto_reply(ctx: _Context, template: str) -> str:
     Ticket = state.models.Ticket
     # Lock the ticket (PostgreSQL) so two jobs never both pass the hourly limit.
     session.execute(sa.select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
+    if messages.find_by_client_id(ticket.id, ctx.step) is not None:
+        session.rollback()
+        raise Skipped("the auto-response was sent by an earlier try")
     refusal = _autoreply_refusal(ticket)
     if refusal:
         session.rollback()
@@ -547,7 +553,8 @@ def _auto_reply(ctx: _Context, template: str) -> str:
         session.rollback()
         raise Skipped("auto-response not sent: the template gave an empty text")
     message = messages.add_message(
-        ticket, author_kind="automation", body=body, author_name=ticket.chat_name
+        ticket, author_kind="automation", body=body, author_name=ticket.chat_name,
+        client_msg_id=ctx.step or None,
     )
     session.commit()
     messages.publish_messages([message])
@@ -574,11 +581,14 @@ def _change_order_status(ctx: _Context, status_id: str) -> str:
 
 
 def _internal_note(ctx: _Context, template: str) -> str:
+    if messages.find_by_client_id(ctx.ticket.id, ctx.step) is not None:
+        raise Skipped("the note was added by an earlier try")
     body = render_text(template, ctx.facts.template_variables())
     if not body:
         raise Skipped("the note's template gave an empty text")
     note = messages.add_message(
-        ctx.ticket, author_kind="automation", body=body, author_name=ctx.rule.name, internal=True
+        ctx.ticket, author_kind="automation", body=body, author_name=ctx.rule.name, internal=True,
+        client_msg_id=ctx.step or None,
     )
     current_chat().db.session.commit()
     messages.publish_messages([note])
@@ -709,19 +719,26 @@ def _rules(triggers, rule_id=None) -> list:
 
 
 def _claim(rule, ticket, message):
-    """Commit the rule's run record for this message; None when the rule already acted."""
+    """Commit the rule's run record for this message; None when the rule already acted.
+
+    A run without an outcome was claimed by a try that died before it finished (a worker
+    killed mid-job): it is returned, so this try finishes it; its actions are idempotent
+    (messages carry the step's key, changes are skipped when already made).
+    """
     state = current_chat()
     session = state.db.session
-    run = state.models.AutomationRun(
-        rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[]
-    )
+    Run = state.models.AutomationRun
+    run = Run(rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[])
     session.add(run)
     rule.last_run_at = run.created_at = utcnow()
     try:
         session.commit()
     except IntegrityError:  # run before, by an earlier try of this job or a twin job
         session.rollback()
-        return None
+        earlier = session.scalars(
+            sa.select(Run).where(Run.rule_id == rule.id, Run.message_id == message.id)
+        ).first()
+        return earlier if earlier is not None and not earlier.outcome else None
     return run
 
 
@@ -826,7 +843,10 @@ def run_automations(
         if run is None:
             continue
         ctx = _Context(rule=rule, actor=actor_for(rule), facts=facts)
-        outcome = [_perform(ctx, action) for action in rule.actions or []]
+        outcome = []
+        for index, action in enumerate(rule.actions or []):
+            ctx.step = f"automation:{run.id}:{index}"
+            outcome.append(_perform(ctx, action))
         run.outcome = outcome
         session.commit()
         run_ids.append(run.id)

@@ -15,20 +15,24 @@ from responso_chat.services.errors import ChangeRefused
 PAGE_SIZE = 50
 
 
+def search_clause(q: str):
+    """Contacts whose name, e-mail or phone contains ``q`` (any case; all when ``q`` is blank)."""
+    Contact = current_chat().models.Contact
+    text = q.strip()
+    if not text:
+        return sa.true()
+    return sa.or_(
+        Contact.name.icontains(text, autoescape=True),
+        Contact.email.icontains(text, autoescape=True),
+        Contact.phone.icontains(text, autoescape=True),
+    )
+
+
 def search_contacts(q: str = "", page: int = 1) -> tuple[list, bool]:
     """A page of contacts by name whose name, e-mail or phone contains ``q``; ``(rows, more)``."""
     state = current_chat()
     Contact = state.models.Contact
-    query = sa.select(Contact)
-    text = q.strip()
-    if text:
-        query = query.where(
-            sa.or_(
-                Contact.name.icontains(text, autoescape=True),
-                Contact.email.icontains(text, autoescape=True),
-                Contact.phone.icontains(text, autoescape=True),
-            )
-        )
+    query = sa.select(Contact).where(search_clause(q))
     query = (
         query.order_by(sa.func.lower(Contact.name), Contact.id)
         .offset((max(page, 1) - 1) * PAGE_SIZE)

@@ -90,7 +90,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         moment, ticket_id = json.loads(raw)
         when = datetime.fromisoformat(moment)
-        if when.tzinfo is None or type(ticket_id) is not int:
+        if when.tzinfo is None or type(ticket_id) is not int or not 0 < ticket_id < 2**31:
             raise ValueError("not a cursor")
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidCursor("This page link is no longer valid.") from exc

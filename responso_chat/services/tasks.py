@@ -22,7 +22,7 @@ from responso_chat.users import agents_by_id
 SCOPES = {"mine": "My tasks", "all": "All tasks"}
 
 
-def _visible(user):
+def visible_clause(user):
     """Tasks ``user`` may see: unlinked ones, and those of tickets they may see."""
     state = current_chat()
     Task, Ticket = state.models.Task, state.models.Ticket
@@ -41,7 +41,7 @@ def list_tasks(user, *, scope: str = "mine", include_done: bool = False) -> list
     """Tasks ``user`` may see, open ones first by due date; ``scope`` mine or all."""
     state = current_chat()
     Task = state.models.Task
-    query = sa.select(Task).where(_visible(user)).options(
+    query = sa.select(Task).where(visible_clause(user)).options(
         selectinload(Task.project), selectinload(Task.ticket)
     )
     if scope == "mine":
@@ -64,7 +64,7 @@ def get_visible_task(user, task_id: int):
     state = current_chat()
     Task = state.models.Task
     return state.db.session.execute(
-        sa.select(Task).where(Task.id == task_id, _visible(user))
+        sa.select(Task).where(Task.id == task_id, visible_clause(user))
     ).scalar_one_or_none()
 
 
@@ -80,6 +80,15 @@ def _record_on_ticket(ticket, actor, text: str) -> None:
     state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
 
 
+def _check_choices(assignee_id: str | None, project_id: int | None) -> None:
+    """Refuse an assignee who is not an agent, or a project that does not exist."""
+    state = current_chat()
+    if assignee_id and str(assignee_id) not in agents_by_id():
+        raise ChangeRefused("assignee_id", "Choose an agent from the list.")
+    if project_id is not None and state.db.session.get(state.models.Project, project_id) is None:
+        raise ChangeRefused("project_id", "Choose a project from the list.")
+
+
 def create_task(
     actor,
     *,
@@ -93,10 +102,7 @@ def create_task(
     """Create a task; ``ticket`` links it (the caller checked the agent may see the ticket)."""
     state = current_chat()
     session = state.db.session
-    if assignee_id and str(assignee_id) not in agents_by_id():
-        raise ChangeRefused("assignee_id", "Choose an agent from the list.")
-    if project_id is not None and session.get(state.models.Project, project_id) is None:
-        raise ChangeRefused("project_id", "Choose a project from the list.")
+    _check_choices(assignee_id, project_id)
     task = state.models.Task(
         title=title,
         description=description,
@@ -125,6 +131,30 @@ def set_done(task, done: bool, actor) -> bool:
     return True
 
 
+#: What :func:`update_task` may change.
+TASK_FIELDS = ("title", "description", "assignee_id", "due_date", "project_id")
+
+
+def update_task(task, actor, **changes) -> bool:
+    """Change a task's :data:`TASK_FIELDS` given in ``changes``; False if nothing changed.
+
+    A linked ticket records the change as an internal line.
+    """
+    unknown = set(changes) - set(TASK_FIELDS)
+    if unknown:
+        raise TypeError(f"update_task() cannot change {', '.join(sorted(unknown))}")
+    if changes.get("assignee_id") is not None:
+        changes["assignee_id"] = str(changes["assignee_id"])
+    changed = {k: v for k, v in changes.items() if getattr(task, k) != v}
+    if not changed:
+        return False
+    _check_choices(changed.get("assignee_id"), changed.get("project_id"))
+    for field, value in changed.items():
+        setattr(task, field, value)
+    _record_on_ticket(task.ticket, actor, f"updated task #{task.id} “{task.title}”")
+    return True
+
+
 def list_projects(user) -> list[tuple]:
     """Every project with the tasks ``user`` may see in it: ``[(project, tasks)]``."""
     state = current_chat()
@@ -132,7 +162,7 @@ def list_projects(user) -> list[tuple]:
     session = state.db.session
     projects = list(session.execute(sa.select(Project).order_by(Project.name)).scalars())
     tasks = session.execute(
-        _ordered(sa.select(Task).where(Task.project_id.is_not(None), _visible(user)))
+        _ordered(sa.select(Task).where(Task.project_id.is_not(None), visible_clause(user)))
     ).scalars()
     by_project: dict[int, list] = {project.id: [] for project in projects}
     for task in tasks:

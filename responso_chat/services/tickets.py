@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 
 from responso_chat import current_chat, signals
@@ -16,6 +18,8 @@ from responso_chat.services.messages import (
     publish_messages,
 )
 from responso_chat.users import agents_by_id
+
+log = logging.getLogger(__name__)
 
 #: "<agent> joined the chat" in the ticket's language (the customer reads it in the widget).
 JOINED_TEXT = {
@@ -66,7 +70,10 @@ def open_chat_ticket(
     classify_customer_message(ticket, first)
     state.db.session.commit()
     publish_messages([first], inbox="created")
-    enqueue("responso_chat.services.orders.sync_ticket_orders", ticket.id)
+    try:
+        enqueue("responso_chat.services.orders.sync_ticket_orders", ticket.id)
+    except Exception:  # the ticket is committed: a queue that is away must not fail Start chat
+        log.exception("could not enqueue the order sync of ticket %s", ticket.id)
     signals.send(signals.ticket_created, ticket_id=ticket.id, message_id=first.id)
     signals.send(
         signals.message_created, ticket_id=ticket.id, message_id=first.id, author_kind="customer"

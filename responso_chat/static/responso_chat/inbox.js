@@ -331,6 +331,13 @@
     presence.textContent = online ? "customer online" : "customer offline";
   }
 
+  function setViewers(agents) {
+    var viewers = document.getElementById("rc-viewers");
+    if (!viewers) return;
+    var names = agents.map(function (agent) { return agent.name; });
+    viewers.textContent = names.length ? "· also here: " + names.join(", ") : "";
+  }
+
   /* ---- composer: Enter sends, Shift+Enter new line; idempotent by client_msg_id ---------- */
 
   var typingSent = false;
@@ -522,6 +529,7 @@
       case "status": if (event.ticket_id === ticketId) { setStatus(event.status); schedulePanelRefresh(); } break;
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
+      case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
       case "error":
         if (event.error === "not_found" && event.ticket_id === ticketId) {
           toast("This ticket is not available to you any more.");

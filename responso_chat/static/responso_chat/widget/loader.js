@@ -63,6 +63,20 @@
     'stroke="currentColor" stroke-width="2.4" stroke-linejoin="round"><path d="' + ICONS[i] +
     '"/></svg>';
 
+  /* Passes a strict CSP (no 'unsafe-inline'); <style> in old browsers. */
+  function styled(shadow, box) {
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [sheet];
+      shadow.replaceChildren(box);
+    } catch (e) {
+      const style = el("style");
+      style.textContent = CSS;
+      shadow.replaceChildren(style, box);
+    }
+  }
+
   function draw(shadow, cfg, preview) {
     const color = /^#[0-9a-f]{6}$/i.test(cfg.color) ? cfg.color : "#2563eb";
     const box = el("div", (preview ? "v " : "") + cfg.alignment);
@@ -77,14 +91,13 @@
       notice: el("p", "o"),
       body: el("div", "y")
     };
-    const head = el("div", "h"), title = el("h2", "", { id: "rc-t" }), style = el("style");
+    const head = el("div", "h"), title = el("h2", "", { id: "rc-t" });
     title.textContent = cfg.welcome_message || cfg.name || "";
     view.close.innerHTML = icon(1);
     head.append(title, view.close);
     view.panel.append(head, view.notice, view.body);
     box.append(view.launcher, view.panel);
-    style.textContent = CSS;
-    shadow.replaceChildren(style, box);
+    styled(shadow, box);
     look(view, preview, cfg);
     return view;
   }

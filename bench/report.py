@@ -1,0 +1,129 @@
+"""The run's results as JSON and as the markdown summary the README quotes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def write(results: dict, folder: Path) -> tuple[Path, Path]:
+    """Write ``<timestamp>.json`` and ``latest.md`` into ``folder``; returns both paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    json_path = folder / f"{results['started_at'].replace(':', '').replace('-', '')}.json"
+    json_path.write_text(json.dumps(results, indent=2) + "\n")
+    markdown_path = folder / "latest.md"
+    markdown_path.write_text(markdown(results))
+    return json_path, markdown_path
+
+
+def _row(*cells) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _relay(section: dict) -> list[str]:
+    lines = [
+        f"### Relay latency ({section['conversations']} conversations x "
+        f"{section['messages_each']} messages; paced = one message every "
+        f"{section['pace_s']} s per conversation)",
+        "",
+        _row("load", "server", "p50 ms", "p95 ms", "p99 ms", "msg/s", "lost",
+             "p99 / baseline", "msg/s / baseline"),
+        _row(*["---"] * 9),
+    ]
+    for load, runs in section["loads"].items():
+        base = runs["baseline"]
+        lines.append(_row(load, "baseline (websockets relay)", base["p50_ms"], base["p95_ms"],
+                          base["p99_ms"], base["messages_per_s"], base["lost"], "1", "1"))
+        for run in runs["plugin"]:
+            name = f"plugin, {run['processes']} process{'es' if run['processes'] > 1 else ''}"
+            name += f" ({run['worker_class']}{', Redis' if run['processes'] > 1 else ''})"
+            lines.append(_row(load, name, run["p50_ms"], run["p95_ms"], run["p99_ms"],
+                              run["messages_per_s"], run["lost"], run["p99_ratio"],
+                              run["throughput_ratio"]))
+    lines.append("")
+    if section["idle"]:
+        lines += [
+            "Idle customer sockets on one process:",
+            "",
+            _row("worker", "connected", "RSS before MB", "RSS after MB", "KB per connection",
+                 "idle CPU %"),
+            _row(*["---"] * 6),
+        ]
+        for idle in section["idle"]:
+            lines.append(_row(idle["worker_class"], f"{idle['connected']}/{idle['customers']}",
+                              idle["rss_before_mb"], idle["rss_after_mb"],
+                              idle["kb_per_connection"], idle["idle_cpu_percent"]))
+        lines.append("")
+    return lines
+
+
+def _widget(section: dict) -> list[str]:
+    return [
+        "### Widget weight",
+        "",
+        _row("loader (gzip)", "lazy part (gzip)", "page load without widget ms",
+             "page load with widget ms", "launcher visible ms", "launcher / plain load"),
+        _row(*["---"] * 6),
+        _row(f"{section['loader_gzip_bytes']} B", f"{section['lazy_gzip_bytes']} B",
+             section["load_without_widget_ms"], section["load_with_widget_ms"],
+             section["launcher_visible_ms"], section["launcher_ratio"]),
+        "",
+        f"Medians of {section['visits']} first visits each, headless Chromium.",
+        "",
+    ]
+
+
+def _inbox(section: dict) -> list[str]:
+    lines = [
+        f"### Inbox at volume ({section['tickets']:,} tickets, {section['messages']:,} "
+        f"messages, filled in {section['fill_seconds']} s)",
+        "",
+        _row("query", "p50 ms", "p95 ms", "indexes used", "sequential scans"),
+        _row(*["---"] * 5),
+    ]
+    for name, query in section["queries"].items():
+        lines.append(_row(name, query["p50_ms"], query["p95_ms"],
+                          ", ".join(query.get("indexes", [])) or "-",
+                          ", ".join(query.get("seq_scans", [])) or "-"))
+    met = "met" if section["target_met"] else "NOT met"
+    lines += ["", f"Target p95 < {section['target_p95_ms']} ms per page: {met} "
+                  f"(slowest p95 {section['slowest_p95_ms']} ms).", ""]
+    return lines
+
+
+def _http(section: dict) -> list[str]:
+    lines = [
+        f"### HTTP throughput ({section['workers']} gunicorn workers x {section['threads']} "
+        f"threads, {section['connections']} connections, {section['seconds']} s each)",
+        "",
+        _row("request", "tool", "requests/s", "p50 ms", "p99 ms", "errors", "/ baseline"),
+        _row(*["---"] * 7),
+    ]
+    for name in ("home_page_baseline", "start_chat", "send_message"):
+        run = section[name]
+        lines.append(_row(name, run["tool"], run["requests_per_s"], run["p50_ms"],
+                          run["p99_ms"], run["errors"], run.get("ratio_to_baseline", 1)))
+    lines.append("")
+    return lines
+
+
+RENDERERS = {"relay": _relay, "widget": _widget, "inbox": _inbox, "http": _http}
+
+
+def markdown(results: dict) -> str:
+    """The summary: machine, then one table per section (or why a section did not run)."""
+    machine = results["machine"]
+    lines = [
+        f"## Benchmarks of {results['started_at']} ({results['duration_s']} s)",
+        "",
+        f"Machine: {machine['nproc']} CPUs ({machine['cpu_model']}), "
+        f"{machine['memory_gb']} GB memory, Python {machine['python']}, {machine['system']}. "
+        "Servers, PostgreSQL, Redis and the load generator share it.",
+        "",
+    ]
+    for name, section in results["sections"].items():
+        if "error" in section:
+            lines += [f"### {name}", "", f"Not measured: {section['error']}", ""]
+        else:
+            lines += RENDERERS[name](section)
+    return "\n".join(lines)

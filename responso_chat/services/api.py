@@ -1,0 +1,289 @@
+"""What the JSON API lists and changes, on top of the inbox, chat, task and automation services.
+
+Lists are paginated by keyset: each page ends with an opaque cursor (URL-safe base64 of the
+last row's sort key) that the next request hands back. Tickets keep the inbox's order (newest
+activity first, :func:`inbox.list_tickets`); the other lists go by id, or by run order for
+automation rules. Access is the inbox's: ``user`` sees the tickets (and their messages and
+tasks) of the chats they have access to, admins everything.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from responso_chat import current_chat
+from responso_chat.services import contacts, inbox, tasks, ticket_changes, tickets
+from responso_chat.services.access import visible_chat_ids
+from responso_chat.services.errors import ChangeRefused
+from responso_chat.services.inbox import UNASSIGNED, InvalidCursor
+from responso_chat.users import agents_by_id
+
+_MAX_KEY = 2**31
+
+
+@dataclass
+class Page:
+    """One page of a list and the cursor of the next page (None on the last one)."""
+
+    items: list
+    next_cursor: str | None
+
+
+def encode_cursor(*key: int) -> str:
+    """The opaque cursor pointing after the row whose sort key is ``key``."""
+    raw = json.dumps(list(key), separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> tuple[int, ...]:
+    """The sort key (``size`` whole numbers) a cursor points after; InvalidCursor if forged."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not (
+            isinstance(key, list)
+            and len(key) == size
+            and all(type(part) is int and 0 <= part < _MAX_KEY for part in key)
+        ):
+            raise ValueError("not a cursor")
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor("This cursor is not valid.") from exc
+    return tuple(key)
+
+
+def keyset_page(query, columns, cursor: str | None, limit: int) -> Page:
+    """One page of ``query`` in ascending order of ``columns`` (whole numbers, unique together)."""
+    if cursor:
+        key = decode_cursor(cursor, len(columns))
+        query = query.where(sa.tuple_(*columns) > sa.tuple_(*key))
+    rows = list(current_chat().db.session.scalars(query.order_by(*columns).limit(limit + 1)))
+    if len(rows) <= limit:
+        return Page(rows, None)
+    rows = rows[:limit]
+    return Page(rows, encode_cursor(*(getattr(rows[-1], c.key) for c in columns)))
+
+
+# --- lists ---------------------------------------------------------------------------------
+
+
+def list_tickets(
+    user,
+    *,
+    view: str,
+    chat: int | None,
+    status: str | None,
+    priority: str | None,
+    tag: str | None,
+    assignee: str | None,
+    team: int | None,
+    q: str,
+    cursor: str | None,
+    limit: int,
+) -> Page:
+    """The inbox's list (:func:`inbox.list_tickets`) for ``user``; ``assignee`` may be ``me``."""
+    filters = inbox.InboxFilters(
+        view=view,
+        chat_id=chat,
+        status=status,
+        priority=priority,
+        tag=tag,
+        assignee=str(user.get_id()) if assignee == "me" else assignee,
+        team_id=team,
+        q=q,
+    )
+    page = inbox.list_tickets(user, filters, cursor=cursor, limit=limit)
+    return Page(page.tickets, page.next_cursor)
+
+
+
+def list_chats(*, enabled: bool | None, cursor: str | None, limit: int) -> Page:
+    """Chats by id, optionally only the enabled (or disabled) ones."""
+    Chat = current_chat().models.Chat
+    query = sa.select(Chat)
+    if enabled is not None:
+        query = query.where(Chat.enabled.is_(enabled))
+    return keyset_page(query, [Chat.id], cursor, limit)
+
+
+def list_tags(*, q: str, cursor: str | None, limit: int) -> Page:
+    """Tags by id, optionally those whose name contains ``q``."""
+    Tag = current_chat().models.Tag
+    query = sa.select(Tag)
+    if q.strip():
+        query = query.where(Tag.name.icontains(q.strip(), autoescape=True))
+    return keyset_page(query, [Tag.id], cursor, limit)
+
+
+def list_contacts(*, q: str, cursor: str | None, limit: int) -> Page:
+    """Contacts by id, optionally those whose name, e-mail or phone contains ``q``."""
+    Contact = current_chat().models.Contact
+    return keyset_page(
+        sa.select(Contact).where(contacts.search_clause(q)), [Contact.id], cursor, limit
+    )
+
+
+def list_tasks(
+    user,
+    *,
+    assignee: str | None,
+    done: bool | None,
+    ticket_id: int | None,
+    project_id: int | None,
+    cursor: str | None,
+    limit: int,
+) -> Page:
+    """Tasks ``user`` may see, by id; ``assignee`` is an agent's id, ``me`` or ``none``."""
+    Task = current_chat().models.Task
+    query = sa.select(Task).where(tasks.visible_clause(user))
+    if assignee == UNASSIGNED:
+        query = query.where(Task.assignee_id.is_(None))
+    elif assignee:
+        user_id = str(user.get_id()) if assignee == "me" else assignee
+        query = query.where(Task.assignee_id == user_id)
+    if done is not None:
+        query = query.where(Task.done.is_(done))
+    if ticket_id is not None:
+        query = query.where(Task.ticket_id == ticket_id)
+    if project_id is not None:
+        query = query.where(Task.project_id == project_id)
+    return keyset_page(query, [Task.id], cursor, limit)
+
+
+def list_rules(*, enabled: bool | None, trigger: str | None, cursor: str | None, limit: int):
+    """Automation rules in the order they run."""
+    Rule = current_chat().models.AutomationRule
+    query = sa.select(Rule)
+    if enabled is not None:
+        query = query.where(Rule.enabled.is_(enabled))
+    if trigger:
+        query = query.where(Rule.trigger == trigger)
+    return keyset_page(query, [Rule.position, Rule.id], cursor, limit)
+
+
+def list_messages(
+    ticket, *, after: int, include_internal: bool, cursor: str | None, limit: int
+) -> Page:
+    """A ticket's messages in order, after sequence number ``after`` (or the cursor)."""
+    Message = current_chat().models.Message
+    query = sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq > after)
+    if not include_internal:
+        query = query.where(Message.internal.is_(False))
+    return keyset_page(query, [Message.seq], cursor, limit)
+
+
+def get_message(ticket, seq: int):
+    """The message ``seq`` of ``ticket``, or None."""
+    Message = current_chat().models.Message
+    return current_chat().db.session.scalar(
+        sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq == seq)
+    )
+
+
+# --- tickets ---------------------------------------------------------------------------------
+
+
+def open_ticket(user, values: dict):
+    """Open a ticket in a chat ``user`` may see, with the customer's first message."""
+    state = current_chat()
+    chat = state.db.session.get(state.models.Chat, values["chat_id"])
+    allowed = visible_chat_ids(user)
+    if chat is None or (allowed is not None and chat.id not in allowed):
+        raise ChangeRefused("chat_id", "No such chat.")
+    return tickets.open_chat_ticket(
+        chat,
+        name=values["customer_name"],
+        email=values["customer_email"],
+        subject=values["subject"],
+        message=values["message"],
+        language=values["language"],
+    )
+
+
+def _check_ticket_changes(values: dict) -> None:
+    """Refuse unknown agents and teams before anything changes (so nothing is half-done)."""
+    state = current_chat()
+    agents = agents_by_id()
+    if values.get("assignee_id") is not None and values["assignee_id"] not in agents:
+        raise ChangeRefused("assignee_id", "Choose an agent from the list.")
+    if any(user_id not in agents for user_id in values.get("watcher_ids", ())):
+        raise ChangeRefused("watcher_ids", "Choose agents from the list.")
+    team_id = values.get("team_id")
+    if team_id is not None and state.db.session.get(state.models.Team, team_id) is None:
+        raise ChangeRefused("team_id", "Choose a team from the list.")
+
+
+def change_ticket(ticket, values: dict, actor) -> None:
+    """Apply :class:`ApiTicketChangesSchema` values with the inbox's ticket changes, each
+    recorded in the conversation under ``actor``."""
+    _check_ticket_changes(values)
+    if "priority" in values:
+        ticket_changes.set_priority(ticket, values["priority"], actor)
+    if "assignee_id" in values:
+        ticket_changes.assign(ticket, values["assignee_id"], actor)
+    if "team_id" in values:
+        ticket_changes.set_team(ticket, values["team_id"], actor)
+    if "tags" in values:
+        for tag in [tag.name for tag in ticket.tags if tag.name not in values["tags"]]:
+            ticket_changes.remove_tag(ticket, tag, actor)
+        for tag in values["tags"]:
+            ticket_changes.add_tag(ticket, tag, actor)
+    if "watcher_ids" in values:
+        for user_id in [u for u in ticket.watcher_ids if u not in values["watcher_ids"]]:
+            ticket_changes.remove_watcher(ticket, user_id, actor)
+        for user_id in values["watcher_ids"]:
+            ticket_changes.add_watcher(ticket, user_id, actor)
+    if "status" in values:
+        ticket_changes.set_status(ticket, values["status"], actor)
+
+
+# --- tags and tasks ---------------------------------------------------------------------------
+
+
+def get_tag(tag_id: int):
+    """The tag ``tag_id``, or None."""
+    state = current_chat()
+    return state.db.session.get(state.models.Tag, tag_id)
+
+
+def _save_tag(tag, name: str):
+    """Give ``tag`` the (normalized) ``name`` unless another tag has it, and commit."""
+    state = current_chat()
+    Tag, session = state.models.Tag, state.db.session
+    name = ticket_changes.normalize_tag(name)
+    query = sa.select(Tag.id).where(Tag.name == name)
+    if tag.id is not None:
+        query = query.where(Tag.id != tag.id)
+    if session.scalar(query) is not None:
+        raise ChangeRefused("name", "Another tag has this name.")
+    tag.name = name
+    session.add(tag)
+    try:
+        session.commit()
+    except IntegrityError:  # the same name saved meanwhile
+        session.rollback()
+        raise ChangeRefused("name", "Another tag has this name.") from None
+    return tag
+
+
+def create_tag(name: str):
+    """Create a tag (names are normalized like the inbox's and unique)."""
+    return _save_tag(current_chat().models.Tag(), name)
+
+
+def rename_tag(tag, name: str):
+    """Rename a tag on every ticket that has it."""
+    return _save_tag(tag, name)
+
+
+def change_task(task, values: dict, actor) -> None:
+    """Apply :class:`ApiTaskChangesSchema` values: the task's fields, then done or not."""
+    fields = {k: v for k, v in values.items() if k in tasks.TASK_FIELDS}
+    if fields:
+        tasks.update_task(task, actor, **fields)
+    if "done" in values:
+        tasks.set_done(task, values["done"], actor)

@@ -1,0 +1,290 @@
+"""Outgoing webhooks: admins register URLs that receive the tickets' events as signed JSON.
+
+Events (:data:`EVENTS`) come from the plugin's blinker signals (:func:`connect_signals`), sent
+after the database commit. For each enabled webhook subscribed to the event a
+:class:`WebhookDelivery` row is written (the delivery log, holding the payload), then a
+background job (:func:`deliver`) POSTs it::
+
+    POST <url>
+    Content-Type: application/json
+    X-Responso-Event: ticket.created
+    X-Responso-Delivery: 42
+    X-Responso-Signature: sha256=<HMAC-SHA256 of the raw body with the webhook's secret, hex>
+
+    {"event": "ticket.created", "event_id": "...", "created_at": "...", "data": {...}}
+
+A 2xx answer delivers it. Anything else (another status, a timeout, a refused connection) is
+recorded on the delivery and tried again later, after :data:`RETRY_DELAYS`; after the last
+attempt the delivery stays failed in the log. Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import uuid
+
+import requests
+import sqlalchemy as sa
+
+from responso_chat import __version__, current_chat, jobs, signals
+from responso_chat.models import WEBHOOK_EVENTS, new_secret, utcnow
+from responso_chat.schemas import ApiMessageSchema, ApiTicketSchema
+
+log = logging.getLogger(__name__)
+
+#: Event names (:data:`models.WEBHOOK_EVENTS`) and their labels, as the admin page lists them.
+EVENTS = dict(
+    zip(
+        WEBHOOK_EVENTS,
+        ("Ticket created", "Message created", "Ticket status changed", "Ticket assigned"),
+        strict=True,
+    )
+)
+#: Seconds before each new attempt of a failed delivery (so 1 + len() attempts in all).
+RETRY_DELAYS = (10, 60, 300, 1800, 7200)
+TIMEOUT = 10
+#: How many deliveries each webhook's log keeps (older ones are deleted).
+LOG_KEPT = 200
+DELIVER = "responso_chat.services.webhooks.deliver"
+
+
+def max_attempts() -> int:
+    """How many times a delivery is tried before it is left failed."""
+    return len(RETRY_DELAYS) + 1
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The ``X-Responso-Signature`` of ``body``: ``sha256=`` and the hex HMAC-SHA256."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+# --- the admin pages' services -----------------------------------------------------------------
+
+
+def list_webhooks() -> list:
+    """Every webhook, oldest first."""
+    state = current_chat()
+    Webhook = state.models.Webhook
+    return list(state.db.session.scalars(sa.select(Webhook).order_by(Webhook.id)))
+
+
+def get_webhook(webhook_id: int):
+    """The webhook ``webhook_id``, or None."""
+    state = current_chat()
+    return state.db.session.get(state.models.Webhook, webhook_id)
+
+
+def create_webhook(values: dict):
+    """Register a webhook from :class:`WebhookSchema` values; it gets a new secret."""
+    state = current_chat()
+    webhook = state.models.Webhook(**values)
+    state.db.session.add(webhook)
+    state.db.session.commit()
+    return webhook
+
+
+def update_webhook(webhook, values: dict) -> None:
+    """Change a webhook's URL, events and enabled flag."""
+    for name, value in values.items():
+        setattr(webhook, name, value)
+    current_chat().db.session.commit()
+
+
+def rotate_secret(webhook) -> None:
+    """Give the webhook a new signing secret (the old one stops being used at once)."""
+    webhook.secret = new_secret()
+    current_chat().db.session.commit()
+
+
+def delete_webhook(webhook) -> None:
+    """Delete a webhook and its delivery log."""
+    session = current_chat().db.session
+    session.delete(webhook)
+    session.commit()
+
+
+def recent_deliveries(webhook, limit: int = 50) -> list:
+    """The webhook's latest deliveries, newest first."""
+    state = current_chat()
+    Delivery = state.models.WebhookDelivery
+    query = (
+        sa.select(Delivery)
+        .where(Delivery.webhook_id == webhook.id)
+        .order_by(Delivery.id.desc())
+        .limit(limit)
+    )
+    return list(state.db.session.scalars(query))
+
+
+def delivery_state(delivery) -> str:
+    """``delivered``, ``failed`` (no attempt left) or ``pending`` (waiting for an attempt)."""
+    if delivery.delivered_at is not None:
+        return "delivered"
+    return "failed" if delivery.attempt >= max_attempts() else "pending"
+
+
+# --- events ------------------------------------------------------------------------------------
+
+
+def _subscribers(event: str) -> list:
+    state = current_chat()
+    Webhook = state.models.Webhook
+    enabled = state.db.session.scalars(sa.select(Webhook).where(Webhook.enabled.is_(True)))
+    return [webhook for webhook in enabled if event in (webhook.events or [])]
+
+
+def _prune(webhook_id: int) -> None:
+    """Keep the :data:`LOG_KEPT` latest deliveries of a webhook."""
+    state = current_chat()
+    Delivery = state.models.WebhookDelivery
+    oldest_kept = state.db.session.scalar(
+        sa.select(Delivery.id)
+        .where(Delivery.webhook_id == webhook_id)
+        .order_by(Delivery.id.desc())
+        .offset(LOG_KEPT - 1)
+        .limit(1)
+    )
+    if oldest_kept is not None:
+        state.db.session.execute(
+            sa.delete(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.id < oldest_kept)
+        )
+
+
+def emit(event: str, data) -> list[int]:
+    """Queue ``event`` for every enabled webhook subscribed to it; returns the delivery ids.
+
+    ``data`` is the event's ``data`` object, or a callable making it (only called when some
+    webhook listens).
+    """
+    webhooks = _subscribers(event)
+    if not webhooks:
+        return []
+    state = current_chat()
+    session = state.db.session
+    payload = {
+        "event": event,
+        "event_id": uuid.uuid4().hex,
+        "created_at": utcnow().isoformat(),
+        "data": data() if callable(data) else data,
+    }
+    deliveries = [
+        state.models.WebhookDelivery(webhook_id=webhook.id, event=event, payload=payload)
+        for webhook in webhooks
+    ]
+    session.add_all(deliveries)
+    session.flush()
+    for webhook in webhooks:
+        _prune(webhook.id)
+    session.commit()
+    ids = [delivery.id for delivery in deliveries]
+    for delivery_id in ids:
+        jobs.enqueue(DELIVER, delivery_id)
+    return ids
+
+
+def deliver(delivery_id: int) -> None:
+    """Background job: POST one delivery, record the outcome, schedule a retry on failure."""
+    state = current_chat()
+    session = state.db.session
+    delivery = session.get(state.models.WebhookDelivery, delivery_id)
+    if delivery is None or delivery.delivered_at is not None:
+        return  # deleted with its webhook, or delivered by an earlier run
+    webhook = session.get(state.models.Webhook, delivery.webhook_id)
+    if not webhook.enabled:
+        delivery.error = "Not sent: the webhook is disabled."
+        session.commit()
+        return
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"Responso-Chat-Webhook/{__version__}",
+        "X-Responso-Event": delivery.event,
+        "X-Responso-Delivery": str(delivery.id),
+        "X-Responso-Signature": sign(webhook.secret, body),
+    }
+    delivery.attempt += 1
+    try:
+        response = requests.post(
+            webhook.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        delivery.status_code, delivery.error = None, _short(exc)
+    else:
+        response.close()
+        delivery.status_code = response.status_code
+        ok = 200 <= response.status_code < 300
+        delivery.error = "" if ok else f"The URL answered {response.status_code}."
+        if ok:
+            delivery.delivered_at = utcnow()
+    session.commit()
+    if delivery.delivered_at is None and delivery.attempt < max_attempts():
+        jobs.enqueue_in(RETRY_DELAYS[delivery.attempt - 1], DELIVER, delivery.id)
+
+
+def _short(exc: Exception) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 500 else text[:499] + "…"
+
+
+# --- signals -----------------------------------------------------------------------------------
+
+
+def _event_data(ticket_id: int, message_id: int | None = None, **extra):
+    """A callable building an event's ``data``: the ticket (and message) as the API shows
+    them, and ``extra``."""
+
+    def build() -> dict:
+        state = current_chat()
+        session, models = state.db.session, state.models
+        data = {"ticket": ApiTicketSchema().dump(session.get(models.Ticket, ticket_id))}
+        if message_id is not None:
+            data["message"] = ApiMessageSchema().dump(session.get(models.Message, message_id))
+        return {**data, **extra}
+
+    return build
+
+
+def _actor(by) -> dict | None:
+    """Who made a change: an agent (``id``) or an automation (``id`` null), or None."""
+    return None if by is None else {"id": by.id, "name": by.name}
+
+
+def _emit_safely(event: str, data) -> None:
+    """Emit from a signal: the change is committed, so a failure here is logged, not raised."""
+    try:
+        emit(event, data)
+    except Exception:
+        current_chat().db.session.rollback()
+        log.exception("could not queue the %s webhooks", event)
+
+
+def _on_ticket_created(app, ticket_id, message_id, **_kwargs) -> None:
+    _emit_safely("ticket.created", _event_data(ticket_id, message_id))
+
+
+def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> None:
+    _emit_safely("message.created", _event_data(ticket_id, message_id))
+
+
+def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:
+    _emit_safely(
+        "ticket.status_changed",
+        _event_data(ticket_id, old_status=old, new_status=new, by=_actor(by)),
+    )
+
+
+def _on_assigned(app, ticket_id, assignee_id, by=None, **_kwargs) -> None:
+    _emit_safely(
+        "ticket.assigned", _event_data(ticket_id, assignee_id=assignee_id, by=_actor(by))
+    )
+
+
+def connect_signals(app) -> None:
+    """Send ``app``'s ticket signals to the webhooks (done once when the plugin registers)."""
+    signals.ticket_created.connect(_on_ticket_created, sender=app)
+    signals.message_created.connect(_on_message_created, sender=app)
+    signals.ticket_status_changed.connect(_on_status_changed, sender=app)
+    signals.ticket_assigned.connect(_on_assigned, sender=app)
