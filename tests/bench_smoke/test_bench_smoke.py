@@ -1,9 +1,5 @@
 """A smoke run of every benchmark at tiny sizes, so ``make bench`` does not rot.
 
-This folder sorts before ``tests/e2e`` on purpose: the benchmarks call ``asyncio.run()`` and
-use SIGALRM on the main thread, which must happen before the suite's session-wide Playwright
-browser leaves its event loop on that thread.
-
 It runs ``python -m bench --quick`` as ``make bench`` runs the full one, in its own process
 (with its own PostgreSQL and Redis). The figures mean nothing at these sizes; the test checks
 that each section runs end to end and that the JSON and markdown results are written.
