@@ -3,10 +3,11 @@
 Each connection subscribes one listener to broker channels; the listener only queues events
 and wakes the connection's loop. The loop, in the request's own thread, reads client frames
 with ``ws.receive(timeout=...)``, sends queued events and does every database read and write.
-Messages are always sent from the database by sequence number, so a pushed message is only a
-nudge: nothing is lost, nothing is sent twice, and order holds even when pushes cross. When the
-broker says it may have dropped events (``resync``: Redis was away), every socket catches up
-the same way.
+Messages go out by sequence number: a pushed message (published after its commit) is sent as
+it came only when it is the next one the client expects; otherwise the client catches up from
+the database. So nothing is lost, nothing is sent twice, and order holds even when pushes
+cross. When the broker says it may have dropped events (``resync``: Redis was away), every
+socket catches up the same way.
 
 Presence (``services.presence``): the customer's sockets and the agents following a ticket are
 members of presence keys shared by every process, refreshed by the socket's heartbeat.
@@ -29,6 +30,7 @@ from flask import Blueprint, abort, g, request
 from flask_login import current_user
 from flask_sock import Sock
 from marshmallow import ValidationError
+from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 
 from responso_chat import current_chat
@@ -169,9 +171,24 @@ class Connection:
             self.send(messages.message_event(message))
             self.sent_seq[ticket_id] = message.seq
 
+    def pushed_message(self, event: dict) -> None:
+        """A message event from the broker: sent as it came when it is the very next one this
+        client expects (it was published after its commit), else the client catches up from
+        the database (a missed push, or an internal note the customer does not get)."""
+        ticket_id, seq = event["ticket_id"], event["seq"]
+        after = self.sent_seq.get(ticket_id, 0)
+        if seq == after + 1 and (self.include_internal or not event["internal"]):
+            self.send(event)
+            self.sent_seq[ticket_id] = seq
+        elif seq > after:
+            self.flush(ticket_id)
+
     def ticket(self, ticket_id: int):
-        """The ticket, read fresh from the database."""
-        return self.state.db.session.get(self.state.models.Ticket, ticket_id)
+        """The ticket, read fresh from the database: its row alone (a message or a typing
+        event needs nothing more; relationships load if something uses them)."""
+        return self.state.db.session.get(
+            self.state.models.Ticket, ticket_id, options=[lazyload("*")]
+        )
 
     def run(self) -> None:
         """Serve the socket until the client goes away."""
@@ -278,7 +295,7 @@ class VisitorConnection(Connection):
     def deliver(self, event: dict) -> None:
         kind = event.get("type")
         if kind == "message":
-            self.flush(self.ticket_id)
+            self.pushed_message(event)
         elif kind == "resync":
             self.resync()
         elif kind == "status":
@@ -464,7 +481,7 @@ class AgentConnection(Connection):
         if ticket_id not in self.tickets:
             return
         if kind == "message":
-            self.flush(ticket_id)
+            self.pushed_message(event)
         elif kind in ("presence", "viewers"):
             self.send_presence(ticket_id)
         elif kind != "typing" or event.get("_origin") != self.origin:

@@ -71,6 +71,8 @@ RULES_FOR_EVENT = {
     "status_changed": ("status_changed",),
     "no_agent_reply": ("no_agent_reply",),
 }
+#: The triggers a customer's message may set off (now, or later when no agent replied).
+MESSAGE_TRIGGERS = ("new_ticket", "customer_message", "no_agent_reply")
 MATCH_LABELS = {"all": "All conditions", "any": "Any condition"}
 
 OPERATOR_LABELS = {
@@ -867,26 +869,22 @@ def _has_rules(triggers) -> bool:
 
 
 def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> None:
-    """A customer's message: run the message rules, and schedule the "no agent reply" checks."""
+    """A customer's message: run the message rules, and schedule the "no agent reply" checks.
+
+    One query when no rule listens (the common case: every customer message comes here).
+    """
     if author_kind != "customer":
         return
     try:
-        state = current_chat()
-        Message = state.models.Message
-        earlier = state.db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Message.ticket_id == ticket_id,
-                    Message.author_kind == "customer",
-                    Message.id < message_id,
-                )
-            )
-        )
-        event = "customer_message" if earlier else "new_ticket"
-        if _has_rules(RULES_FOR_EVENT[event]):
-            jobs.enqueue(RUNNER, event, ticket_id, message_id)
-        for rule in _rules(("no_agent_reply",)):
-            if rule.trigger_minutes:
+        rules = _rules(MESSAGE_TRIGGERS)
+        triggers = {rule.trigger for rule in rules}
+        if triggers & set(RULES_FOR_EVENT["new_ticket"]):
+            event = "customer_message" if _earlier_customer_message(ticket_id, message_id) \
+                else "new_ticket"
+            if triggers & set(RULES_FOR_EVENT[event]):
+                jobs.enqueue(RUNNER, event, ticket_id, message_id)
+        for rule in rules:
+            if rule.trigger == "no_agent_reply" and rule.trigger_minutes:
                 jobs.enqueue_in(
                     rule.trigger_minutes * 60,
                     RUNNER,
@@ -897,6 +895,22 @@ def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> N
                 )
     except Exception:  # the message is committed: a broken queue must not fail its request
         log.exception("could not enqueue automations for message %s", message_id)
+
+
+def _earlier_customer_message(ticket_id: int, message_id: int) -> bool:
+    state = current_chat()
+    Message = state.models.Message
+    return bool(
+        state.db.session.scalar(
+            sa.select(
+                sa.exists().where(
+                    Message.ticket_id == ticket_id,
+                    Message.author_kind == "customer",
+                    Message.id < message_id,
+                )
+            )
+        )
+    )
 
 
 def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:

@@ -11,6 +11,7 @@ import logging
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat import current_chat, signals
 from responso_chat.models import utcnow
@@ -56,25 +57,36 @@ def add_message(
     author_name: str = "",
     internal: bool = False,
     client_msg_id: str | None = None,
+    analysis=None,
+    reopen: bool = False,
 ):
     """Add a message to ``ticket`` in the current transaction, numbered after the last one.
 
     The sequence number is taken with an ``UPDATE ... RETURNING`` on the ticket row, which
-    also locks it on PostgreSQL until commit, so concurrent sends never share a number.
+    also locks it on PostgreSQL until commit, so concurrent sends never share a number. The
+    same statement stores ``analysis`` (the classifier's verdict, see :func:`classify`) and
+    sets a pending ticket back to open when ``reopen``; the ticket object gets the new values
+    without being read again.
     """
     state = current_chat()
     Ticket, Message = state.models.Ticket, state.models.Message
     now = utcnow()
-    values = {"last_seq": Ticket.last_seq + 1}
+    values = {"updated_at": now}
     if not internal:
         values.update(last_message_at=now, last_sender=author_kind)
+    if analysis is not None:
+        values.update(sentiment=analysis.sentiment, context=analysis.context)
+    if reopen:
+        values["status"] = "open"
     seq = state.db.session.execute(
         sa.update(Ticket)
         .where(Ticket.id == ticket.id)
-        .values(**values)
+        .values(last_seq=Ticket.last_seq + 1, **values)
         .returning(Ticket.last_seq)
         .execution_options(synchronize_session=False)
     ).scalar_one()
+    for key, value in {**values, "last_seq": seq}.items():
+        set_committed_value(ticket, key, value)
     message = Message(
         ticket_id=ticket.id,
         seq=seq,
@@ -85,22 +97,30 @@ def add_message(
         internal=internal,
         client_msg_id=client_msg_id,
         created_at=now,
+        sentiment=analysis.sentiment if analysis else None,
+        context=analysis.context if analysis else None,
     )
     state.db.session.add(message)
     state.db.session.flush()
-    state.db.session.refresh(ticket)
     return message
 
 
-def classify_customer_message(ticket, message) -> None:
-    """Store the sentiment and context of a customer message on it and on its ticket."""
+def classify(ticket, body: str):
+    """The classifier's verdict (sentiment, context) on a customer's message of ``ticket``;
+    None when the host's classifier fails (that must never stop a customer's message)."""
     try:
-        result = current_chat().classifier.classify(message.body, subject=ticket.subject)
-    except Exception:  # a host's classifier must never stop a customer's message
+        return current_chat().classifier.classify(body, subject=ticket.subject)
+    except Exception:
         log.exception("classifier failed on ticket %s", ticket.id)
-        return
-    message.sentiment = ticket.sentiment = result.sentiment
-    message.context = ticket.context = result.context
+        return None
+
+
+def classify_customer_message(ticket, message) -> None:
+    """Store the sentiment and context of a stored customer message on it and on its ticket."""
+    result = classify(ticket, message.body)
+    if result is not None:
+        message.sentiment = ticket.sentiment = result.sentiment
+        message.context = ticket.context = result.context
 
 
 def find_by_client_id(ticket_id: int, client_msg_id: str | None):
@@ -126,6 +146,34 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
     return list(state.db.session.execute(query.order_by(Message.seq)).scalars())
 
 
+def _commit_new(ticket, **fields):
+    """Add a message (see :func:`add_message`), commit, publish; ``(message, created)``.
+
+    A message already stored under the same ``client_msg_id`` (a resend, or two sends of it
+    at once) fails the insert on the unique key: that one is returned with ``created=False``
+    and nothing is published.
+    """
+    session = current_chat().db.session
+    ticket_id = ticket.id
+    try:
+        message = add_message(ticket, **fields)
+        events = announcements([message])
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = find_by_client_id(ticket_id, fields.get("client_msg_id"))
+        if existing is None:
+            raise
+        return existing, False
+    publish(events)
+    return message, True
+
+
+def _committed_id(obj) -> int:
+    """The primary key of a committed object without reading it again (commit expires it)."""
+    return sa.inspect(obj).identity[0]
+
+
 def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     """Add the customer's message, commit, publish; returns ``(message, created)``.
 
@@ -133,38 +181,32 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     ``created=False`` and publishes nothing. A pending ticket becomes open again. Raises
     :class:`ConversationEnded` when the ticket is solved, closed or spam.
     """
-    existing = find_by_client_id(ticket.id, client_msg_id)
-    if existing is not None:
-        return existing, False
-    if ticket.status in ENDED_STATUSES:
-        raise ConversationEnded(ticket.status)
-    session = current_chat().db.session
-    try:
-        message = add_message(
-            ticket,
-            author_kind="customer",
-            body=body,
-            author_name=ticket.customer_name,
-            client_msg_id=client_msg_id,
-        )
-        classify_customer_message(ticket, message)
-        reopened = ticket.status == "pending"
-        if reopened:
-            ticket.status = "open"
-        session.commit()
-    except IntegrityError:  # the same client id sent twice at once: the other one won
-        session.rollback()
-        existing = find_by_client_id(ticket.id, client_msg_id)
-        if existing is None:
-            raise
-        return existing, False
-    publish_messages([message])
-    signals.send(
-        signals.message_created, ticket_id=ticket.id, message_id=message.id, author_kind="customer"
+    ticket_id, status = ticket.id, ticket.status
+    if status in ENDED_STATUSES:
+        existing = find_by_client_id(ticket_id, client_msg_id)
+        if existing is not None:
+            return existing, False
+        raise ConversationEnded(status)
+    message, created = _commit_new(
+        ticket,
+        author_kind="customer",
+        body=body,
+        author_name=ticket.customer_name,
+        client_msg_id=client_msg_id,
+        analysis=classify(ticket, body),
+        reopen=status == "pending",
     )
-    if reopened:
+    if not created:
+        return message, False
+    signals.send(
+        signals.message_created,
+        ticket_id=ticket_id,
+        message_id=_committed_id(message),
+        author_kind="customer",
+    )
+    if status == "pending":
         signals.send(
-            signals.ticket_status_changed, ticket_id=ticket.id, old="pending", new="open", by=None
+            signals.ticket_status_changed, ticket_id=ticket_id, old="pending", new="open", by=None
         )
     return message, True
 
@@ -178,31 +220,23 @@ def post_agent_message(
     internal: bool = False,
 ):
     """Add an agent's reply (or internal note), commit, publish; idempotent by client id."""
-    existing = find_by_client_id(ticket.id, client_msg_id)
-    if existing is not None:
-        return existing
-    session = current_chat().db.session
-    try:
-        message = add_message(
-            ticket,
-            author_kind="agent",
-            body=body,
-            author_id=str(agent_id),
-            author_name=agent_name,
-            internal=internal,
-            client_msg_id=client_msg_id,
-        )
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        existing = find_by_client_id(ticket.id, client_msg_id)
-        if existing is None:
-            raise
-        return existing
-    publish_messages([message])
-    signals.send(
-        signals.message_created, ticket_id=ticket.id, message_id=message.id, author_kind="agent"
+    ticket_id = ticket.id
+    message, created = _commit_new(
+        ticket,
+        author_kind="agent",
+        body=body,
+        author_id=str(agent_id),
+        author_name=agent_name,
+        internal=internal,
+        client_msg_id=client_msg_id,
     )
+    if created:
+        signals.send(
+            signals.message_created,
+            ticket_id=ticket_id,
+            message_id=_committed_id(message),
+            author_kind="agent",
+        )
     return message
 
 
@@ -220,22 +254,36 @@ def add_system_line(ticket, text: str, *, author_id: str | None = None, internal
     )
 
 
-def publish_messages(messages, inbox: str = "activity") -> None:
-    """Push committed messages to their ticket's listeners, and an ``inbox`` event per ticket.
+def announcements(messages, inbox: str = "activity") -> list[tuple[str, dict]]:
+    """The ``(channel, event)`` pairs that tell listeners about new ``messages``.
 
-    Internal messages go to the agents-only channel and do not count as inbox activity.
+    Public messages go to their ticket's channel, with one ``inbox`` event per ticket;
+    internal ones to the agents-only channel and do not count as inbox activity. Build them
+    before the commit when the objects should not be read again after it (commit expires them).
     """
-    broker = current_chat().broker
-    announced = set()
+    events, announced = [], set()
     for message in messages:
         event = message_event(message)
         if message.internal:
-            broker.publish(agent_ticket_channel(message.ticket_id), event)
+            events.append((agent_ticket_channel(message.ticket_id), event))
             continue
-        broker.publish(ticket_channel(message.ticket_id), event)
+        events.append((ticket_channel(message.ticket_id), event))
         if message.ticket_id not in announced:
             announced.add(message.ticket_id)
-            broker.publish(INBOX_CHANNEL, inbox_event(message.ticket, inbox))
+            events.append((INBOX_CHANNEL, inbox_event(message.ticket, inbox)))
+    return events
+
+
+def publish(events) -> None:
+    """Publish ``(channel, event)`` pairs (see :func:`announcements`), after the commit."""
+    broker = current_chat().broker
+    for channel, event in events:
+        broker.publish(channel, event)
+
+
+def publish_messages(messages, inbox: str = "activity") -> None:
+    """Push committed messages to their ticket's listeners (see :func:`announcements`)."""
+    publish(announcements(messages, inbox))
 
 
 def mark_seen(ticket, by: str, seq: int) -> bool:

@@ -13,8 +13,10 @@ from responso_chat.services.messages import (
     ENDED_STATUSES,
     add_message,
     add_system_line,
-    classify_customer_message,
+    announcements,
+    classify,
     inbox_event,
+    publish,
     publish_messages,
 )
 from responso_chat.users import agents_by_id
@@ -66,17 +68,19 @@ def open_chat_ticket(
         body=message,
         author_name=name,
         client_msg_id=client_msg_id,
+        analysis=classify(ticket, message),
     )
-    classify_customer_message(ticket, first)
+    events = announcements([first], inbox="created")
+    ticket_id, message_id = ticket.id, first.id  # the commit expires both objects
     state.db.session.commit()
-    publish_messages([first], inbox="created")
+    publish(events)
     try:
-        enqueue("responso_chat.services.orders.sync_ticket_orders", ticket.id)
+        enqueue("responso_chat.services.orders.sync_ticket_orders", ticket_id)
     except Exception:  # the ticket is committed: a queue that is away must not fail Start chat
-        log.exception("could not enqueue the order sync of ticket %s", ticket.id)
-    signals.send(signals.ticket_created, ticket_id=ticket.id, message_id=first.id)
+        log.exception("could not enqueue the order sync of ticket %s", ticket_id)
+    signals.send(signals.ticket_created, ticket_id=ticket_id, message_id=message_id)
     signals.send(
-        signals.message_created, ticket_id=ticket.id, message_id=first.id, author_kind="customer"
+        signals.message_created, ticket_id=ticket_id, message_id=message_id, author_kind="customer"
     )
     return ticket
 
