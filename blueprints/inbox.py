@@ -51,7 +51,8 @@ def _agents_only():
 
 @bp.context_processor
 def _inbox_globals():
-    return {"rc_agents": agents_by_id, "rc_list_args": _list_args, "today": utcnow().date()}
+    return {"rc_agents": agents_by_id, "rc_list_args": _list_args, "today": utcnow().date(),
+            "count_label": inbox.count_label}
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -232,8 +233,11 @@ def ticket_list():
 
 @bp.get("/counts")
 def view_counts():
-    """How many tickets each view holds for the agent (JSON)."""
-    return jsonify(counts=inbox.view_counts(current_user))
+    """How many tickets each view holds for the agent (JSON): ``counts`` as numbers (more
+    than ``limit`` means "over the limit") and ``labels`` as the inbox shows them."""
+    counts = inbox.view_counts(current_user)
+    return jsonify(counts=counts, labels={view: inbox.count_label(n) for view, n in
+                                          counts.items()}, limit=inbox.COUNT_LIMIT)
 
 
 # --- the ticket page -----------------------------------------------------------------------

@@ -569,8 +569,22 @@ def _table_of(obj, name, type_) -> str | None:
     return name if type_ == "table" else getattr(getattr(obj, "table", None), "name", name)
 
 
+#: Trigram (``pg_trgm``) indexes that serve the inbox search on PostgreSQL: name -> (table,
+#: columns). A migration creates them when the extension can be installed; they are not in the
+#: models (no other database has them), so autogenerate leaves them alone.
+SEARCH_INDEXES = {
+    "ix_responso_chat_message_body_trgm": ("responso_chat_message", ("body",)),
+    "ix_responso_chat_ticket_search_trgm": (
+        "responso_chat_ticket", ("subject", "customer_name", "customer_email")
+    ),
+}
+
+
 def include_object(obj, name, type_, reflected, compare_to):
-    """Alembic ``include_object`` filter of the plugin's migrations: only the plugin's tables."""
+    """Alembic ``include_object`` filter of the plugin's migrations: only the plugin's tables
+    (and not the PostgreSQL-only :data:`SEARCH_INDEXES`)."""
+    if type_ == "index" and name in SEARCH_INDEXES:
+        return False
     table = _table_of(obj, name, type_)
     return is_plugin_table(table) and table != VERSION_TABLE
 

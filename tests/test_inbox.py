@@ -176,6 +176,91 @@ def test_keyset_pagination_walks_every_ticket_once_newest_first(any_app):
             inbox.list_tickets(admin, cursor=inbox.encode_cursor(same_moment, 1)[:-3] + "!!!")
 
 
+def test_search_pages_walk_every_match_once_newest_first(any_app):
+    """A search is the union of matches on the ticket and in its messages: a ticket matching
+    both ways comes once, and the keyset pages go through all matches in order."""
+    with any_app.app_context():
+        state = any_app.extensions["responso_chat"]
+        chat = make_chat()
+        both = make_ticket(chat, "Refund please", message="I want a refund")
+        by_subject = [make_ticket(chat, f"Refund {i}", message="Hello") for i in range(3)]
+        by_message = [make_ticket(chat, "Hi", message=f"About a REFUND {i}") for i in range(3)]
+        make_ticket(chat, "Other", message="Nothing to see")
+        start = utcnow() - timedelta(hours=1)
+        matching = [both, *by_subject, *by_message]
+        for minutes, ticket in enumerate(matching):
+            ticket.last_message_at = start + timedelta(minutes=minutes // 2)  # pairs tie
+        state.db.session.commit()
+        expected = [t.id for t in sorted(matching, key=lambda t: (t.last_message_at, t.id),
+                                         reverse=True)]
+        admin = _user(any_app, 1)
+        seen, cursor = [], None
+        while True:
+            page = inbox.list_tickets(admin, inbox.InboxFilters(q="refund"), cursor, limit=2)
+            seen += _ids(page)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == expected
+
+
+@pytest.mark.postgres
+def test_search_at_volume_uses_the_trigram_indexes(pg_app):
+    """With 20,000 tickets and 200,000 messages on PostgreSQL, a rare text is found through
+    the trigram index of message bodies, a common word from the activity index; neither
+    reads the whole message table."""
+    with pg_app.app_context():
+        state = pg_app.extensions["responso_chat"]
+        chat = make_chat()
+        session = state.db.session
+        session.execute(
+            sa.text(
+                "INSERT INTO responso_chat_ticket (channel, chat_id, chat_name, subject, "
+                "customer_name, customer_email, customer_email_verified, status, priority, "
+                "created_at, updated_at, last_message_at, last_sender, last_seq, "
+                "disable_next_autoresponder, out_of_hours) "
+                "SELECT 'chat', :chat, 'Store chat', 'Subject ' || n, 'Customer ' || n, "
+                "'c' || n || '@example.com', false, 'open', 'normal', now(), now(), "
+                "now() - n * interval '1 second', 'customer', 10, false, false "
+                "FROM generate_series(1, 20000) AS n"
+            ),
+            {"chat": chat.id},
+        )
+        session.execute(sa.text(
+            "INSERT INTO responso_chat_message (ticket_id, seq, author_kind, author_name, body, "
+            "internal, created_at) SELECT t.id, s, 'customer', 'Customer', "
+            "'About the ' || (ARRAY['parcel', 'refund', 'invoice'])[1 + (t.id + s) % 3] "
+            "|| ' of order ' || (t.id * 10 + s), false, now() "
+            "FROM responso_chat_ticket t CROSS JOIN generate_series(1, 10) AS s"
+        ))
+        rare = session.execute(sa.text(
+            "SELECT ticket_id, body FROM responso_chat_message WHERE seq = 3 "
+            "ORDER BY ticket_id LIMIT 1 OFFSET 12345"
+        )).one()
+        session.commit()
+        with state.db.engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE responso_chat_ticket")
+            connection.exec_driver_sql("ANALYZE responso_chat_message")
+            connection.commit()
+        admin = _user(pg_app, 1)
+        number = rare.body.rsplit(" ", 1)[1]
+        for _ in range(8):  # past the driver's prepare threshold: the plan stays a custom one
+            found = inbox.list_tickets(admin, inbox.InboxFilters(q=f"order {number}"))
+            assert _ids(found) == [rare.ticket_id]
+            state.db.session.rollback()
+        assert len(inbox.list_tickets(admin, inbox.InboxFilters(q="refund")).tickets) == (
+            inbox.PAGE_SIZE
+        )
+        rare_plan = _plan(state, inbox.page_query(
+            admin, inbox.InboxFilters(q=f"order {number}"), None, inbox.PAGE_SIZE + 1))
+        common_plan = _plan(state, inbox.page_query(
+            admin, inbox.InboxFilters(q="refund"), None, inbox.PAGE_SIZE + 1))
+    assert "ix_responso_chat_message_body_trgm" in rare_plan, rare_plan
+    assert "Scan Backward using ix_responso_chat_ticket_activity" in common_plan, common_plan
+    for plan in (rare_plan, common_plan):
+        assert "Seq Scan on responso_chat_message" not in plan, plan
+
+
 def test_list_page_shows_views_counts_filters_and_older_link(app, client, auth):
     with app.app_context():
         chat = make_chat()
@@ -199,6 +284,27 @@ def test_list_page_shows_views_counts_filters_and_older_link(app, client, auth):
     assert fragment.lstrip().startswith("<section") and "Ticket number 5" in fragment
     counts = client.get("/chat/inbox/counts").get_json()["counts"]
     assert counts["all"] == 32 and counts["to_handle"] == 32
+
+
+def test_view_counts_stop_at_the_limit_and_show_a_plus(app, client, auth, monkeypatch):
+    """Past ``COUNT_LIMIT`` a view counts no further: the inbox shows "3+" (here, with a limit
+    of 3), exact counts below it."""
+    monkeypatch.setattr(inbox, "COUNT_LIMIT", 3)
+    with app.app_context():
+        chat = make_chat(agent_ids=("2",))
+        tickets = [make_ticket(chat, f"Ticket {i}") for i in range(5)]
+        ticket_changes.set_status(tickets[0], "closed", _user(app, 1))
+        assert inbox.view_counts(_user(app, 2)) == {
+            "all": 4, "to_handle": 4, "mine": 0, "awaiting": 4, "closed": 1
+        }
+        assert [inbox.count_label(n) for n in (0, 3, 4)] == ["0", "3", "3+"]
+    auth.login("alice@shop.test")
+    html = client.get("/chat/inbox/").get_data(as_text=True)
+    assert re.search(r'data-view="all">\s*3\+<', html)
+    assert re.search(r'data-view="closed">\s*1<', html)
+    answer = client.get("/chat/inbox/counts").get_json()
+    assert answer["counts"]["all"] == 4 and answer["labels"]["all"] == "3+"
+    assert answer["limit"] == 3
 
 
 def test_agent_without_access_sees_nothing_and_gets_404(app, client, auth):
