@@ -11,7 +11,8 @@ latency sample. Two loads:
 
 The same client (asyncio, ``websockets``) drives the plugin (gunicorn; one process, or two
 sharing Redis with each conversation's customer on one and its agent on the other, so every
-message crosses processes) and the baseline relay (:mod:`bench.baseline`).
+message crosses processes) and the baseline relays (:mod:`bench.baseline`): the bare one, and
+the one that commits each message to PostgreSQL before relaying it, as the plugin does.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from pathlib import Path
 from websockets.asyncio.client import connect
 
 from bench.data import bulk_tickets
-from bench.env import ORIGIN, SERVER_CONFIG, Environment, Shop
+from bench.env import ORIGIN, SERVER_CONFIG, Environment, Shop, psycopg_url
+from bench.report import ratio
 from tests.appserver import ROOT, AppServer
 from tests.servers import free_port, wait_for_port
 
@@ -156,10 +158,14 @@ async def drive(conversations: list[Conversation], messages: int, pace: float | 
     return {"conversations": len(conversations), **summarize(latencies, elapsed, lost)}
 
 
-def run_baseline(conversations: int, messages: int, loads: dict) -> dict:
-    """Each load against the minimal ``websockets`` relay, in its own process."""
+def run_baseline(conversations: int, messages: int, loads: dict, database: str = "") -> dict:
+    """Each load against the minimal ``websockets`` relay, in its own process; with a libpq
+    ``database`` URL, the relay that commits each frame there first."""
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "bench.baseline", str(port)], cwd=ROOT)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.baseline", str(port), *([database] if database else [])],
+        cwd=ROOT,
+    )
     try:
         wait_for_port(port)
         url = f"ws://127.0.0.1:{port}"
@@ -278,8 +284,11 @@ def run(env: Environment, *, conversations: int, messages: int, pace: float, idl
     loads: every module is loaded by then)."""
     loads = {"burst": None, "paced": pace}
     baseline = run_baseline(conversations, messages, loads)
+    durable_db = psycopg_url(env.postgres.create_database(f"bench_{uuid.uuid4().hex[:10]}"))
+    durable = run_baseline(conversations, messages, loads, durable_db)
     results = {"conversations": conversations, "messages_each": messages, "pace_s": pace,
-               "loads": {load: {"baseline": baseline[load], "plugin": []} for load in loads},
+               "loads": {load: {"baseline": baseline[load], "durable_baseline": durable[load],
+                                "plugin": []} for load in loads},
                "idle": []}
     shop = env.shop()
     for worker_class in worker_classes:
@@ -293,8 +302,10 @@ def run(env: Environment, *, conversations: int, messages: int, pace: float, idl
                     figures = run_plugin(shop, servers, conversations, messages, load_pace)
                     base = baseline[load]
                     for key in ("p50", "p95", "p99"):
-                        figures[f"{key}_ratio"] = _ratio(figures[f"{key}_ms"], base[f"{key}_ms"])
-                    figures["throughput_ratio"] = _ratio(figures["messages_per_s"],
+                        figures[f"{key}_ratio"] = ratio(figures[f"{key}_ms"], base[f"{key}_ms"])
+                    figures["p99_durable_ratio"] = ratio(figures["p99_ms"],
+                                                          durable[load]["p99_ms"])
+                    figures["throughput_ratio"] = ratio(figures["messages_per_s"],
                                                          base["messages_per_s"])
                     results["loads"][load]["plugin"].append(
                         {"processes": processes, "worker_class": worker_class, **figures})
@@ -305,11 +316,3 @@ def run(env: Environment, *, conversations: int, messages: int, pace: float, idl
                 for server in servers:
                     server.stop()
     return results
-
-
-def _ratio(value, base):
-    try:
-        return round(value / base, 2)
-    except (TypeError, ZeroDivisionError):
-        return None
-
