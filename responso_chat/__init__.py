@@ -47,6 +47,21 @@ class ChatState:
         """The value of ``RESPONSO_CHAT_<name>`` for this app."""
         return self.app.config[_config.PREFIX + name]
 
+    def per_transaction(self, key, compute):
+        """``compute()``, read once per database transaction of the current session.
+
+        What one page asks for several times (the agents, an agent's chats) costs one query;
+        the next transaction (the next request, or a websocket's next loop) reads it afresh.
+        """
+        session = self.db.session()  # this thread's session, behind the scoped proxy
+        transaction = session.get_transaction()
+        cached = session.info.get((EXTENSION_KEY, key))
+        if transaction is not None and cached is not None and cached[0] is transaction:
+            return cached[1]
+        value = compute()
+        session.info[(EXTENSION_KEY, key)] = (session.get_transaction(), value)
+        return value
+
 
 class ResponsoChat:
     """The Flask extension: ``ResponsoChat(app, db=db)`` or ``init_app(app, db=db)``."""

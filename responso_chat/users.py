@@ -62,10 +62,14 @@ def list_agents() -> list[Agent]:
     """Every agent and admin of the host, sorted by name."""
     from . import current_chat
 
-    agents = [
-        a if isinstance(a, Agent) else Agent(*map(str, a)) for a in current_chat().list_agents()
-    ]
-    return sorted(agents, key=lambda a: a.name.lower())
+    def read() -> tuple[Agent, ...]:
+        agents = [
+            a if isinstance(a, Agent) else Agent(*map(str, a))
+            for a in current_chat().list_agents()
+        ]
+        return tuple(sorted(agents, key=lambda a: a.name.lower()))
+
+    return list(current_chat().per_transaction("agents", read))
 
 
 def agents_by_id() -> dict[str, Agent]:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from responso_chat.models import utcnow
-from responso_chat.services import inbox, messages, ticket_changes
+from responso_chat.services import access, inbox, messages, ticket_changes
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
 
@@ -335,6 +335,34 @@ def test_agent_without_access_sees_nothing_and_gets_404(app, client, auth):
             app.extensions["responso_chat"].models.Ticket, ticket_id
         )
         assert ticket.status == "open" and ticket.assignee_id is None
+
+
+def test_an_agents_chats_are_read_once_per_transaction_and_afresh_after_it(app, client, auth):
+    """The inbox page asks for Alice's chats and the agents list once each; access given or
+    taken away counts from the next transaction on (a websocket's next loop)."""
+    state = app.extensions["responso_chat"]
+    with app.app_context():
+        chat = make_chat(agent_ids=("2",))
+        chat_id = chat.id
+        make_ticket(chat, "Visible one")
+        statements = []
+        sa.event.listen(state.db.engine, "before_cursor_execute",
+                        lambda conn, cursor, statement, *args:
+                        statements.append(" ".join(statement.split())))
+    auth.login("alice@shop.test")
+    statements.clear()
+    assert "Visible one" in client.get("/chat/inbox/").get_data(as_text=True)
+    chat_reads = [s for s in statements
+                  if "FROM responso_chat_chat_agent WHERE responso_chat_chat_agent.user_id" in s]
+    agent_reads = [s for s in statements if "FROM host_account WHERE host_account.role" in s]
+    assert len(chat_reads) == 1 and len(agent_reads) == 1
+    with app.app_context():
+        alice = _user(app, 2)
+        assert access.visible_chat_ids(alice) == {chat_id}
+        ChatAgent = state.models.ChatAgent
+        state.db.session.execute(sa.delete(ChatAgent).where(ChatAgent.user_id == "2"))
+        state.db.session.commit()
+        assert access.visible_chat_ids(_user(app, 2)) == set()
 
 
 def test_customer_account_cannot_open_the_inbox(client, auth):

@@ -14,10 +14,15 @@ def visible_chat_ids(user) -> set[int] | None:
         return None
     state = current_chat()
     ChatAgent = state.models.ChatAgent
-    rows = state.db.session.execute(
-        sa.select(ChatAgent.chat_id).where(ChatAgent.user_id == str(user.get_id()))
-    )
-    return {chat_id for (chat_id,) in rows}
+    user_id = str(user.get_id())
+
+    def read() -> frozenset[int]:
+        rows = state.db.session.execute(
+            sa.select(ChatAgent.chat_id).where(ChatAgent.user_id == user_id)
+        )
+        return frozenset(chat_id for (chat_id,) in rows)
+
+    return set(state.per_transaction(("visible_chats", user_id), read))
 
 
 def ticket_visibility_clause(user):

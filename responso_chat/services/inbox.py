@@ -181,8 +181,12 @@ def page_query(user, filters: InboxFilters, cursor: str | None, limit: int):
     with a matching message, then the first ``limit`` of both: each part has a plan that
     stays fast (walking the activity index when matches are common, the trigram index when
     they are rare), where one ``OR`` of both made PostgreSQL read every message.
+
+    A list shows each ticket's chat and team, not who may answer them: their agent and
+    member rows load only if something asks for them.
     """
-    Ticket = current_chat().models.Ticket
+    models = current_chat().models
+    Ticket = models.Ticket
     clauses = [ticket_visibility_clause(user), *filter_clauses(filters, str(user.get_id()))]
     if cursor:
         when, ticket_id = decode_cursor(cursor)
@@ -196,7 +200,16 @@ def page_query(user, filters: InboxFilters, cursor: str | None, limit: int):
         ]
         hits = sa.union(*(sa.select(part.c.id) for part in parts)).subquery()
         clauses = [Ticket.id.in_(sa.select(hits.c.id))]
-    return sa.select(Ticket).where(*clauses).order_by(*order).limit(limit)
+    return (
+        sa.select(Ticket)
+        .where(*clauses)
+        .order_by(*order)
+        .limit(limit)
+        .options(
+            sa.orm.defaultload(Ticket.chat).lazyload(models.Chat.agent_rows),
+            sa.orm.defaultload(Ticket.team).lazyload(models.Team.member_rows),
+        )
+    )
 
 
 def list_tickets(
@@ -267,7 +280,11 @@ def filter_choices(user) -> dict:
     state = current_chat()
     models = state.models
     session = state.db.session
-    chats = sa.select(models.Chat).order_by(models.Chat.name)
+    chats = (
+        sa.select(models.Chat)
+        .order_by(models.Chat.name)
+        .options(sa.orm.lazyload(models.Chat.agent_rows))  # names only: not who answers them
+    )
     chat_ids = visible_chat_ids(user)
     if chat_ids is not None:
         chats = chats.where(models.Chat.id.in_(chat_ids))
