@@ -744,20 +744,21 @@ def _claim(rule, ticket, message):
     return run
 
 
-def _agent_replied_after(ticket, message) -> bool:
+def _has_message(ticket_id: int, *conditions) -> bool:
+    """Whether the ticket has a message that meets every condition."""
     state = current_chat()
     Message = state.models.Message
-    return bool(
-        state.db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Message.ticket_id == ticket.id,
-                    Message.author_kind == "agent",
-                    Message.internal.is_(False),
-                    Message.seq > message.seq,
-                )
-            )
-        )
+    query = sa.select(sa.exists().where(Message.ticket_id == ticket_id, *conditions))
+    return bool(state.db.session.scalar(query))
+
+
+def _agent_replied_after(ticket, message) -> bool:
+    Message = current_chat().models.Message
+    return _has_message(
+        ticket.id,
+        Message.author_kind == "agent",
+        Message.internal.is_(False),
+        Message.seq > message.seq,
     )
 
 
@@ -898,19 +899,8 @@ def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> N
 
 
 def _earlier_customer_message(ticket_id: int, message_id: int) -> bool:
-    state = current_chat()
-    Message = state.models.Message
-    return bool(
-        state.db.session.scalar(
-            sa.select(
-                sa.exists().where(
-                    Message.ticket_id == ticket_id,
-                    Message.author_kind == "customer",
-                    Message.id < message_id,
-                )
-            )
-        )
-    )
+    Message = current_chat().models.Message
+    return _has_message(ticket_id, Message.author_kind == "customer", Message.id < message_id)
 
 
 def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:
