@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy.exc import DBAPIError
 from wtforms.validators import ValidationError
 
-from responso_chat.schemas import unstorable
+from responso_chat.schemas import MAX_ID, unstorable
 
 from . import account, admin, api, automations, inbox, webhooks, widget, ws
 
@@ -55,6 +55,7 @@ def create_blueprint() -> Blueprint:
         parent.register_blueprint(module.bp, url_prefix=prefix)
     parent.before_request(_limit_body)
     parent.before_request(_refuse_unstorable_text)
+    parent.before_request(_refuse_impossible_ids)
     parent.before_request(_check_csrf)
     parent.after_request(_security_headers)
     parent.context_processor(_template_globals)
@@ -100,6 +101,13 @@ def _refuse_unstorable_text():
         ):
             abort(make_response(jsonify(errors={"_request": [message]}), 400))
         abort(400, description=message)
+
+
+def _refuse_impossible_ids():
+    """An id in the URL past :data:`MAX_ID` cannot exist: 404 before a view looks it up
+    (PostgreSQL would refuse the number itself, a 500)."""
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        abort(404)
 
 
 def _json_too_deep(error):

@@ -136,8 +136,8 @@ def _admins_only() -> None:
 
 
 def _id(value: str) -> int:
-    """A path id, or a 404 (ids beyond :data:`schemas.API_MAX_ID` cannot exist)."""
-    if not _ID.fullmatch(value) or not 1 <= int(value) <= s.API_MAX_ID:
+    """A path id, or a 404 (ids beyond :data:`schemas.MAX_ID` cannot exist)."""
+    if not _ID.fullmatch(value) or not 1 <= int(value) <= s.MAX_ID:
         _fail(404, {"_request": ["Not found."]})
     return int(value)
 

@@ -423,7 +423,7 @@ def _task_form_context(values=None, errors=None) -> dict:
     values = values or {}
     ticket = None
     ticket_id = values.get("ticket_id") or request.args.get("ticket_id", type=int)
-    if ticket_id and str(ticket_id).isdigit():
+    if ticket_id and str(ticket_id).isdigit() and int(ticket_id) <= schemas.MAX_ID:
         ticket = inbox.get_visible_ticket(current_user, int(ticket_id))
     return {
         "agents": list_agents(),

@@ -35,7 +35,7 @@ from werkzeug.exceptions import HTTPException
 
 from responso_chat import current_chat
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.schemas import PageSchema, VisitorMessageSchema, unstorable
+from responso_chat.schemas import MAX_ID, PageSchema, VisitorMessageSchema, unstorable
 from responso_chat.services import access, messages, presence, tickets
 from responso_chat.users import agents_by_id, as_agent, current_user_id, is_agent
 from responso_chat.visitor import origin_allowed, ticket_for_token
@@ -43,7 +43,6 @@ from responso_chat.visitor import origin_allowed, ticket_for_token
 bp = Blueprint("ws", __name__)
 sock = Sock()
 
-MAX_NUMBER = 2**31 - 1  # ids and sequence numbers are 32-bit integers in the database
 HEARTBEAT_SECONDS = 25  # a ping keeps proxies from closing an idle socket; presence refreshes
 VISIBILITY_SECONDS = 30  # how long an agent's list of visible chats is trusted
 
@@ -121,7 +120,7 @@ def _count(value) -> int | None:
     """A non-negative 32-bit integer given as an int or a string of digits, else None."""
     if isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
         value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_NUMBER:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
         return value
     return None
 

@@ -16,7 +16,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from responso_chat import __version__
-from responso_chat.schemas import API_MAX_ID, ApiErrorsSchema
+from responso_chat.schemas import MAX_ID, ApiErrorsSchema
 
 OPENAPI_VERSION = "3.0.3"
 _ENDPOINT_PREFIX = "responso_chat.api."
@@ -123,7 +123,7 @@ def _operation(op: Operation, endpoint: str, path_ids: list[str]) -> dict:
             "name": name,
             "in": "path",
             "required": True,
-            "schema": {"type": "integer", "minimum": 1, "maximum": API_MAX_ID},
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
         }
         for name in path_ids
     ]

@@ -44,6 +44,11 @@ from responso_chat.visibility import (
     normalize_path,
 )
 
+#: Largest id or sequence number a record can have: they are 32-bit integers in the database,
+#: so larger ones cannot exist (they are refused, not looked up).
+MAX_ID = 2**31 - 1
+
+
 # --- Widget: what a customer's browser sends ------------------------------------------------
 
 WIDGET_LANGUAGES = ("en", "fr", "pl")
@@ -134,12 +139,12 @@ class InboxQuerySchema(InboxSchema):
     """Query string of the inbox list: view, filters, search and cursor."""
 
     view = fields.String(load_default="all", validate=validate.OneOf(list(INBOX_VIEWS)))
-    chat = fields.Integer(load_default=None)
+    chat = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     status = fields.String(load_default=None, validate=validate.OneOf(TICKET_STATUSES))
     priority = fields.String(load_default=None, validate=validate.OneOf(TICKET_PRIORITIES))
     tag = InboxText(load_default=None, validate=validate.Length(max=50))
     assignee = InboxText(load_default=None, validate=validate.Length(max=64))
-    team = fields.Integer(load_default=None)
+    team = fields.Integer(load_default=None, validate=validate.Range(min=1, max=MAX_ID))
     q = InboxText(load_default="", validate=validate.Length(max=200))
     cursor = fields.String(load_default=None, validate=validate.Length(max=200))
 
@@ -173,7 +178,11 @@ class TicketAssigneeSchema(InboxSchema):
 class TicketTeamSchema(InboxSchema):
     """The team a ticket is given to (none given: no team)."""
 
-    team = fields.Integer(load_default=None, error_messages={"invalid": "Choose a team."})
+    team = fields.Integer(
+        load_default=None,
+        validate=validate.Range(min=1, max=MAX_ID, error="Choose a team."),
+        error_messages={"invalid": "Choose a team."},
+    )
 
 
 class TicketTagSchema(InboxSchema):
@@ -240,8 +249,12 @@ class TaskSchema(InboxSchema):
     description = InboxText(load_default="", validate=validate.Length(max=5000))
     assignee_id = InboxText(load_default=None, validate=validate.Length(max=64))
     due_date = fields.Date(load_default=None, error_messages={"invalid": "Enter a date."})
-    project_id = fields.Integer(load_default=None)
-    ticket_id = fields.Integer(load_default=None)
+    project_id = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=MAX_ID, error="No such project.")
+    )
+    ticket_id = fields.Integer(
+        load_default=None, validate=validate.Range(min=1, max=MAX_ID, error="No such ticket.")
+    )
 
 
 class TaskDoneSchema(InboxSchema):
@@ -340,7 +353,7 @@ class OrderStatusChangeSchema(_BaseOrdersSchema):
     status_id = fields.Integer(
         required=True,
         strict=False,
-        validate=validate.Range(min=1, error="Choose a status from the list."),
+        validate=validate.Range(min=1, max=MAX_ID, error="Choose a status from the list."),
         error_messages={
             "required": "Choose a status.",
             "invalid": "Choose a status from the list.",
@@ -936,23 +949,21 @@ class DryRunSchema(Schema):
     ticket_id = fields.Integer(
         required=True,
         strict=False,
-        validate=validate.Range(min=1, error="Enter a ticket number."),
+        validate=validate.Range(min=1, max=MAX_ID, error="Enter a ticket number."),
         error_messages={"required": "Enter a ticket number.", "invalid": "Enter a ticket number."},
     )
 
 
 # --- Public JSON API: what API clients send and get back (also the OpenAPI document) --------
 
-#: Largest id a record can have (ids beyond it cannot exist: they are refused, not looked up).
-API_MAX_ID = 2**31 - 1
 API_DEFAULT_LIMIT = 30
 API_MAX_LIMIT = 100
 _SINGLE_LINE = validate.Regexp(r"^[^\r\n]*$", error="Use one line.")
 
 
 def _api_id(**kwargs) -> fields.Integer:
-    """An id field: a whole number from 1 to :data:`API_MAX_ID` (strict in JSON bodies)."""
-    kwargs.setdefault("validate", validate.Range(min=1, max=API_MAX_ID))
+    """An id field: a whole number from 1 to :data:`MAX_ID` (strict in JSON bodies)."""
+    kwargs.setdefault("validate", validate.Range(min=1, max=MAX_ID))
     return fields.Integer(**kwargs)
 
 
@@ -1023,7 +1034,7 @@ class ApiMessageQuerySchema(ApiListQuerySchema):
 
     after = fields.Integer(
         load_default=0,
-        validate=validate.Range(min=0, max=API_MAX_ID),
+        validate=validate.Range(min=0, max=MAX_ID),
         metadata={"description": "Only messages with a higher `seq` (to follow a conversation)."},
     )
     include_internal = fields.Boolean(

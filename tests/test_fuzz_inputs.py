@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import json
+import re
 import uuid
 
 import pytest
@@ -236,6 +237,40 @@ def test_random_query_strings_never_make_a_server_error(fuzz_app, fuzz_callers, 
         _check(_send(fuzz_app, caller, key, entry, world, query=MultiDict(query)), False)
 
     check()
+
+
+def test_ids_no_row_can_have_are_not_found_on_every_route(fuzz_app, fuzz_callers):
+    """An id in the URL past the database's 32-bit integers answers 404 on every route that
+    has one, for every method, before anything looks it up (PostgreSQL would refuse the number:
+    a 500). Found by the query-string fuzzing above, on the task page's ``ticket_id``."""
+    world = fresh_world(fuzz_app)
+    routes = {key: re.findall(r"<int:(\w+)>", rule.rule)
+              for key, rule in plugin_routes(fuzz_app).items()}
+    checked = []
+    for key, names in sorted(routes.items()):
+        if not names or MATRIX[key].auth == "websocket":
+            continue
+        caller = fuzz_callers[allowed_role(MATRIX[key])]
+        impossible = {**world, **{name: schemas.MAX_ID + 1 for name in names}}
+        response = caller.client.open(
+            entry_url(fuzz_app, key[0], impossible), method=key[1],
+            headers={"X-CSRFToken": caller.csrf}, data={"body": "x", "status": "closed"},
+        )
+        assert response.status_code == 404, (key, response.status_code)
+        checked.append(key)
+    assert len(checked) >= 30
+    caller = fuzz_callers["admin"]
+    for path in ("/chat/inbox/tasks", "/chat/inbox/tasks/new"):
+        assert caller.client.get(f"{path}?ticket_id={schemas.MAX_ID + 1}").status_code < 500
+    response = caller.client.post("/chat/inbox/tasks/new", headers={"X-CSRFToken": caller.csrf},
+                                  data={"title": "Call back", "ticket_id": schemas.MAX_ID + 1})
+    assert response.status_code == 422 and b"No such ticket." in response.data
+    for name in ("chat", "team"):  # inbox filters
+        assert caller.client.get(f"/chat/inbox/?{name}={schemas.MAX_ID + 1}").status_code == 400
+    response = caller.client.post(f"/chat/inbox/tickets/{world['ticket_id']}/team",
+                                  headers={"X-CSRFToken": caller.csrf},
+                                  json={"team": schemas.MAX_ID + 1})
+    assert response.status_code == 422 and response.get_json()["errors"]["team"]
 
 
 BROKEN_BODIES = {
