@@ -544,14 +544,14 @@ def contact_list():
         if not errors:
             return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
     q = request.args.get("q", "")[:200]
-    page = request.args.get("page", 1, type=int)
+    page = min(max(request.args.get("page", 1, type=int), 1), schemas.MAX_ID)
     rows, more = contacts.search_contacts(q, page)
     return render_template(
         "responso_chat/inbox/contacts.html",
         contacts=rows,
         more=more,
         q=q,
-        page_number=max(page, 1),
+        page_number=page,
         errors=errors,
         values=values,
     ), (422 if errors else 200)
