@@ -450,6 +450,54 @@ def test_runner_fetches_orders_never_fetched_before(base):
     assert [t.name for t in get_ticket_tags(app, ticket_id)] == ["buyer"]
 
 
+@pytest.mark.postgres
+def test_an_auto_response_waiting_on_base_never_holds_the_ticket(make_app, postgres_url,
+                                                                 monkeypatch):
+    """The auto-response's order facts are fetched from Base before the ticket is locked: while
+    the job waits on Base, the customer's next message can still update the ticket."""
+    wsgi = create_standin_app(TOKEN, orders=[{
+        "order_id": 5001, "shop_order_id": 11, "email": "zoe@example.com",
+        "order_status_id": 1, "date_add": int(time.time()), "date_confirmed": int(time.time()),
+    }])
+    server, thread, url = serve_standin(wsgi)
+    app = make_app(database_url=postgres_url, migrate=True, RESPONSO_CHAT_BASE_API_URL=url,
+                   RESPONSO_CHAT_BASE_API_TOKEN=TOKEN)
+    state = state_of(app)
+    locked_during_base_call = []
+    fetch = orders.sync_customer_orders
+
+    def fetch_and_try_the_ticket(email, client=None):
+        with state.db.engine.connect() as other:  # as the customer's request would
+            try:
+                other.execute(sa.text("SET lock_timeout = '1s'"))
+                other.execute(sa.text(
+                    "SELECT id FROM responso_chat_ticket WHERE id = :id FOR UPDATE"
+                ), {"id": ticket_id})
+                locked_during_base_call.append(False)
+            except sa.exc.OperationalError:
+                locked_during_base_call.append(True)
+        return fetch(email, client)
+
+    monkeypatch.setattr(orders, "sync_customer_orders", fetch_and_try_the_ticket)
+    # The new ticket's own order sync would race the rule's fetch: here the rule fetches.
+    monkeypatch.setattr(orders, "sync_ticket_orders", lambda ticket_id: None)
+    try:
+        with app.app_context():
+            chat = make_chat("Store chat")
+            add_rule("Answer", trigger="customer_message",
+                     actions=[("auto_reply", "Order {{ order_number }} is on its way.")])
+            ticket = tickets.open_chat_ticket(
+                chat, name="Zoe", email="zoe@example.com", subject="Hi", message="Where is it?"
+            )
+            ticket_id = ticket.id
+        state.jobs.join()
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+    assert locked_during_base_call == [False]
+    assert lines_of(app, ticket_id, "automation") == ["Order 11 is on its way."]
+
+
 def get_ticket_tags(app, ticket_id):
     state = state_of(app)
     with app.app_context():

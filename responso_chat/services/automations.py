@@ -531,6 +531,9 @@ def _auto_reply(ctx: _Context, template: str) -> str:
     session = state.db.session
     ticket = ctx.ticket
     Ticket = state.models.Ticket
+    # The text first: its order facts may wait on Base, which must never happen while the
+    # ticket is locked (the customer's next message would wait too).
+    body = render_text(template, ctx.facts.template_variables())
     # Lock the ticket (PostgreSQL) so two jobs never both pass the hourly limit.
     session.execute(sa.select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
     if messages.find_by_client_id(ticket.id, ctx.step) is not None:
@@ -550,7 +553,6 @@ def _auto_reply(ctx: _Context, template: str) -> str:
         session.commit()
         messages.publish_messages([line])
         raise Skipped("auto-response not sent: the next auto-responder was disabled")
-    body = render_text(template, ctx.facts.template_variables())
     if not body:
         session.rollback()
         raise Skipped("auto-response not sent: the template gave an empty text")
