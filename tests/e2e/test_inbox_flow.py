@@ -15,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from responso_chat.services import ticket_changes
+from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
 
@@ -115,6 +117,14 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     expect(panel.get_by_role("button", name="Remove tag vip")).to_be_visible()
     expect(conversation.get_by_text("Alice Agent added tag vip")).to_be_visible()
     panel.get_by_label("Priority").select_option("high")
+    # Ada tags the ticket meanwhile: the panel refreshes live and keeps the priority Alice
+    # picked and has not set yet.
+    with app.app_context():
+        state = app.extensions["responso_chat"]
+        ticket_changes.add_tag(state.db.session.get(state.models.Ticket, ticket_id), "rush",
+                               Agent("1", "Ada Admin", "admin@shop.test"))
+    expect(panel.get_by_role("button", name="Remove tag rush")).to_be_visible()
+    expect(panel.get_by_label("Priority")).to_have_value("high")
     panel.locator("form", has=agent.locator("#rc-priority")).get_by_role(
         "button", name="Set"
     ).click()
@@ -154,7 +164,7 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
         state = app.extensions["responso_chat"]
         saved = state.db.session.get(state.models.Ticket, ticket_id)
         assert (saved.status, saved.priority, saved.assignee_id) == ("closed", "high", "2")
-        assert [tag.name for tag in saved.tags] == ["vip"]
+        assert [tag.name for tag in saved.tags] == ["rush", "vip"]
         assert saved.disable_next_autoresponder is True
         contact = state.db.session.execute(sa.select(state.models.Contact)).scalar_one()
         assert contact.email == "zoe@example.com"

@@ -442,6 +442,26 @@
     panelTimer = setTimeout(refreshPanel, 150);
   }
 
+  /* What the agent has typed or picked in the panel and not sent yet, by field id. */
+  function editedFields(root) {
+    var edited = {};
+    root.querySelectorAll("input[id], select[id], textarea[id]").forEach(function (field) {
+      if (field.type === "hidden") return;
+      if (field.tagName === "SELECT") {
+        var picked = Array.prototype.some.call(field.options, function (option) {
+          return option.selected !== option.defaultSelected;
+        });
+        if (picked) edited[field.id] = field.value;
+      } else if (field.type === "checkbox" || field.type === "radio") {
+        if (field.checked !== field.defaultChecked) edited[field.id] = field.checked;
+      } else if (field.value !== field.defaultValue) {
+        edited[field.id] = field.value;
+      }
+    });
+    return edited;
+  }
+
+  /* A refresh (the agent's own change, or someone else's) keeps what is being edited. */
   function refreshPanel() {
     var body = document.getElementById("rc-panel-body");
     if (!body || !desk.dataset.panelUrl) return Promise.resolve();
@@ -451,8 +471,16 @@
       var fresh = doc.getElementById("rc-panel-body");
       if (!fresh) return;
       var current = document.getElementById("rc-panel-body");
+      var edited = editedFields(current);
       current.replaceWith(document.importNode(fresh, true));
-      localizeTimes(document.getElementById("rc-panel-body"));
+      var panel = document.getElementById("rc-panel-body");
+      Object.keys(edited).forEach(function (id) {
+        var field = panel.querySelector("#" + CSS.escape(id));
+        if (!field) return;
+        if (typeof edited[id] === "boolean") field.checked = edited[id];
+        else field.value = edited[id];
+      });
+      localizeTimes(panel);
       var again = focusedId && document.getElementById(focusedId);
       if (again) again.focus();
     }).catch(function () { /* keep the panel as it is */ });
@@ -486,6 +514,7 @@
           location.href = result.data.redirect;
           return;
         }
+        form.reset();  // sent: the refreshed panel shows what was saved
         refreshPanel();
         scheduleListRefresh();
       }).catch(function () {
