@@ -170,6 +170,20 @@ def test_take_over_records_who_had_the_ticket(conversation):
     assert [e["name"] for _c, e in recorder.of_type("agent_joined")] == ["Alice Agent", "Bob Other"]
 
 
+def test_an_agent_joining_is_not_the_tickets_last_message(conversation):
+    state, chat, ticket, recorder = conversation
+    asked_at = ticket.last_message_at
+    tickets.join_by_agent(ticket, "2", "Alice Agent")
+    state.db.session.refresh(ticket)
+    assert (ticket.last_sender, ticket.last_message_at) == ("customer", asked_at)
+    messages.post_agent_message(ticket, "2", "Alice Agent", "Let me check")
+    answered_at = ticket.last_message_at
+    tickets.take_over(ticket, "3", "Bob Other", previous_name="Alice Agent")
+    state.db.session.refresh(ticket)
+    assert (ticket.last_sender, ticket.last_message_at) == ("agent", answered_at)
+    assert messages.messages_after(ticket.id)[-1].body == "Bob Other joined the chat"
+
+
 def test_seen_marks_the_other_sides_messages(conversation):
     state, chat, ticket, recorder = conversation
     messages.post_agent_message(ticket, "2", "Alice Agent", "Hi")

@@ -45,7 +45,8 @@ VIEWS = {
 }
 UNFINISHED = ("open", "pending")
 FINISHED = ("solved", "closed")
-#: Last public senders that leave the customer waiting for an agent's reply.
+#: Last public senders that leave the customer waiting for an agent's reply ("system" only on
+#: rows written before system lines stopped counting as the last message).
 WAITING_SENDERS = ("customer", "system", "automation")
 PAGE_SIZE = 30
 #: Views count their tickets up to this many, then show "1,000+": an exact count of a shop's

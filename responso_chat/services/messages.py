@@ -62,6 +62,10 @@ def add_message(
 ):
     """Add a message to ``ticket`` in the current transaction, numbered after the last one.
 
+    Public messages of the customer, agents and automations become the ticket's last message
+    (its activity time and last sender); system lines, even public ones such as "<agent>
+    joined the chat", do not: they leave a ticket waiting for a reply, or answered, as it was.
+
     The sequence number is taken with an ``UPDATE ... RETURNING`` on the ticket row, which
     also locks it on PostgreSQL until commit, so concurrent sends never share a number. The
     same statement stores ``analysis`` (the classifier's verdict, see :func:`classify`) and
@@ -72,7 +76,7 @@ def add_message(
     Ticket, Message = state.models.Ticket, state.models.Message
     now = utcnow()
     values = {"updated_at": now}
-    if not internal:
+    if not internal and author_kind != "system":
         values.update(last_message_at=now, last_sender=author_kind)
     if analysis is not None:
         values.update(sentiment=analysis.sentiment, context=analysis.context)
