@@ -65,11 +65,12 @@ def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_pag
     page.get_by_label("Sunday", exact=True).select_option("closed")
     page.get_by_label("Show a message").check()
 
-    # The live preview is the widget's own code, redrawn as the form changes.
+    # The live preview is the widget's own code, redrawn on the next frame after each change;
+    # measure only once the redraw queued by the last change has replaced the old drawing.
+    page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     preview = page.locator("[data-preview-stage]")
     expect(preview.locator("h2")).to_have_text("Hi! Ask us about sizes and delivery.")
-    header_colour = preview.locator(".h").evaluate("e => getComputedStyle(e).backgroundColor")
-    assert header_colour == "rgb(124, 45, 18)"
+    expect(preview.locator(".h")).to_have_css("background-color", "rgb(124, 45, 18)")
     launcher = preview.get_by_role("button", expanded=True)  # the launcher, its panel open
     stage, icon = preview.bounding_box(), launcher.bounding_box()
     assert abs(icon["x"] - stage["x"] - 20) <= 2  # on the left
