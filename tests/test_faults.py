@@ -27,6 +27,7 @@ from responso_chat.services import messages
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket
 from tests.hostapp import PASSWORD
+from tests.polling import wait_until
 from tests.servers import PostgresServer, RedisServer
 from tests.wsclient import Socket
 
@@ -42,17 +43,6 @@ CONFIG = {
     "RESPONSO_CHAT_PUBLIC_RATE_LIMIT": "1000 per minute",
     "RESPONSO_CHAT_AUTORESPONDER_LIMIT": 1000,
 }
-
-
-def wait_until(check, timeout=15.0, what="the condition"):
-    """Poll ``check()`` until it is truthy; returns its value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"{what} not met within {timeout} s"
-        time.sleep(0.1)
 
 
 class Worker:

@@ -20,6 +20,7 @@ from responso_chat.services import messages, ticket_changes, webhooks
 from responso_chat.users import Agent
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
+from tests.polling import wait_until
 
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
 ALL_EVENTS = list(webhooks.EVENTS)
@@ -84,13 +85,6 @@ def deliveries(app, webhook_id):
     with app.app_context():
         current_chat().db.session.expire_all()
         return webhooks.recent_deliveries(webhooks.get_webhook(webhook_id))
-
-
-def wait_until(check, timeout=5.0):
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 # --- admin pages -------------------------------------------------------------------------------

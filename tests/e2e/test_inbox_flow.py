@@ -15,10 +15,12 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import ticket_changes
 from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
+from tests.polling import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -211,9 +213,12 @@ def test_new_chats_and_watched_tickets_show_up_live(app, live_server, new_page):
     toggle = agent.get_by_label("Sound and browser notification for new chats")
     expect(toggle).not_to_be_checked()  # off by default
     toggle.check()
+    broker = app.extensions["responso_chat"].broker
+    listening = lambda: set(broker._listeners.get(INBOX_CHANNEL, ()))  # noqa: E731
+    before = wait_until(listening, what="the page's inbox subscription")
     agent.reload()
     expect(toggle).to_be_checked()  # remembered in this browser
-    agent.wait_for_timeout(300)  # the page's socket subscribes to the inbox
+    wait_until(lambda: listening() - before, what="the reloaded page's inbox subscription")
     with app.app_context():
         state = app.extensions["responso_chat"]
         make_ticket(state.db.session.get(state.models.Chat, chat_id), "Brand new question",
