@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import http.client
-import time
 from urllib.parse import urlsplit
 
 import pytest
 
+from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import messages, tickets
 from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
+from tests.polling import wait_until
 from tests.wsclient import Socket
 
 TIMEOUT = 5
@@ -174,7 +175,9 @@ def test_inbox_events_only_for_visible_chats(app, server):
     admin = agent_socket(app, server, "admin@shop.test")
     for socket in (alice, admin):
         socket.send(type="inbox")
-    time.sleep(0.3)  # the subscription is made by the socket's loop
+    broker = app.extensions["responso_chat"].broker
+    wait_until(lambda: len(broker._listeners.get(INBOX_CHANNEL, ())) == 2,
+               what="both inbox subscriptions")  # made by each socket's loop
     with app.app_context():
         make_ticket(app.extensions["responso_chat"].db.session.get(
             app.extensions["responso_chat"].models.Chat, other_id))
