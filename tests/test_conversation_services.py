@@ -176,6 +176,9 @@ def test_an_agent_joining_is_not_the_tickets_last_message(conversation):
     tickets.join_by_agent(ticket, "2", "Alice Agent")
     state.db.session.refresh(ticket)
     assert (ticket.last_sender, ticket.last_message_at) == ("customer", asked_at)
+    (line,) = [e for c, e in recorder.of_type("message") if c == ticket_channel(ticket.id)]
+    assert line["body"] == "Alice Agent joined the chat"  # the customer is told
+    assert [e["event"] for _c, e in recorder.of_type("inbox")] == ["changed"]  # not "activity"
     messages.post_agent_message(ticket, "2", "Alice Agent", "Let me check")
     answered_at = ticket.last_message_at
     tickets.take_over(ticket, "3", "Bob Other", previous_name="Alice Agent")

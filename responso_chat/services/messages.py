@@ -262,8 +262,10 @@ def announcements(messages, inbox: str = "activity") -> list[tuple[str, dict]]:
     """The ``(channel, event)`` pairs that tell listeners about new ``messages``.
 
     Public messages go to their ticket's channel, with one ``inbox`` event per ticket;
-    internal ones to the agents-only channel and do not count as inbox activity. Build them
-    before the commit when the objects should not be read again after it (commit expires them).
+    internal ones to the agents-only channel. Neither internal nor system lines count as inbox
+    activity (watchers are not told "new message" when an agent joins; the change that made
+    the line announces itself). Build them before the commit when the objects should not be
+    read again after it (commit expires them).
     """
     events, announced = [], set()
     for message in messages:
@@ -272,7 +274,7 @@ def announcements(messages, inbox: str = "activity") -> list[tuple[str, dict]]:
             events.append((agent_ticket_channel(message.ticket_id), event))
             continue
         events.append((ticket_channel(message.ticket_id), event))
-        if message.ticket_id not in announced:
+        if message.author_kind != "system" and message.ticket_id not in announced:
             announced.add(message.ticket_id)
             events.append((INBOX_CHANNEL, inbox_event(message.ticket, inbox)))
     return events
