@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from responso_chat.jobs import QueueUnreachable, kept_jobs
 from responso_chat.models import AUTOMATION_TRIGGERS
 from responso_chat.schemas import DryRunSchema, automation_form_input, automation_form_values
 from responso_chat.services import automations
@@ -190,7 +191,17 @@ def rule_dry_run(rule_id: int):
 
 @bp.get("/failed-jobs")
 def failed_jobs():
-    """Background jobs that failed for good (after their retries)."""
+    """Background jobs that failed for good (after their retries), and the jobs kept in the
+    database while Redis is away."""
+    try:
+        failed, unreachable = automations.failed_jobs(), False
+    except QueueUnreachable:
+        failed, unreachable = [], True
+    kept, kept_since = kept_jobs()
     return render_template(
-        "responso_chat/automations/failed_jobs.html", jobs=automations.failed_jobs()
+        "responso_chat/automations/failed_jobs.html",
+        jobs=failed,
+        unreachable=unreachable,
+        kept=kept,
+        kept_since=kept_since,
     )

@@ -33,6 +33,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Longest wait, in seconds, for a Base token blocked by the rate limit before giving up.",
     ),
     "ORDER_SYNC_INTERVAL": (600, "Seconds between order refreshes for open tickets."),
+    "KEPT_JOBS_INTERVAL": (
+        30,
+        "Seconds between two tries to queue the jobs kept while Redis was unreachable.",
+    ),
     "CLASSIFIER": (
         "responso_chat.classify:KeywordClassifier",
         "Import string of the sentiment and context classifier.",
@@ -92,6 +96,7 @@ class _SettingsSchema(Schema):
     BASE_TIMEOUT = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
     BASE_MAX_BLOCKED_WAIT = fields.Float(required=True, validate=validate.Range(min=0))
     ORDER_SYNC_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=60))
+    KEPT_JOBS_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=1))
     DEFAULT_TIMEZONE = fields.String(required=True)
     DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
     VISITOR_TOKEN_MAX_AGE = fields.Integer(required=True, validate=validate.Range(min=60))

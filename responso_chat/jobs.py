@@ -16,8 +16,12 @@ names the time slot, so several workers never schedule one run twice); without R
 timer thread that the in-process runner starts on its first job.
 
 Delayed jobs (``enqueue_in(seconds, func_path, *args)``) go to RQ's scheduler, or to a timer
-thread in-process. Both runners list their recent failures (:meth:`RQJobs.failed_jobs`) for the
-admins' "Failed jobs" page.
+thread in-process. Both runners list their recent failures (:meth:`RQJobs.failed_jobs`) for
+the admins' "Failed jobs" page.
+
+A job enqueued while Redis is unreachable is not lost: it is kept in the database
+(``KeptJob``) and :func:`queue_kept_jobs`, a periodic job, puts it on the queue once Redis is
+back (a delayed one keeps its due time). Jobs are written to be run more than once safely.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import Flask
 from werkzeug.utils import import_string
 
@@ -41,7 +46,10 @@ log = logging.getLogger(__name__)
 RETRY_INTERVALS = [10, 30, 60]
 
 #: Jobs run again and again: (dotted path, setting holding the seconds between two runs).
-PERIODIC_JOBS = (("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),)
+PERIODIC_JOBS = (
+    ("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),
+    ("responso_chat.jobs.queue_kept_jobs", "KEPT_JOBS_INTERVAL"),
+)
 
 
 def enqueue(func_path: str, *args, **kwargs):
@@ -70,6 +78,10 @@ def run_periodic(func_path: str) -> None:
 
 #: How many failures the in-process runner remembers for the "Failed jobs" page.
 FAILED_JOBS_KEPT = 100
+
+
+class QueueUnreachable(Exception):
+    """The job queue (Redis) cannot be reached right now."""
 
 
 @dataclass(frozen=True)
@@ -221,23 +233,67 @@ class RQJobs:
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(app.config["RESPONSO_CHAT_QUEUE_NAME"], connection=self.connection)
         self._intervals = _periodic_intervals(app)
+        self._kept_since_outage = False  # this process kept jobs while Redis was away
 
     def enqueue(self, func_path: str, *args, **kwargs):
-        """Put the job on the RQ queue; it is retried 3 times (10 s, 30 s, 60 s)."""
-        return self.queue.enqueue(func_path, *args, retry=_retry(), **kwargs)
+        """Put the job on the RQ queue; it is retried 3 times (10 s, 30 s, 60 s). While Redis
+        is unreachable the job is kept in the database instead (returns ``None``)."""
+        return self._put_or_keep(func_path, args, kwargs, 0)
 
     def enqueue_in(self, seconds: float, func_path: str, *args):
         """Put the job on RQ's schedule to run after ``seconds`` (a worker with its scheduler
-        moves it to the queue), with the same retries as :meth:`enqueue`."""
-        return self.queue.enqueue_in(timedelta(seconds=seconds), func_path, *args, retry=_retry())
+        moves it to the queue), with the same retries and fallback as :meth:`enqueue`."""
+        return self._put_or_keep(func_path, args, {}, seconds)
+
+    def put(self, func_path: str, args, kwargs, delay: float):
+        """The job on the queue now, or on RQ's schedule after ``delay`` seconds; raises
+        ``redis.RedisError`` when Redis cannot be reached."""
+        if delay > 0:
+            return self.queue.enqueue_in(
+                timedelta(seconds=delay), func_path, *args, retry=_retry(), **kwargs
+            )
+        return self.queue.enqueue(func_path, *args, retry=_retry(), **kwargs)
+
+    def _put_or_keep(self, func_path: str, args, kwargs, delay: float):
+        from redis import RedisError
+
+        try:
+            job = self.put(func_path, args, kwargs, delay)
+        except RedisError as exc:
+            _keep(func_path, args, kwargs, delay)
+            self._kept_since_outage = True
+            log.warning("Redis is unreachable (%s): job %s kept until it is back", exc, func_path)
+            return None
+        if self._kept_since_outage:
+            self._back_after_outage()
+        return job
+
+    def _back_after_outage(self) -> None:
+        """Redis answers again after this process kept jobs: queue them now rather than at the
+        next periodic run, and schedule the periodic jobs again (a Redis that restarted empty
+        lost their schedule)."""
+        from redis import RedisError
+
+        self._kept_since_outage = False
+        try:
+            self.put("responso_chat.jobs.queue_kept_jobs", (), {}, 0)
+            self.start_periodic()
+        except RedisError:
+            self._kept_since_outage = True
 
     def failed_jobs(self, limit: int = 50) -> list[FailedJob]:
-        """The queue's failed job registry (jobs whose retries are spent), newest first."""
+        """The queue's failed job registry (jobs whose retries are spent), newest first;
+        raises :class:`QueueUnreachable` while Redis is away."""
+        from redis import RedisError
         from rq.job import Job
 
-        ids = self.queue.failed_job_registry.get_job_ids(0, limit - 1, desc=True)
+        try:
+            ids = self.queue.failed_job_registry.get_job_ids(0, limit - 1, desc=True)
+            jobs = Job.fetch_many(ids, connection=self.connection)
+        except RedisError as exc:
+            raise QueueUnreachable(str(exc)) from exc
         failed = []
-        for job in Job.fetch_many(ids, connection=self.connection):
+        for job in jobs:
             if job is None:  # expired meanwhile
                 continue
             result = job.latest_result()
@@ -285,6 +341,76 @@ class RQJobs:
     def close(self) -> None:
         """Close the Redis connections."""
         self.connection.close()
+
+
+def _keep(func_path: str, args, kwargs, delay: float) -> None:
+    """Write a job that could not reach Redis to the database, on a connection of its own
+    (the caller's session and its transaction are left as they are)."""
+    from . import current_chat
+    from .models import utcnow
+
+    state = current_chat()
+    now = utcnow()
+    with state.db.engine.begin() as connection:
+        connection.execute(
+            state.models.KeptJob.__table__.insert().values(
+                func_path=func_path,
+                args=list(args),
+                kwargs=dict(kwargs),
+                run_at=now + timedelta(seconds=max(0.0, delay)),
+                created_at=now,
+            )
+        )
+
+
+def kept_jobs() -> tuple[int, datetime | None]:
+    """How many jobs wait for Redis in the database, and since when the oldest does."""
+    from . import current_chat
+
+    state = current_chat()
+    KeptJob = state.models.KeptJob
+    count, oldest = state.db.session.execute(
+        sa.select(sa.func.count(KeptJob.id), sa.func.min(KeptJob.created_at))
+    ).one()
+    return count, oldest
+
+
+def queue_kept_jobs(limit: int = 500) -> int:
+    """Periodic job: put the jobs kept while Redis was unreachable on the queue, oldest first
+    (a delayed one on RQ's schedule for what is left of its delay). Returns how many went.
+
+    Each row is deleted in the transaction that queues its job, so a Redis that goes away
+    again leaves the rest kept; concurrent workers skip the rows another one holds.
+    """
+    from . import current_chat
+    from .models import utcnow
+
+    state = current_chat()
+    runner = state.jobs
+    if not isinstance(runner, RQJobs):
+        return 0  # without Redis nothing is ever kept
+    session, KeptJob = state.db.session, state.models.KeptJob
+    ids = session.scalars(sa.select(KeptJob.id).order_by(KeptJob.id).limit(limit)).all()
+    queued = 0
+    for job_id in ids:
+        job = session.scalars(
+            sa.select(KeptJob).where(KeptJob.id == job_id).with_for_update(skip_locked=True)
+        ).first()
+        if job is None:  # queued meanwhile by another worker
+            session.rollback()
+            continue
+        session.delete(job)
+        session.flush()
+        try:
+            runner.put(job.func_path, job.args, job.kwargs, (job.run_at - utcnow()).total_seconds())
+        except Exception:
+            session.rollback()  # still kept: the next run tries again
+            raise
+        session.commit()
+        queued += 1
+    if queued:
+        log.info("%d job(s) kept while Redis was unreachable are queued", queued)
+    return queued
 
 
 def create_job_runner(app: Flask, redis_url: str):

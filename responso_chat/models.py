@@ -534,6 +534,18 @@ def define_models(db) -> SimpleNamespace:
         created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
         delivered_at = sa.Column(UTCDateTime, nullable=True)
 
+    class KeptJob(Model):
+        """A background job that could not reach Redis, kept until the queue is back
+        (see :func:`responso_chat.jobs.queue_kept_jobs`)."""
+
+        __tablename__ = "responso_chat_kept_job"
+        id = sa.Column(sa.Integer, primary_key=True)
+        func_path = sa.Column(sa.String(200), nullable=False)
+        args = sa.Column(sa.JSON, nullable=False)
+        kwargs = sa.Column(sa.JSON, nullable=False)
+        run_at = sa.Column(UTCDateTime, nullable=False)  # when it was due
+        created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+
     models = SimpleNamespace(
         Chat=Chat,
         ChatAgent=ChatAgent,
@@ -555,6 +567,7 @@ def define_models(db) -> SimpleNamespace:
         ApiToken=ApiToken,
         Webhook=Webhook,
         WebhookDelivery=WebhookDelivery,
+        KeptJob=KeptJob,
     )
     _models_by_db[db] = models
     return models

@@ -7,14 +7,19 @@ it); the other tests invoke it directly on the app's CLI runner.
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
+import redis
+import sqlalchemy as sa
 
 from responso_chat import migrations
 from responso_chat.cli import responso_chat_cli
-from responso_chat.jobs import InProcessJobs, RQJobs, enqueue
+from responso_chat.jobs import InProcessJobs, RQJobs, enqueue, enqueue_in, queue_kept_jobs
 from responso_chat.realtime import InProcessBroker, RedisBroker
+from tests.conftest import AuthActions
 from tests.factories import make_chat
+from tests.servers import RedisServer
 
 
 def test_db_commands_upgrade_current_downgrade(make_app):
@@ -77,6 +82,95 @@ def test_rq_jobs_run_by_the_worker_command(make_app, postgres_url, redis_url):
     with app.app_context():
         state.db.session.expire_all()
         assert state.db.session.get(state.models.Chat, chat_id).name == "Worked"
+
+
+@pytest.fixture
+def outage(make_app, postgres_url):
+    """An app on RQ with a Redis of its own to stop and start, a chat, and the kept jobs."""
+    redis_server = RedisServer().start()
+    app = make_app(database_url=postgres_url, migrate=True,
+                   RESPONSO_CHAT_REDIS_URL=redis_server.url)
+    state = app.extensions["responso_chat"]
+    KeptJob = state.models.KeptJob
+    with app.app_context():
+        chat_id = make_chat("Kept").id
+
+    def kept():
+        return state.db.session.scalars(sa.select(KeptJob).order_by(KeptJob.id)).all()
+
+    yield SimpleNamespace(app=app, state=state, redis=redis_server, chat_id=chat_id, kept=kept)
+    redis_server.stop()
+
+
+def _work(app) -> None:
+    result = app.test_cli_runner().invoke(responso_chat_cli, ["worker", "--burst"])
+    assert result.exit_code == 0, result.output
+
+
+def test_jobs_enqueued_while_redis_is_down_are_kept_then_queued(outage):
+    app, chat_id, kept = outage.app, outage.chat_id, outage.kept
+    outage.redis.stop()
+    with app.app_context():
+        assert enqueue("tests.jobs_for_tests.rename_chat", chat_id, "Worked") is None
+        assert enqueue_in(3600, "tests.jobs_for_tests.rename_chat", chat_id, "Later") is None
+        now, later = kept()
+        assert (now.func_path, now.args, now.kwargs) == (
+            "tests.jobs_for_tests.rename_chat", [chat_id, "Worked"], {})
+        assert later.args == [chat_id, "Later"]
+        assert 3599 <= (later.run_at - now.run_at).total_seconds() <= 3601
+        with pytest.raises(redis.RedisError):  # still down: both stay kept
+            queue_kept_jobs()
+        assert len(kept()) == 2
+    outage.redis.start()
+    with app.app_context():
+        assert queue_kept_jobs() == 2
+        assert kept() == [] and queue_kept_jobs() == 0
+    queue = outage.state.jobs.queue
+    assert queue.count == 1 and queue.scheduled_job_registry.count == 1  # "Later" waits
+    _work(app)
+    with app.app_context():
+        assert outage.state.db.session.get(outage.state.models.Chat, chat_id).name == "Worked"
+
+
+def test_the_first_job_after_an_outage_queues_the_kept_ones(outage):
+    app, chat_id = outage.app, outage.chat_id
+    outage.redis.stop()  # a Redis that restarts empty: the periodic schedule is gone too
+    with app.app_context():
+        enqueue("tests.jobs_for_tests.rename_chat", chat_id, "Kept")
+    outage.redis.start()
+    with app.app_context():
+        enqueue("tests.jobs_for_tests.rename_chat", chat_id, "After")
+    queue = outage.state.jobs.queue
+    assert [job.func_name for job in queue.jobs] == [
+        "tests.jobs_for_tests.rename_chat", "responso_chat.jobs.queue_kept_jobs"]
+    assert queue.scheduled_job_registry.count == 2  # the periodic jobs, scheduled again
+    _work(app)  # "After", then the kept jobs' turn: "Kept" runs last
+    with app.app_context():
+        assert outage.state.db.session.get(outage.state.models.Chat, chat_id).name == "Kept"
+        assert outage.kept() == []
+
+
+def test_the_failed_jobs_page_while_redis_is_away(outage):
+    app, client = outage.app, outage.app.test_client()
+    AuthActions(client).login("admin@shop.test")
+    page = "/chat/admin/automations/failed-jobs"
+    assert "waiting for Redis" not in client.get(page).get_data(as_text=True)
+    outage.redis.stop()
+    with app.app_context():
+        for name in ("One", "Two"):
+            enqueue("tests.jobs_for_tests.rename_chat", outage.chat_id, name)
+    response = client.get(page)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "The job queue (Redis) cannot be reached right now" in html
+    assert "2 jobs are waiting for Redis" in html and "No failed job" not in html
+    outage.redis.start()
+    html = client.get(page).get_data(as_text=True)
+    assert "cannot be reached" not in html and "No failed job" in html
+    assert "2 jobs are waiting for Redis" in html  # until the periodic job queues them
+    with app.app_context():
+        queue_kept_jobs()
+    assert "waiting for Redis" not in client.get(page).get_data(as_text=True)
 
 
 def test_in_process_broker_delivers_and_survives_a_broken_listener():

@@ -306,13 +306,14 @@ def test_redis_stopped_and_started_again_mid_conversation(
     make_app, postgres_url, own_redis, live_server, workers
 ):
     redis_server = own_redis
+    kept_jobs_every_second = {"RESPONSO_CHAT_KEPT_JOBS_INTERVAL": 1}
     app = make_app(database_url=postgres_url, migrate=False,
-                   RESPONSO_CHAT_REDIS_URL=redis_server.url, **CONFIG)
+                   RESPONSO_CHAT_REDIS_URL=redis_server.url, **CONFIG, **kept_jobs_every_second)
     add_auto_reply_rule(app)
     with app.app_context():
         key = make_chat(allowed_origins=[SHOP]).public_key
     server = live_server(app)
-    worker = workers(postgres_url, redis_server.url)
+    worker = workers(postgres_url, redis_server.url, **kept_jobs_every_second)
     talk = Conversation(app, server.url, key)
     agent = talk.agent_socket()
     talk.connect()
@@ -323,7 +324,7 @@ def test_redis_stopped_and_started_again_mid_conversation(
         wait_until(lambda: talk.auto_responses() == 3, what="3 auto-responses")
 
         redis_server.stop()
-        for n in (3, 4):  # committed to the database; the push and the job cannot go out
+        for n in (3, 4):  # committed to the database; the push cannot go out, the job is kept
             talk.say(f"c-{n} while Redis is down", f"c-{n}")
         talk.reply("a-2 while Redis is down", "a-2")
         talk.say_over_http("c-5 over HTTP while Redis is down", "c-5")
@@ -336,14 +337,15 @@ def test_redis_stopped_and_started_again_mid_conversation(
         except subprocess.TimeoutExpired:
             pass  # it rode the outage out
         else:
-            workers(postgres_url, redis_server.url)
+            workers(postgres_url, redis_server.url, **kept_jobs_every_second)
         agent_seen = {}
         wait_until(lambda: _drain(agent, agent_seen) and len(agent_seen) >= 8, 20,
                    "the agent's socket catching up after the outage")
         for n in (6, 7):
             talk.say(f"c-{n} after the outage", f"c-{n}")
         talk.reply("a-3 after the outage", "a-3")
-        wait_until(lambda: talk.auto_responses() == 5, 20, "auto-responses after Redis")
+        # c-3, c-4 and c-5 are answered late (their jobs were kept), c-6 and c-7 at once.
+        wait_until(lambda: talk.auto_responses() == 8, 20, "auto-responses after Redis")
         counts = talk.assert_intact()
         # The agent's socket got every message once, in order, including during the outage.
         wait_until(lambda: _drain(agent, agent_seen) and len(agent_seen) == counts["found"],
@@ -351,9 +353,11 @@ def test_redis_stopped_and_started_again_mid_conversation(
     finally:
         agent.close()
         talk.close()
-    # Jobs enqueued while Redis was down are lost (there is no outbox): c-3, c-4 and c-5
-    # got no auto-response, and none was sent twice.
-    assert counts["auto_responses"] == 5
+    # Every customer message got its auto-response once, those of the outage included.
+    assert counts["auto_responses"] == 8
+    with app.app_context():
+        state = app.extensions["responso_chat"]
+        assert state.db.session.scalars(sa.select(state.models.KeptJob)).all() == []
 
 
 def _drain(socket, seen: dict) -> bool:

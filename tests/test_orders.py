@@ -651,7 +651,7 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
     scheduled = ScheduledJobRegistry(queue=state.jobs.queue)
     (job_id,) = scheduled.get_job_ids()
     assert job_id.startswith("responso_chat-responso_chat_services_orders_sync_open_tickets-")
-    state.jobs.start_periodic()  # a worker starting now adds nothing
-    assert scheduled.get_job_ids() == [job_id]
+    state.jobs.start_periodic()  # a worker starting now adds no second sync run
+    assert [i for i in scheduled.get_job_ids() if "sync_open_tickets" in i] == [job_id]
     assert int(job_id.rsplit("-", 1)[1]) * 600 > time.time()
 
