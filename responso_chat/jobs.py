@@ -433,8 +433,10 @@ def job_class_for(app: Flask):
     return AppContextJob
 
 
-def run_worker(app: Flask, burst: bool = False) -> bool:
-    """Run an RQ worker (with its scheduler) on the plugin's queue until stopped."""
+def worker_for(app: Flask):
+    """An RQ worker on the plugin's queue that runs jobs in ``app``'s context and, at each of
+    its maintenance rounds (on start, then every 10 minutes), makes sure the periodic jobs are
+    scheduled: a Redis that restarted empty under a running worker lost their schedule."""
     from rq import Worker
 
     runner = app.extensions["responso_chat"].jobs
@@ -442,8 +444,15 @@ def run_worker(app: Flask, burst: bool = False) -> bool:
         raise RuntimeError(
             "RESPONSO_CHAT_REDIS_URL is empty: jobs run in-process, there is no queue to work."
         )
-    runner.start_periodic()
-    worker = Worker(
-        [runner.queue], connection=runner.connection, job_class=job_class_for(app)
-    )
-    return worker.work(burst=burst, with_scheduler=True)
+
+    class PluginWorker(Worker):
+        def run_maintenance_tasks(self):
+            super().run_maintenance_tasks()
+            runner.start_periodic()
+
+    return PluginWorker([runner.queue], connection=runner.connection, job_class=job_class_for(app))
+
+
+def run_worker(app: Flask, burst: bool = False) -> bool:
+    """Run an RQ worker (with its scheduler) on the plugin's queue until stopped."""
+    return worker_for(app).work(burst=burst, with_scheduler=True)

@@ -15,7 +15,14 @@ import sqlalchemy as sa
 
 from responso_chat import migrations
 from responso_chat.cli import responso_chat_cli
-from responso_chat.jobs import InProcessJobs, RQJobs, enqueue, enqueue_in, queue_kept_jobs
+from responso_chat.jobs import (
+    InProcessJobs,
+    RQJobs,
+    enqueue,
+    enqueue_in,
+    queue_kept_jobs,
+    worker_for,
+)
 from responso_chat.realtime import InProcessBroker, RedisBroker
 from tests.conftest import AuthActions
 from tests.factories import make_chat
@@ -148,6 +155,23 @@ def test_the_first_job_after_an_outage_queues_the_kept_ones(outage):
     with app.app_context():
         assert outage.state.db.session.get(outage.state.models.Chat, chat_id).name == "Kept"
         assert outage.kept() == []
+
+
+def test_a_worker_schedules_the_periodic_jobs_again_after_redis_lost_them(make_app, redis_url):
+    app = make_app(RESPONSO_CHAT_REDIS_URL=redis_url)
+    runner = app.extensions["responso_chat"].jobs
+    worker = worker_for(app)
+    registry = runner.queue.scheduled_job_registry
+    worker.run_maintenance_tasks()  # on start
+    scheduled = sorted(registry.get_job_ids())
+    assert [job_id.split("-")[1] for job_id in scheduled] == [
+        "responso_chat_jobs_queue_kept_jobs", "responso_chat_services_orders_sync_open_tickets"]
+    runner.connection.flushall()  # Redis restarted empty under the running worker
+    assert registry.get_job_ids() == []
+    worker.run_maintenance_tasks()  # its next round, 10 minutes later
+    assert sorted(registry.get_job_ids()) == scheduled
+    worker.run_maintenance_tasks()
+    assert len(registry.get_job_ids()) == 2  # never twice
 
 
 def test_the_failed_jobs_page_while_redis_is_away(outage):
