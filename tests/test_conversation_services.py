@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.services import messages, tickets
+from responso_chat.services import inbox, messages, tickets
 from tests.factories import make_chat, make_ticket
 
 
@@ -179,11 +179,13 @@ def test_an_agent_joining_is_not_the_tickets_last_message(conversation):
     (line,) = [e for c, e in recorder.of_type("message") if c == ticket_channel(ticket.id)]
     assert line["body"] == "Alice Agent joined the chat"  # the customer is told
     assert [e["event"] for _c, e in recorder.of_type("inbox")] == ["changed"]  # not "activity"
+    assert inbox.last_public_message(ticket).author_kind == "customer"  # the side panel's
     messages.post_agent_message(ticket, "2", "Alice Agent", "Let me check")
     answered_at = ticket.last_message_at
     tickets.take_over(ticket, "3", "Bob Other", previous_name="Alice Agent")
     state.db.session.refresh(ticket)
     assert (ticket.last_sender, ticket.last_message_at) == ("agent", answered_at)
+    assert inbox.last_public_message(ticket).body == "Let me check"
     assert messages.messages_after(ticket.id)[-1].body == "Bob Other joined the chat"
 
 

@@ -322,12 +322,17 @@ def watched_ticket_ids(user) -> list[int]:
 
 
 def last_public_message(ticket):
-    """The ticket's latest message the customer can see too (what "last message" shows)."""
+    """The ticket's last message, as "Last message" shows it next to ``last_message_at``: the
+    latest one the customer can see too, system lines ("<agent> joined the chat") aside."""
     state = current_chat()
     Message = state.models.Message
     return state.db.session.execute(
         sa.select(Message)
-        .where(Message.ticket_id == ticket.id, Message.internal.is_(False))
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.internal.is_(False),
+            Message.author_kind != "system",
+        )
         .order_by(Message.seq.desc())
         .limit(1)
     ).scalar_one_or_none()
