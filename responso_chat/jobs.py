@@ -46,10 +46,10 @@ log = logging.getLogger(__name__)
 RETRY_INTERVALS = [10, 30, 60]
 
 #: Jobs run again and again: (dotted path, setting holding the seconds between two runs).
-PERIODIC_JOBS = (
-    ("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),
-    ("responso_chat.jobs.queue_kept_jobs", "KEPT_JOBS_INTERVAL"),
-)
+PERIODIC_JOBS = (("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),)
+#: The RQ runner's periodic jobs: those above, and queuing the jobs kept while Redis was away
+#: (the in-process runner never keeps any).
+RQ_PERIODIC_JOBS = PERIODIC_JOBS + (("responso_chat.jobs.queue_kept_jobs", "KEPT_JOBS_INTERVAL"),)
 
 
 def enqueue(func_path: str, *args, **kwargs):
@@ -101,8 +101,8 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else ""
 
 
-def _periodic_intervals(app: Flask) -> dict[str, int]:
-    return {path: int(app.config["RESPONSO_CHAT_" + name]) for path, name in PERIODIC_JOBS}
+def _periodic_intervals(app: Flask, jobs=PERIODIC_JOBS) -> dict[str, int]:
+    return {path: int(app.config["RESPONSO_CHAT_" + name]) for path, name in jobs}
 
 
 class InProcessJobs:
@@ -232,7 +232,7 @@ class RQJobs:
 
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(app.config["RESPONSO_CHAT_QUEUE_NAME"], connection=self.connection)
-        self._intervals = _periodic_intervals(app)
+        self._intervals = _periodic_intervals(app, RQ_PERIODIC_JOBS)
         self._kept_since_outage = False  # this process kept jobs while Redis was away
 
     def enqueue(self, func_path: str, *args, **kwargs):
@@ -376,8 +376,9 @@ def kept_jobs() -> tuple[int, datetime | None]:
 
 
 def queue_kept_jobs(limit: int = 500) -> int:
-    """Periodic job: put the jobs kept while Redis was unreachable on the queue, oldest first
-    (a delayed one on RQ's schedule for what is left of its delay). Returns how many went.
+    """Periodic job of the RQ runner: put the jobs kept while Redis was unreachable on the
+    queue, oldest first (a delayed one on RQ's schedule for what is left of its delay), at
+    most ``limit`` of them. Returns how many went.
 
     Each row is deleted in the transaction that queues its job, so a Redis that goes away
     again leaves the rest kept; concurrent workers skip the rows another one holds.
@@ -386,19 +387,10 @@ def queue_kept_jobs(limit: int = 500) -> int:
     from .models import utcnow
 
     state = current_chat()
-    runner = state.jobs
-    if not isinstance(runner, RQJobs):
-        return 0  # without Redis nothing is ever kept
-    session, KeptJob = state.db.session, state.models.KeptJob
-    ids = session.scalars(sa.select(KeptJob.id).order_by(KeptJob.id).limit(limit)).all()
+    runner, session, KeptJob = state.jobs, state.db.session, state.models.KeptJob
+    oldest = sa.select(KeptJob).order_by(KeptJob.id).limit(1).with_for_update(skip_locked=True)
     queued = 0
-    for job_id in ids:
-        job = session.scalars(
-            sa.select(KeptJob).where(KeptJob.id == job_id).with_for_update(skip_locked=True)
-        ).first()
-        if job is None:  # queued meanwhile by another worker
-            session.rollback()
-            continue
+    while queued < limit and (job := session.scalars(oldest).first()) is not None:
         session.delete(job)
         session.flush()
         try:
