@@ -324,12 +324,14 @@ class VisitorConnection(Connection):
             return
         ticket = self.ticket(self.ticket_id)
         try:
-            messages.post_customer_message(ticket, values["body"], values["client_msg_id"])
+            message, _created = messages.post_customer_message(
+                ticket, values["body"], values["client_msg_id"]
+            )
         except messages.ConversationEnded:
             self.send({"type": "error", "error": "ended", "client_msg_id": client_msg_id})
             self.send({"type": "status", "ticket_id": ticket.id, "status": ticket.status})
             return
-        self.flush(self.ticket_id)
+        self.pushed_message(messages.message_event(message))  # the echo, or a catch-up
 
     def on_typing(self, data: dict) -> None:
         """The customer started or stopped typing."""

@@ -70,6 +70,24 @@ def test_customer_messages_are_idempotent_by_client_id(conversation):
     assert ticket.last_sender == "customer"
 
 
+def test_a_posted_message_is_sent_back_without_reading_it_again(conversation):
+    state, chat, ticket, _recorder = conversation
+    message, _created = messages.post_customer_message(ticket, "Where is it?", "c-3")
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(state.db.engine, "before_cursor_execute", record)
+    try:
+        event = messages.message_event(message)
+    finally:
+        sa.event.remove(state.db.engine, "before_cursor_execute", record)
+    assert statements == []
+    state.db.session.expire_all()
+    assert messages.message_event(message) == event  # what was kept is what was stored
+
+
 def test_messages_are_committed_before_they_are_published(conversation):
     state, chat, ticket, _recorder = conversation
     seen_in_database = []

@@ -101,6 +101,7 @@ def add_message(
         internal=internal,
         client_msg_id=client_msg_id,
         created_at=now,
+        seen_at=None,
         sentiment=analysis.sentiment if analysis else None,
         context=analysis.context if analysis else None,
     )
@@ -151,7 +152,8 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
 
 
 def _commit_new(ticket, **fields):
-    """Add a message (see :func:`add_message`), commit, publish; ``(message, created)``.
+    """Add a message (see :func:`add_message`), commit, publish; ``(message, created)``; the
+    message's values stay loaded.
 
     A message already stored under the same ``client_msg_id`` (a resend, or two sends of it
     at once) fails the insert on the unique key: that one is returned with ``created=False``
@@ -162,7 +164,7 @@ def _commit_new(ticket, **fields):
     try:
         message = add_message(ticket, **fields)
         events = announcements([message])
-        session.commit()
+        _commit_keeping(session, message)
     except IntegrityError:
         session.rollback()
         existing = find_by_client_id(ticket_id, fields.get("client_msg_id"))
@@ -173,9 +175,18 @@ def _commit_new(ticket, **fields):
     return message, True
 
 
-def _committed_id(obj) -> int:
-    """The primary key of a committed object without reading it again (commit expires it)."""
-    return sa.inspect(obj).identity[0]
+def _commit_keeping(session, *objects) -> None:
+    """Commit, keeping the column values of ``objects`` loaded: a commit expires every object,
+    and reading one again afterwards (to send a message just posted) would cost a query."""
+    kept = [
+        (obj, {attr.key: obj.__dict__[attr.key] for attr in sa.inspect(obj).mapper.column_attrs
+               if attr.key in obj.__dict__})
+        for obj in objects
+    ]
+    session.commit()
+    for obj, values in kept:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
 
 
 def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
@@ -205,7 +216,7 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     signals.send(
         signals.message_created,
         ticket_id=ticket_id,
-        message_id=_committed_id(message),
+        message_id=message.id,
         author_kind="customer",
     )
     if status == "pending":
@@ -238,7 +249,7 @@ def post_agent_message(
         signals.send(
             signals.message_created,
             ticket_id=ticket_id,
-            message_id=_committed_id(message),
+            message_id=message.id,
             author_kind="agent",
         )
     return message
