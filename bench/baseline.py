@@ -6,12 +6,17 @@ to the agents of conversation ``N``. One asyncio process, no broker.
 
 Without ``DATABASE`` nothing is stored: the bare relay. With a PostgreSQL ``DATABASE`` (a libpq
 URL) each frame is first committed as a row, as the plugin commits every message before it
-relays it: the least a relay that loses nothing can cost.
+relays it: the least a relay that loses nothing can cost. ``python -m bench.baseline PORT
+DATABASE FIRST_TICKET`` stores each frame as the plugin does, in a database with its tables:
+conversation ``N`` is ticket ``FIRST_TICKET + N``, whose sequence number a message takes (an
+``UPDATE ... RETURNING``) before its row is inserted, in one transaction, the inbox's indexes
+kept up to date: the least a relay on the plugin's data model can cost.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections import defaultdict
 from urllib.parse import parse_qs, urlsplit
@@ -23,32 +28,51 @@ DATABASE_CONNECTIONS = 8  # frames of different conversations are stored in para
 TABLE = """CREATE TABLE IF NOT EXISTS bench_relay_message (
     id bigserial PRIMARY KEY, conversation text NOT NULL, body text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now())"""
+NEXT_SEQ = """UPDATE responso_chat_ticket SET last_seq = last_seq + 1, updated_at = now(),
+    last_message_at = now(), last_sender = 'customer' WHERE id = %s RETURNING last_seq"""
+INSERT_MESSAGE = """INSERT INTO responso_chat_message (ticket_id, seq, author_kind, author_name,
+    body, internal, client_msg_id, created_at)
+    VALUES (%s, %s, 'customer', 'Customer', %s, false, %s, now()) RETURNING id"""
 
 
 class Store:
-    """A few autocommit connections; :meth:`add` commits one row on a free one."""
+    """A few autocommit connections; :meth:`add` commits one message on a free one: a row of
+    its own table, or (with ``first_ticket``) a message of the plugin's tables."""
 
-    def __init__(self) -> None:
+    def __init__(self, first_ticket: int | None = None) -> None:
         self.free: asyncio.Queue = asyncio.Queue()
+        self.first_ticket = first_ticket
 
     async def open(self, url: str) -> Store:
         import psycopg
 
         for _ in range(DATABASE_CONNECTIONS):
             await self.free.put(await psycopg.AsyncConnection.connect(url, autocommit=True))
-        connection = await self.free.get()
-        await connection.execute(TABLE)
-        await self.free.put(connection)
+        if self.first_ticket is None:
+            connection = await self.free.get()
+            await connection.execute(TABLE)
+            await self.free.put(connection)
         return self
 
     async def add(self, conversation: str, body) -> None:
-        """Commit one message row."""
+        """Commit one message."""
+        text = body if isinstance(body, str) else body.decode()
         connection = await self.free.get()
         try:
-            await connection.execute(
-                "INSERT INTO bench_relay_message (conversation, body) VALUES (%s, %s)",
-                (conversation, body if isinstance(body, str) else body.decode()),
-            )
+            if self.first_ticket is None:
+                await connection.execute(
+                    "INSERT INTO bench_relay_message (conversation, body) VALUES (%s, %s)",
+                    (conversation, text),
+                )
+                return
+            frame = json.loads(text)
+            ticket_id = self.first_ticket + int(conversation)
+            async with connection.transaction():
+                cursor = await connection.execute(NEXT_SEQ, (ticket_id,))
+                (seq,) = await cursor.fetchone()
+                await connection.execute(
+                    INSERT_MESSAGE, (ticket_id, seq, frame["body"], frame["client_msg_id"])
+                )
         finally:
             await self.free.put(connection)
 
@@ -75,13 +99,15 @@ def make_handler(store: Store | None):
     return handler
 
 
-async def main(port: int, database: str | None = None) -> None:
+async def main(port: int, database: str | None = None, first_ticket: int | None = None) -> None:
     """Serve on 127.0.0.1:``port`` until killed."""
-    store = await Store().open(database) if database else None
+    store = await Store(first_ticket).open(database) if database else None
     async with serve(make_handler(store), "127.0.0.1", port, ping_interval=None,
                      max_queue=None) as server:
         await server.serve_forever()
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]), sys.argv[2] if len(sys.argv) > 2 else None))
+    arguments = sys.argv[1:]
+    asyncio.run(main(int(arguments[0]), arguments[1] if len(arguments) > 1 else None,
+                     int(arguments[2]) if len(arguments) > 2 else None))

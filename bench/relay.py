@@ -11,8 +11,9 @@ latency sample. Two loads:
 
 The same client (asyncio, ``websockets``) drives the plugin (gunicorn; one process, or two
 sharing Redis with each conversation's customer on one and its agent on the other, so every
-message crosses processes) and the baseline relays (:mod:`bench.baseline`): the bare one, and
-the one that commits each message to PostgreSQL before relaying it, as the plugin does.
+message crosses processes) and the baseline relays (:mod:`bench.baseline`): the bare one, the
+one that commits each message to PostgreSQL before relaying it, as the plugin does, and the one
+that stores each message in the plugin's own tables the way the plugin does.
 """
 
 from __future__ import annotations
@@ -158,14 +159,13 @@ async def drive(conversations: list[Conversation], messages: int, pace: float | 
     return {"conversations": len(conversations), **summarize(latencies, elapsed, lost)}
 
 
-def run_baseline(conversations: int, messages: int, loads: dict, database: str = "") -> dict:
+def run_baseline(conversations: int, messages: int, loads: dict, *store: str) -> dict:
     """Each load against the minimal ``websockets`` relay, in its own process; with a libpq
-    ``database`` URL, the relay that commits each frame there first."""
+    database URL in ``store``, the relay that commits each frame there first (and with the
+    first of the tickets it talks in, as the plugin stores messages)."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "bench.baseline", str(port), *([database] if database else [])],
-        cwd=ROOT,
-    )
+    process = subprocess.Popen([sys.executable, "-m", "bench.baseline", str(port), *store],
+                               cwd=ROOT)
     try:
         wait_for_port(port)
         url = f"ws://127.0.0.1:{port}"
@@ -286,11 +286,15 @@ def run(env: Environment, *, conversations: int, messages: int, pace: float, idl
     baseline = run_baseline(conversations, messages, loads)
     durable_db = psycopg_url(env.postgres.create_database(f"bench_{uuid.uuid4().hex[:10]}"))
     durable = run_baseline(conversations, messages, loads, durable_db)
+    shop = env.shop()
+    first, _last = bulk_tickets(shop, conversations, 1, status="open")
+    schema = run_baseline(conversations, messages, loads, psycopg_url(shop.database_url),
+                          str(first))
     results = {"conversations": conversations, "messages_each": messages, "pace_s": pace,
                "loads": {load: {"baseline": baseline[load], "durable_baseline": durable[load],
-                                "plugin": []} for load in loads},
+                                "schema_baseline": schema[load], "plugin": []}
+                         for load in loads},
                "idle": []}
-    shop = env.shop()
     for worker_class in worker_classes:
         for processes in (1, 2):
             sockets = 2 * conversations // processes + 1
@@ -305,6 +309,8 @@ def run(env: Environment, *, conversations: int, messages: int, pace: float, idl
                         figures[f"{key}_ratio"] = ratio(figures[f"{key}_ms"], base[f"{key}_ms"])
                     figures["p99_durable_ratio"] = ratio(figures["p99_ms"],
                                                           durable[load]["p99_ms"])
+                    figures["p99_schema_ratio"] = ratio(figures["p99_ms"],
+                                                         schema[load]["p99_ms"])
                     figures["throughput_ratio"] = ratio(figures["messages_per_s"],
                                                          base["messages_per_s"])
                     results["loads"][load]["plugin"].append(

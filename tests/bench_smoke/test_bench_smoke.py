@@ -28,7 +28,8 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     assert set(sections) == set(SECTIONS) and not [s for s in sections.values() if "error" in s]
     for load in ("burst", "paced"):
         runs = sections["relay"]["loads"][load]
-        assert runs["baseline"]["lost"] == 0 and runs["baseline"]["messages"] == 6
+        for baseline in ("baseline", "durable_baseline", "schema_baseline"):
+            assert (runs[baseline]["lost"], runs[baseline]["messages"]) == (0, 6)
         assert [(r["processes"], r["lost"], r["messages"]) for r in runs["plugin"]] == [
             (1, 0, 6), (2, 0, 6)
         ]
