@@ -7,10 +7,11 @@ to the agents of conversation ``N``. One asyncio process, no broker.
 Without ``DATABASE`` nothing is stored: the bare relay. With a PostgreSQL ``DATABASE`` (a libpq
 URL) each frame is first committed as a row, as the plugin commits every message before it
 relays it: the least a relay that loses nothing can cost. ``python -m bench.baseline PORT
-DATABASE FIRST_TICKET`` stores each frame as the plugin does, in a database with its tables:
-conversation ``N`` is ticket ``FIRST_TICKET + N``, whose sequence number a message takes (an
-``UPDATE ... RETURNING``) before its row is inserted, in one transaction, the inbox's indexes
-kept up to date: the least a relay on the plugin's data model can cost.
+DATABASE FIRST_TICKET`` stores each frame as the plugin must, in a database with its tables:
+conversation ``N`` is ticket ``FIRST_TICKET + N``, whose next sequence number a message takes
+before its row is inserted, the inbox's indexes kept up to date; in one statement (a
+PostgreSQL ``WITH ... UPDATE ... RETURNING`` feeding the ``INSERT``), one round trip: the least
+a relay on the plugin's data model can cost.
 """
 
 from __future__ import annotations
@@ -28,11 +29,13 @@ DATABASE_CONNECTIONS = 8  # frames of different conversations are stored in para
 TABLE = """CREATE TABLE IF NOT EXISTS bench_relay_message (
     id bigserial PRIMARY KEY, conversation text NOT NULL, body text NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now())"""
-NEXT_SEQ = """UPDATE responso_chat_ticket SET last_seq = last_seq + 1, updated_at = now(),
-    last_message_at = now(), last_sender = 'customer' WHERE id = %s RETURNING last_seq"""
-INSERT_MESSAGE = """INSERT INTO responso_chat_message (ticket_id, seq, author_kind, author_name,
-    body, internal, client_msg_id, created_at)
-    VALUES (%s, %s, 'customer', 'Customer', %s, false, %s, now()) RETURNING id"""
+STORE_MESSAGE = """WITH ticket AS (
+    UPDATE responso_chat_ticket SET last_seq = last_seq + 1, updated_at = now(),
+        last_message_at = now(), last_sender = 'customer'
+    WHERE id = %s RETURNING id, last_seq)
+INSERT INTO responso_chat_message (ticket_id, seq, author_kind, author_name, body, internal,
+    client_msg_id, created_at)
+SELECT ticket.id, ticket.last_seq, 'customer', 'Customer', %s, false, %s, now() FROM ticket"""
 
 
 class Store:
@@ -67,12 +70,11 @@ class Store:
                 return
             frame = json.loads(text)
             ticket_id = self.first_ticket + int(conversation)
-            async with connection.transaction():
-                cursor = await connection.execute(NEXT_SEQ, (ticket_id,))
-                (seq,) = await cursor.fetchone()
-                await connection.execute(
-                    INSERT_MESSAGE, (ticket_id, seq, frame["body"], frame["client_msg_id"])
-                )
+            cursor = await connection.execute(
+                STORE_MESSAGE, (ticket_id, frame["body"], frame["client_msg_id"])
+            )
+            if cursor.rowcount != 1:  # not stored: the relay must not pretend it was
+                raise LookupError(f"no ticket {ticket_id} to store conversation {conversation} in")
         finally:
             await self.free.put(connection)
 

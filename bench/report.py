@@ -63,10 +63,10 @@ def _relay(section: dict) -> list[str]:
         "",
         "The durable baseline is the bare relay plus one INSERT committed in PostgreSQL per "
         "message (psycopg, asyncio): what any relay that loses nothing pays. The schema "
-        "baseline stores each message as the plugin must, in one transaction: the ticket's "
-        "next sequence number (`UPDATE ... RETURNING`) and the message row, with the indexes "
-        "the inbox needs (activity, status, assignee, trigram search) kept up to date: what "
-        "any relay on this data model pays, before any framework.",
+        "baseline stores each message as the plugin must, in one statement: the ticket's "
+        "next sequence number (`UPDATE ... RETURNING`) feeding the message row's `INSERT`, "
+        "with the indexes the inbox needs (activity, status, assignee, trigram search) kept "
+        "up to date: what any relay on this data model pays, before any framework.",
         "",
     ]
     if section["idle"]:
