@@ -139,6 +139,13 @@ def test_search_is_case_insensitive_over_subject_customer_and_messages(any_app):
         assert found("100%") == {note.id}  # % is matched literally
         assert found("1_0") == set()
         assert found("nothing like this") == set()
+        # Several words: the whole text, in its order (the index is asked for the longest).
+        assert found("parcel ARRIVED") == {by_message.id}
+        assert found("the parcel arrived damaged.") == {by_message.id}
+        assert found("arrived parcel") == set()
+        assert found("zipper on") == {by_subject.id}
+        assert found("100% sure") == {note.id}
+        assert found("percent 1_0") == set()
         bob = _user(any_app, 3)
         assert found("zipper") == {by_subject.id}
         assert set(_ids(inbox.list_tickets(bob, inbox.InboxFilters(q="zipper")))) != {
@@ -256,6 +263,8 @@ def test_search_at_volume_uses_the_trigram_indexes(pg_app):
         common_plan = _plan(state, inbox.page_query(
             admin, inbox.InboxFilters(q="refund"), None, inbox.PAGE_SIZE + 1))
     assert "ix_responso_chat_message_body_trgm" in rare_plan, rare_plan
+    # The index is asked for the number alone: "order" is in every message.
+    assert f"body ~~* '%{number}%'" in rare_plan and "body ~~* '%order" not in rare_plan
     assert "Scan Backward using ix_responso_chat_ticket_activity" in common_plan, common_plan
     for plan in (rare_plan, common_plan):
         assert "Seq Scan on responso_chat_message" not in plan, plan

@@ -126,24 +126,42 @@ def view_clause(view: str, user_id: str):
     raise ValueError(f"unknown inbox view {view!r}")
 
 
+def _contains(column, text: str):
+    """``column`` contains ``text``, case-insensitively (``%`` and ``_`` match themselves).
+
+    With several words, the trigram index is asked for the longest word alone and the whole
+    text is checked on the rows it finds, through an expression the index does not cover
+    (``column || ''``): asked for the whole text, the index would read every row holding a
+    common word too ("order 424242" reads the million messages that say "order").
+    """
+    words = text.split()
+    longest = max(words, key=len, default=text)
+    if longest == text.strip():
+        return column.icontains(text, autoescape=True)
+    return sa.and_(
+        column.icontains(longest, autoescape=True),
+        (column + "").icontains(text, autoescape=True),
+    )
+
+
 def search_clauses(text: str) -> tuple:
     """The two ways a ticket matches a search ``text``: on its subject, customer name or
     e-mail, or with any of its messages.
 
     Case-insensitive on every database: ``ILIKE`` on PostgreSQL (served by the trigram
-    indexes of ``models.SEARCH_INDEXES`` where they exist), ``lower() LIKE`` on SQLite; ``%``
-    and ``_`` in the text match themselves.
+    indexes of ``models.SEARCH_INDEXES`` where they exist, see :func:`_contains`),
+    ``lower() LIKE`` on SQLite; ``%`` and ``_`` in the text match themselves.
     """
     models = current_chat().models
     Ticket, Message = models.Ticket, models.Message
     on_ticket = sa.or_(
-        Ticket.subject.icontains(text, autoescape=True),
-        Ticket.customer_name.icontains(text, autoescape=True),
-        Ticket.customer_email.icontains(text, autoescape=True),
+        _contains(Ticket.subject, text),
+        _contains(Ticket.customer_name, text),
+        _contains(Ticket.customer_email, text),
     )
     in_messages = (
         sa.select(Message.id)
-        .where(Message.ticket_id == Ticket.id, Message.body.icontains(text, autoescape=True))
+        .where(Message.ticket_id == Ticket.id, _contains(Message.body, text))
         .exists()
     )
     return on_ticket, in_messages
