@@ -47,9 +47,11 @@ RETRY_INTERVALS = [10, 30, 60]
 
 #: Jobs run again and again: (dotted path, setting holding the seconds between two runs).
 PERIODIC_JOBS = (("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),)
-#: The RQ runner's periodic jobs: those above, and queuing the jobs kept while Redis was away
-#: (the in-process runner never keeps any).
-RQ_PERIODIC_JOBS = PERIODIC_JOBS + (("responso_chat.jobs.queue_kept_jobs", "KEPT_JOBS_INTERVAL"),)
+#: The job that queues the jobs kept while Redis was away (see :func:`queue_kept_jobs`).
+QUEUE_KEPT_JOBS = "responso_chat.jobs.queue_kept_jobs"
+#: The RQ runner's periodic jobs: those above, and queuing the kept jobs (the in-process
+#: runner never keeps any).
+RQ_PERIODIC_JOBS = PERIODIC_JOBS + ((QUEUE_KEPT_JOBS, "KEPT_JOBS_INTERVAL"),)
 
 
 def enqueue(func_path: str, *args, **kwargs):
@@ -276,7 +278,7 @@ class RQJobs:
 
         self._kept_since_outage = False
         try:
-            self.put("responso_chat.jobs.queue_kept_jobs", (), {}, 0)
+            self.put(QUEUE_KEPT_JOBS, (), {}, 0)
             self.start_periodic()
         except RedisError:
             self._kept_since_outage = True

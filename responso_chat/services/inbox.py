@@ -135,11 +135,10 @@ def _contains(column, text: str):
     common word too ("order 424242" reads the million messages that say "order").
     """
     words = text.split()
-    longest = max(words, key=len, default=text)
-    if longest == text.strip():
+    if len(words) < 2:
         return column.icontains(text, autoescape=True)
     return sa.and_(
-        column.icontains(longest, autoescape=True),
+        column.icontains(max(words, key=len), autoescape=True),
         (column + "").icontains(text, autoescape=True),
     )
 

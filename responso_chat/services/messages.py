@@ -175,18 +175,14 @@ def _commit_new(ticket, **fields):
     return message, True
 
 
-def _commit_keeping(session, *objects) -> None:
-    """Commit, keeping the column values of ``objects`` loaded: a commit expires every object,
-    and reading one again afterwards (to send a message just posted) would cost a query."""
-    kept = [
-        (obj, {attr.key: obj.__dict__[attr.key] for attr in sa.inspect(obj).mapper.column_attrs
-               if attr.key in obj.__dict__})
-        for obj in objects
-    ]
+def _commit_keeping(session, obj) -> None:
+    """Commit, keeping the column values of ``obj`` loaded: a commit expires every object, and
+    reading one again afterwards (to send a message just posted) would cost a query."""
+    columns = sa.inspect(obj).mapper.column_attrs
+    kept = {attr.key: obj.__dict__[attr.key] for attr in columns if attr.key in obj.__dict__}
     session.commit()
-    for obj, values in kept:
-        for key, value in values.items():
-            set_committed_value(obj, key, value)
+    for key, value in kept.items():
+        set_committed_value(obj, key, value)
 
 
 def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
