@@ -139,7 +139,7 @@
       ui.host = host;
       ui.launcher.onclick = () => (isOpen ? close() : open());
       ui.close.onclick = close;
-      ui.panel.onkeydown = (event) => event.key === "Escape" && close();
+      ui.panel.addEventListener("keydown", (event) => event.key === "Escape" && close());
       if (local && local["rc:" + key]) load(); /* a conversation is going on */
       if (session && session[openKey]) open();
     }
