@@ -33,10 +33,10 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 
-from responso_chat import current_chat
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.schemas import MAX_ID, PageSchema, VisitorMessageSchema, unstorable
 from responso_chat.services import access, messages, presence, tickets
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, as_agent, current_user_id, is_agent
 from responso_chat.visitor import origin_allowed, ticket_for_token
 
@@ -78,7 +78,7 @@ def _check_handshake():
     """Refuse before the upgrade: bad visitor token or Origin, or not an agent of this host."""
     origin = request.headers.get("Origin")
     if request.endpoint == "responso_chat.ws.visitor":
-        state = current_chat()  # a public endpoint: limited like the widget's others
+        state = plugin_state()  # a public endpoint: limited like the widget's others
         state.rate_limits.enforce(state.setting("PUBLIC_RATE_LIMIT"), "public")
         ticket = ticket_for_token(_visitor_token())
         if ticket is None or not origin_allowed(ticket.chat, origin, request.host_url):
@@ -132,7 +132,7 @@ class Connection:
 
     def __init__(self, ws):
         self.ws = ws
-        self.state = current_chat()
+        self.state = plugin_state()
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self._listener = self._queue
         self._wake_pending = False

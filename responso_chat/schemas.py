@@ -23,7 +23,6 @@ from marshmallow import (
     validates_schema,
 )
 
-from responso_chat import current_chat
 from responso_chat.models import (
     AUTOMATION_MATCH,
     AUTOMATION_TRIGGERS,
@@ -36,6 +35,7 @@ from responso_chat.models import (
 )
 from responso_chat.models import WIDGET_LANGUAGES as CHAT_LANGUAGES
 from responso_chat.services.inbox import VIEWS as INBOX_VIEWS
+from responso_chat.state import plugin_state
 from responso_chat.visibility import (
     ALL_DAY,
     DAY_MINUTES,
@@ -65,7 +65,7 @@ class _Trimmed(Schema):
 
 
 def _check_message_length(value: str) -> None:
-    limit = current_chat().setting("MAX_MESSAGE_LENGTH")
+    limit = plugin_state().setting("MAX_MESSAGE_LENGTH")
     if len(value) > limit:
         raise ValidationError(f"Longer than maximum length {limit}.")
 
@@ -864,7 +864,7 @@ class AutomationRuleSchema(Schema):
         else:
             if not value:
                 return {"value": ["Write the text."]}
-            if len(value) > current_chat().setting("MAX_MESSAGE_LENGTH"):
+            if len(value) > plugin_state().setting("MAX_MESSAGE_LENGTH"):
                 return {"value": ["The text is too long."]}
             problems = template_problems(value)
             if problems:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from responso_chat import current_chat
+from responso_chat.state import plugin_state
 
 SALT = "responso-chat-visitor"
 
@@ -34,7 +34,7 @@ def ticket_for_token(token: str | None):
         return None
     try:
         data = _serializer().loads(
-            token, max_age=current_chat().setting("VISITOR_TOKEN_MAX_AGE")
+            token, max_age=plugin_state().setting("VISITOR_TOKEN_MAX_AGE")
         )
     except BadSignature:  # SignatureExpired is a BadSignature too
         return None
@@ -43,7 +43,7 @@ def ticket_for_token(token: str | None):
     ticket_id, chat_id = data.get("t"), data.get("c")
     if not isinstance(ticket_id, int) or not isinstance(chat_id, int):
         return None
-    state = current_chat()
+    state = plugin_state()
     ticket = state.db.session.get(state.models.Ticket, ticket_id)
     if ticket is None or ticket.chat_id != chat_id or not ticket.chat.enabled:
         return None

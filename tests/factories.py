@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from responso_chat import current_chat
 from responso_chat.services.tickets import open_chat_ticket
+from responso_chat.state import plugin_state
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in WEEKDAYS}
@@ -11,7 +11,7 @@ ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in WEEKDAYS}
 
 def make_chat(name: str = "Store chat", agent_ids=("2",), **fields):
     """A saved chat, open all week, with access for the given agent ids (default: Alice)."""
-    state = current_chat()
+    state = plugin_state()
     models = state.models
     values = {
         "name": name,

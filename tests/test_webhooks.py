@@ -14,9 +14,9 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from responso_chat import current_chat
 from responso_chat.jobs import run_worker
 from responso_chat.services import messages, ticket_changes, webhooks
+from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
@@ -83,7 +83,7 @@ def add_webhook(app, url, events=ALL_EVENTS, enabled=True):
 
 def deliveries(app, webhook_id):
     with app.app_context():
-        current_chat().db.session.expire_all()
+        plugin_state().db.session.expire_all()
         return webhooks.recent_deliveries(webhooks.get_webhook(webhook_id))
 
 

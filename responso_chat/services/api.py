@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from responso_chat import current_chat
 from responso_chat.services import contacts, inbox, tasks, ticket_changes, tickets
 from responso_chat.services.access import visible_chat_ids
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.services.inbox import UNASSIGNED, InvalidCursor
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 _MAX_KEY = 2**31
@@ -61,7 +61,7 @@ def keyset_page(query, columns, cursor: str | None, limit: int) -> Page:
     if cursor:
         key = decode_cursor(cursor, len(columns))
         query = query.where(sa.tuple_(*columns) > sa.tuple_(*key))
-    rows = list(current_chat().db.session.scalars(query.order_by(*columns).limit(limit + 1)))
+    rows = list(plugin_state().db.session.scalars(query.order_by(*columns).limit(limit + 1)))
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
@@ -103,7 +103,7 @@ def list_tickets(
 
 def list_chats(*, enabled: bool | None, cursor: str | None, limit: int) -> Page:
     """Chats by id, optionally only the enabled (or disabled) ones."""
-    Chat = current_chat().models.Chat
+    Chat = plugin_state().models.Chat
     query = sa.select(Chat)
     if enabled is not None:
         query = query.where(Chat.enabled.is_(enabled))
@@ -112,7 +112,7 @@ def list_chats(*, enabled: bool | None, cursor: str | None, limit: int) -> Page:
 
 def list_tags(*, q: str, cursor: str | None, limit: int) -> Page:
     """Tags by id, optionally those whose name contains ``q``."""
-    Tag = current_chat().models.Tag
+    Tag = plugin_state().models.Tag
     query = sa.select(Tag)
     if q.strip():
         query = query.where(Tag.name.icontains(q.strip(), autoescape=True))
@@ -121,7 +121,7 @@ def list_tags(*, q: str, cursor: str | None, limit: int) -> Page:
 
 def list_contacts(*, q: str, cursor: str | None, limit: int) -> Page:
     """Contacts by id, optionally those whose name, e-mail or phone contains ``q``."""
-    Contact = current_chat().models.Contact
+    Contact = plugin_state().models.Contact
     return keyset_page(
         sa.select(Contact).where(contacts.search_clause(q)), [Contact.id], cursor, limit
     )
@@ -138,7 +138,7 @@ def list_tasks(
     limit: int,
 ) -> Page:
     """Tasks ``user`` may see, by id; ``assignee`` is an agent's id, ``me`` or ``none``."""
-    Task = current_chat().models.Task
+    Task = plugin_state().models.Task
     query = sa.select(Task).where(tasks.visible_clause(user))
     if assignee == UNASSIGNED:
         query = query.where(Task.assignee_id.is_(None))
@@ -156,7 +156,7 @@ def list_tasks(
 
 def list_rules(*, enabled: bool | None, trigger: str | None, cursor: str | None, limit: int):
     """Automation rules in the order they run."""
-    Rule = current_chat().models.AutomationRule
+    Rule = plugin_state().models.AutomationRule
     query = sa.select(Rule)
     if enabled is not None:
         query = query.where(Rule.enabled.is_(enabled))
@@ -169,7 +169,7 @@ def list_messages(
     ticket, *, after: int, include_internal: bool, cursor: str | None, limit: int
 ) -> Page:
     """A ticket's messages in order, after sequence number ``after`` (or the cursor)."""
-    Message = current_chat().models.Message
+    Message = plugin_state().models.Message
     query = sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq > after)
     if not include_internal:
         query = query.where(Message.internal.is_(False))
@@ -178,8 +178,8 @@ def list_messages(
 
 def get_message(ticket, seq: int):
     """The message ``seq`` of ``ticket``, or None."""
-    Message = current_chat().models.Message
-    return current_chat().db.session.scalar(
+    Message = plugin_state().models.Message
+    return plugin_state().db.session.scalar(
         sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq == seq)
     )
 
@@ -189,7 +189,7 @@ def get_message(ticket, seq: int):
 
 def open_ticket(user, values: dict):
     """Open a ticket in a chat ``user`` may see, with the customer's first message."""
-    state = current_chat()
+    state = plugin_state()
     chat = state.db.session.get(state.models.Chat, values["chat_id"])
     allowed = visible_chat_ids(user)
     if chat is None or (allowed is not None and chat.id not in allowed):
@@ -206,7 +206,7 @@ def open_ticket(user, values: dict):
 
 def _check_ticket_changes(values: dict) -> None:
     """Refuse unknown agents and teams before anything changes (so nothing is half-done)."""
-    state = current_chat()
+    state = plugin_state()
     agents = agents_by_id()
     if values.get("assignee_id") is not None and values["assignee_id"] not in agents:
         raise ChangeRefused("assignee_id", "Choose an agent from the list.")
@@ -246,13 +246,13 @@ def change_ticket(ticket, values: dict, actor) -> None:
 
 def get_tag(tag_id: int):
     """The tag ``tag_id``, or None."""
-    state = current_chat()
+    state = plugin_state()
     return state.db.session.get(state.models.Tag, tag_id)
 
 
 def _save_tag(tag, name: str):
     """Give ``tag`` the (normalized) ``name`` unless another tag has it, and commit."""
-    state = current_chat()
+    state = plugin_state()
     Tag, session = state.models.Tag, state.db.session
     name = ticket_changes.normalize_tag(name)
     query = sa.select(Tag.id).where(Tag.name == name)
@@ -272,7 +272,7 @@ def _save_tag(tag, name: str):
 
 def create_tag(name: str):
     """Create a tag (names are normalized like the inbox's and unique)."""
-    return _save_tag(current_chat().models.Tag(), name)
+    return _save_tag(plugin_state().models.Tag(), name)
 
 
 def rename_tag(tag, name: str):

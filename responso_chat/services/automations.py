@@ -38,7 +38,7 @@ from jinja2 import TemplateError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.exc import IntegrityError
 
-from responso_chat import current_chat, jobs, signals
+from responso_chat import jobs, signals
 from responso_chat.base_client import BaseClientError
 from responso_chat.classify import normalize
 from responso_chat.models import (
@@ -51,6 +51,7 @@ from responso_chat.models import (
 from responso_chat.schemas import AutomationRuleSchema
 from responso_chat.services import messages, orders, ticket_changes
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import opening_state
 
@@ -205,7 +206,7 @@ class Skipped(Exception):
 
 def value_choices() -> dict[str, list[tuple[str, str]]]:
     """The ``(value, label)`` choices of every choice condition field and choice action."""
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     Chat, Team = state.models.Chat, state.models.Team
     chats = [(str(c.id), c.name) for c in session.scalars(sa.select(Chat).order_by(Chat.name))]
@@ -296,7 +297,7 @@ def render_text(text: str, variables: dict) -> str:
         raise
     except Exception as exc:
         raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
-    return rendered[: current_chat().setting("MAX_MESSAGE_LENGTH")]
+    return rendered[: plugin_state().setting("MAX_MESSAGE_LENGTH")]
 
 
 # --- What a rule sees of a ticket ---------------------------------------------------------
@@ -321,7 +322,7 @@ class Facts:
         """The triggering message when the customer wrote it, else their latest one."""
         if self.message is not None and self.message.author_kind == "customer":
             return self.message
-        state = current_chat()
+        state = plugin_state()
         Message = state.models.Message
         return state.db.session.scalars(
             sa.select(Message)
@@ -333,7 +334,7 @@ class Facts:
     @cached_property
     def orders(self) -> list:
         """The customer's cached Base orders, newest first."""
-        state = current_chat()
+        state = plugin_state()
         Order = state.models.Order
         email = orders.normalize_email(self.ticket.customer_email)
         if not email:
@@ -366,7 +367,7 @@ class Facts:
 
     def status_name(self, status_id) -> str:
         """The name the customer reads for an order status ("" when unknown)."""
-        state = current_chat()
+        state = plugin_state()
         status = state.db.session.get(state.models.OrderStatus, status_id) if status_id else None
         if status is None:
             return ""
@@ -387,7 +388,7 @@ class Facts:
         if message is None:
             return None
         try:
-            return current_chat().classifier.classify(message.body, self.ticket.subject).language
+            return plugin_state().classifier.classify(message.body, self.ticket.subject).language
         except Exception:  # a host's classifier must never stop automations
             log.exception("classifier failed on ticket %s", self.ticket.id)
             return None
@@ -510,7 +511,7 @@ def _changed(done: bool, text: str, unchanged: str) -> str:
 
 def _autoreply_refusal(ticket) -> str | None:
     """Why no auto-response may be sent now (None: it may)."""
-    state = current_chat()
+    state = plugin_state()
     Message = state.models.Message
     limit = state.setting("AUTORESPONDER_LIMIT")
     sent = state.db.session.scalar(
@@ -527,7 +528,7 @@ def _autoreply_refusal(ticket) -> str | None:
 
 
 def _auto_reply(ctx: _Context, template: str) -> str:
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     ticket = ctx.ticket
     Ticket = state.models.Ticket
@@ -594,7 +595,7 @@ def _internal_note(ctx: _Context, template: str) -> str:
         ctx.ticket, author_kind="automation", body=body, author_name=ctx.rule.name, internal=True,
         client_msg_id=ctx.step or None,
     )
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     messages.publish_messages([note])
     return "added an internal note"
 
@@ -610,7 +611,7 @@ def _notify_watchers(ctx: _Context, template: str) -> str:
     line = messages.add_system_line(
         ticket, f"{ctx.actor.name} notified the watchers ({names}): {text}"
     )
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     messages.publish_messages([line])
     signals.send(signals.watchers_notified, ticket_id=ticket.id, user_ids=user_ids, text=text)
     return f"notified the watchers ({names})"
@@ -644,7 +645,7 @@ def _assign_agent(ctx, value):
 
 
 def _assign_team(ctx, value):
-    state = current_chat()
+    state = plugin_state()
     team = state.db.session.get(state.models.Team, int(value))
     if team is None:
         raise ChangeRefused("team", "The team no longer exists.")
@@ -679,7 +680,7 @@ def _failure_text(exc: Exception) -> str:
 def _perform(ctx: _Context, action: dict) -> dict:
     """Run one action; returns its outcome. A failure is rolled back and recorded on the ticket."""
     kind = action.get("type")
-    session = current_chat().db.session
+    session = plugin_state().db.session
     try:
         if kind not in _PERFORM:
             raise ChangeRefused("type", f"unknown action {kind!r}")
@@ -699,7 +700,7 @@ def _perform(ctx: _Context, action: dict) -> dict:
 
 
 def _record_failure(ctx: _Context, text: str) -> None:
-    session = current_chat().db.session
+    session = plugin_state().db.session
     try:
         line = messages.add_system_line(ctx.ticket, text)
         session.commit()
@@ -714,7 +715,7 @@ def _record_failure(ctx: _Context, text: str) -> None:
 
 
 def _rules(triggers, rule_id=None) -> list:
-    state = current_chat()
+    state = plugin_state()
     Rule = state.models.AutomationRule
     query = sa.select(Rule).where(Rule.enabled.is_(True), Rule.trigger.in_(triggers))
     if rule_id is not None:
@@ -729,7 +730,7 @@ def _claim(rule, ticket, message):
     killed mid-job): it is returned, so this try finishes it; its actions are idempotent
     (messages carry the step's key, changes are skipped when already made).
     """
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     Run = state.models.AutomationRun
     run = Run(rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[])
@@ -748,14 +749,14 @@ def _claim(rule, ticket, message):
 
 def _has_message(ticket_id: int, *conditions) -> bool:
     """Whether the ticket has a message that meets every condition."""
-    state = current_chat()
+    state = plugin_state()
     Message = state.models.Message
     query = sa.select(sa.exists().where(Message.ticket_id == ticket_id, *conditions))
     return bool(state.db.session.scalar(query))
 
 
 def _agent_replied_after(ticket, message) -> bool:
-    Message = current_chat().models.Message
+    Message = plugin_state().models.Message
     return _has_message(
         ticket.id,
         Message.author_kind == "agent",
@@ -766,7 +767,7 @@ def _agent_replied_after(ticket, message) -> bool:
 
 def _waiting_since(ticket, message):
     """The first customer message after the last agent reply before ``message``."""
-    state = current_chat()
+    state = plugin_state()
     Message = state.models.Message
     session = state.db.session
     last_reply = session.scalar(
@@ -791,7 +792,7 @@ def _waiting_since(ticket, message):
 
 def _event_message(trigger: str, ticket, message_id):
     """The message an event is about (None: nothing to do)."""
-    state = current_chat()
+    state = plugin_state()
     Message = state.models.Message
     session = state.db.session
     if message_id is None:
@@ -828,7 +829,7 @@ def run_automations(
     """
     if trigger not in RULES_FOR_EVENT:
         raise ValueError(f"unknown automation trigger {trigger!r}")
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     ticket = session.get(state.models.Ticket, ticket_id)
     if ticket is None or (status is not None and ticket.status != status):
@@ -862,7 +863,7 @@ def run_automations(
 
 
 def _has_rules(triggers) -> bool:
-    state = current_chat()
+    state = plugin_state()
     Rule = state.models.AutomationRule
     return bool(
         state.db.session.scalar(
@@ -901,7 +902,7 @@ def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> N
 
 
 def _earlier_customer_message(ticket_id: int, message_id: int) -> bool:
-    Message = current_chat().models.Message
+    Message = plugin_state().models.Message
     return _has_message(ticket_id, Message.author_kind == "customer", Message.id < message_id)
 
 
@@ -919,7 +920,7 @@ def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:
 
 
 def _latest_message_id(ticket_id: int) -> int | None:
-    state = current_chat()
+    state = plugin_state()
     Message = state.models.Message
     return state.db.session.scalar(
         sa.select(Message.id)
@@ -1001,20 +1002,20 @@ def dry_run(rule, ticket) -> tuple[bool, list[str]]:
 
 def list_rules() -> list:
     """Every rule in the order they run."""
-    state = current_chat()
+    state = plugin_state()
     Rule = state.models.AutomationRule
     return list(state.db.session.scalars(sa.select(Rule).order_by(Rule.position, Rule.id)))
 
 
 def get_rule(rule_id: int):
     """The rule ``rule_id``, or None."""
-    state = current_chat()
+    state = plugin_state()
     return state.db.session.get(state.models.AutomationRule, rule_id)
 
 
 def get_ticket(ticket_id: int):
     """The ticket ``ticket_id`` (any chat: admins see every ticket), or None."""
-    state = current_chat()
+    state = plugin_state()
     return state.db.session.get(state.models.Ticket, ticket_id)
 
 
@@ -1038,7 +1039,7 @@ def create_rule(values: dict):
     Raises ``marshmallow.ValidationError`` (nothing saved) when they are wrong.
     """
     data = _validated(values)
-    state = current_chat()
+    state = plugin_state()
     Rule = state.models.AutomationRule
     session = state.db.session
     last = session.scalar(sa.select(sa.func.max(Rule.position)))
@@ -1052,12 +1053,12 @@ def create_rule(values: dict):
 def update_rule(rule, values: dict) -> None:
     """Validate the form's ``values`` and save them on ``rule`` (``ValidationError``: unsaved)."""
     _apply(rule, _validated(values))
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def delete_rule(rule) -> None:
     """Delete a rule (its run records go with it)."""
-    session = current_chat().db.session
+    session = plugin_state().db.session
     session.delete(rule)
     session.commit()
 
@@ -1065,7 +1066,7 @@ def delete_rule(rule) -> None:
 def set_enabled(rule, enabled: bool) -> None:
     """Enable or disable a rule."""
     rule.enabled = bool(enabled)
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def move_rule(rule, direction: str) -> bool:
@@ -1078,7 +1079,7 @@ def move_rule(rule, direction: str) -> bool:
     rules[index], rules[other] = rules[other], rules[index]
     for position, each in enumerate(rules):
         each.position = position
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     return True
 
 
@@ -1093,7 +1094,7 @@ class RunView:
 
 def runs_for_ticket(ticket_id: int, limit: int = 50) -> list[RunView]:
     """The rules that ran on a ticket, newest first, with what each action did."""
-    state = current_chat()
+    state = plugin_state()
     Run, Rule = state.models.AutomationRun, state.models.AutomationRule
     rows = state.db.session.execute(
         sa.select(Run, Rule.name)
@@ -1107,5 +1108,5 @@ def runs_for_ticket(ticket_id: int, limit: int = 50) -> list[RunView]:
 
 def failed_jobs(limit: int = 50) -> list:
     """Background jobs that failed for good, newest first (RQ's registry, or this process's)."""
-    return current_chat().jobs.failed_jobs(limit)
+    return plugin_state().jobs.failed_jobs(limit)
 

@@ -13,9 +13,9 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from marshmallow import ValidationError
 
-from responso_chat import current_chat
 from responso_chat.models import utcnow
 from responso_chat.schemas import ChatSchema, chat_form_values
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
 
@@ -29,7 +29,7 @@ DEFAULT_OPENING_HOURS = {
 
 def chat_list_rows(now=None) -> list[dict]:
     """Every chat with what the chat list shows: agents, today's hours, open tickets."""
-    state = current_chat()
+    state = plugin_state()
     Chat, Ticket = state.models.Chat, state.models.Ticket
     now = now or utcnow()
     open_counts = dict(
@@ -55,13 +55,13 @@ def chat_list_rows(now=None) -> list[dict]:
 
 def get_chat(chat_id: int):
     """The chat with this id, or None."""
-    state = current_chat()
+    state = plugin_state()
     return state.db.session.get(state.models.Chat, chat_id)
 
 
 def get_by_public_key(key: str):
     """The enabled chat whose embed code carries ``key``, or None."""
-    state = current_chat()
+    state = plugin_state()
     Chat = state.models.Chat
     return state.db.session.execute(
         sa.select(Chat).where(Chat.public_key == key, Chat.enabled.is_(True))
@@ -70,7 +70,7 @@ def get_by_public_key(key: str):
 
 def new_chat_values() -> dict:
     """What the Create form shows first: a new chat's default settings, in the form's shape."""
-    state = current_chat()
+    state = plugin_state()
     return chat_form_values(
         SimpleNamespace(
             name="",
@@ -109,7 +109,7 @@ def _validated(data: dict, chat=None) -> dict:
 
 
 def _name_taken(name: str, chat=None) -> bool:
-    state = current_chat()
+    state = plugin_state()
     Chat = state.models.Chat
     query = sa.select(Chat.id).where(sa.func.lower(Chat.name) == name.lower())
     if chat is not None:
@@ -119,7 +119,7 @@ def _name_taken(name: str, chat=None) -> bool:
 
 def _save(chat, values: dict):
     """Set ``values`` on ``chat``, its agents included, and commit."""
-    state = current_chat()
+    state = plugin_state()
     agent_ids = values.pop("agent_ids")
     for field, value in values.items():
         setattr(chat, field, value)
@@ -140,7 +140,7 @@ def _save(chat, values: dict):
 def create_chat(data: dict):
     """Validate ``data`` (ChatSchema input) and create the chat; returns it."""
     values = _validated(data)
-    return _save(current_chat().models.Chat(), values)
+    return _save(plugin_state().models.Chat(), values)
 
 
 def update_chat(chat, data: dict):
@@ -151,7 +151,7 @@ def update_chat(chat, data: dict):
 
 def ticket_count(chat) -> int:
     """How many tickets came from ``chat`` (they stay when it is deleted)."""
-    state = current_chat()
+    state = plugin_state()
     Ticket = state.models.Ticket
     return state.db.session.execute(
         sa.select(sa.func.count()).select_from(Ticket).where(Ticket.chat_id == chat.id)
@@ -160,7 +160,7 @@ def ticket_count(chat) -> int:
 
 def delete_chat(chat) -> None:
     """Delete a chat; its tickets stay, keeping the chat's name (``chat_name``), unlinked."""
-    state = current_chat()
+    state = plugin_state()
     Ticket = state.models.Ticket
     state.db.session.execute(
         sa.update(Ticket)
@@ -195,6 +195,6 @@ def public_config(chat, now) -> dict:
 def embed_snippet(chat, base_url: str) -> str:
     """The one-tag embed code a shop pastes before ``</body>``; ``base_url`` is the site's
     root URL (e.g. ``request.url_root``)."""
-    prefix = current_chat().setting("URL_PREFIX")
+    prefix = plugin_state().setting("URL_PREFIX")
     src = f"{base_url.rstrip('/')}{prefix}/widget/{chat.public_key}/loader.js"
     return f'<script src="{escape(src)}" async></script>'

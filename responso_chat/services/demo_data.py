@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
 from responso_chat.services.tickets import open_chat_ticket
+from responso_chat.state import plugin_state
 from responso_chat.users import list_agents
 
 DEMO_CHAT = {
@@ -34,7 +34,7 @@ DEMO_CHAT = {
 
 def seed_demo_chat() -> str:
     """Create the demo chat (all agents have access) and one conversation; safe to rerun."""
-    state = current_chat()
+    state = plugin_state()
     session, models = state.db.session, state.models
     chat = session.execute(
         sa.select(models.Chat).filter_by(name=DEMO_CHAT["name"])

@@ -32,8 +32,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
 from responso_chat.services.access import ticket_visibility_clause, visible_chat_ids
+from responso_chat.state import plugin_state
 
 #: View keys and their labels, in the order the inbox shows them.
 VIEWS = {
@@ -103,13 +103,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 def awaiting_reply_clause():
     """Tickets where no agent wrote after the customer (system and automation lines aside)."""
-    Ticket = current_chat().models.Ticket
+    Ticket = plugin_state().models.Ticket
     return Ticket.last_sender.in_(WAITING_SENDERS)
 
 
 def view_clause(view: str, user_id: str):
     """The WHERE clause of one of :data:`VIEWS` for the user with ``user_id``."""
-    Ticket = current_chat().models.Ticket
+    Ticket = plugin_state().models.Ticket
     if view == "all":
         return sa.true()
     if view == "to_handle":
@@ -151,7 +151,7 @@ def search_clauses(text: str) -> tuple:
     indexes of ``models.SEARCH_INDEXES`` where they exist, see :func:`_contains`),
     ``lower() LIKE`` on SQLite; ``%`` and ``_`` in the text match themselves.
     """
-    models = current_chat().models
+    models = plugin_state().models
     Ticket, Message = models.Ticket, models.Message
     on_ticket = sa.or_(
         _contains(Ticket.subject, text),
@@ -169,7 +169,7 @@ def search_clauses(text: str) -> tuple:
 def filter_clauses(filters: InboxFilters, user_id: str) -> list:
     """Every WHERE clause of ``filters`` except visibility and the search text (see
     :func:`page_query`)."""
-    models = current_chat().models
+    models = plugin_state().models
     Ticket, Tag = models.Ticket, models.Tag
     clauses = [view_clause(filters.view, user_id)]
     if filters.chat_id is not None:
@@ -203,7 +203,7 @@ def page_query(user, filters: InboxFilters, cursor: str | None, limit: int):
     A list shows each ticket's chat and team, not who may answer them: their agent and
     member rows load only if something asks for them.
     """
-    models = current_chat().models
+    models = plugin_state().models
     Ticket = models.Ticket
     clauses = [ticket_visibility_clause(user), *filter_clauses(filters, str(user.get_id()))]
     if cursor:
@@ -237,7 +237,7 @@ def list_tickets(
 
     ``cursor`` is the ``next_cursor`` of the previous page; :class:`InvalidCursor` if forged.
     """
-    state = current_chat()
+    state = plugin_state()
     filters = filters or InboxFilters()
     query = page_query(user, filters, cursor, limit + 1)
     session = state.db.session
@@ -260,7 +260,7 @@ def view_counts(user) -> dict[str, int]:
 
     Each count reads at most that many rows, from the view's index.
     """
-    state = current_chat()
+    state = plugin_state()
     Ticket = state.models.Ticket
     user_id = str(user.get_id())
     visible = ticket_visibility_clause(user)
@@ -286,7 +286,7 @@ def count_label(count: int) -> str:
 
 def get_visible_ticket(user, ticket_id: int):
     """The ticket with ``ticket_id`` if ``user`` may see it, else None."""
-    state = current_chat()
+    state = plugin_state()
     Ticket = state.models.Ticket
     return state.db.session.execute(
         sa.select(Ticket).where(Ticket.id == ticket_id, ticket_visibility_clause(user))
@@ -295,7 +295,7 @@ def get_visible_ticket(user, ticket_id: int):
 
 def filter_choices(user) -> dict:
     """What the filter form offers ``user``: their chats, tags and teams."""
-    state = current_chat()
+    state = plugin_state()
     models = state.models
     session = state.db.session
     chats = (
@@ -315,7 +315,7 @@ def filter_choices(user) -> dict:
 
 def tag_names(limit: int = 500) -> list[str]:
     """Existing tag names, for autocompletion."""
-    state = current_chat()
+    state = plugin_state()
     Tag = state.models.Tag
     query = sa.select(Tag.name).order_by(Tag.name).limit(limit)
     return list(state.db.session.execute(query).scalars())
@@ -323,7 +323,7 @@ def tag_names(limit: int = 500) -> list[str]:
 
 def watched_ticket_ids(user) -> list[int]:
     """Unfinished tickets ``user`` watches and may see (their new messages notify them)."""
-    state = current_chat()
+    state = plugin_state()
     Ticket, TicketWatcher = state.models.Ticket, state.models.TicketWatcher
     query = (
         sa.select(Ticket.id)
@@ -341,7 +341,7 @@ def watched_ticket_ids(user) -> list[int]:
 def last_public_message(ticket):
     """The ticket's last message, as "Last message" shows it next to ``last_message_at``: the
     latest one the customer can see too, system lines ("<agent> joined the chat") aside."""
-    state = current_chat()
+    state = plugin_state()
     Message = state.models.Message
     return state.db.session.execute(
         sa.select(Message)

@@ -25,7 +25,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
 from responso_chat.base_client import (
     ORDER_TEXT_FIELDS,
     BaseApiError,
@@ -36,6 +35,7 @@ from responso_chat.base_client import (
 )
 from responso_chat.models import utcnow
 from responso_chat.services import messages
+from responso_chat.state import plugin_state
 
 TOKEN_KEY = "base_api_token"
 URL_KEY = "base_api_url"
@@ -86,7 +86,7 @@ def token_hint(token: str) -> str:
 
 
 def _stored(key: str) -> str | None:
-    state = current_chat()
+    state = plugin_state()
     row = state.db.session.get(state.models.Setting, key)
     return row.value if row is not None and row.value else None
 
@@ -95,14 +95,14 @@ def _token_and_source() -> tuple[str, str]:
     stored = _stored(TOKEN_KEY)
     if stored:
         return stored, "saved"
-    configured = current_chat().setting("BASE_API_TOKEN")
+    configured = plugin_state().setting("BASE_API_TOKEN")
     return (configured, "configuration") if configured else ("", "")
 
 
 def base_settings() -> BaseSettings:
     """The Base URL in use and where the token comes from, with the token's last 4 characters."""
     token, source = _token_and_source()
-    url = _stored(URL_KEY) or current_chat().setting("BASE_API_URL")
+    url = _stored(URL_KEY) or plugin_state().setting("BASE_API_URL")
     return BaseSettings(url=url, token_hint=token_hint(token) if token else "", token_source=source)
 
 
@@ -112,7 +112,7 @@ def save_base_settings(api_url: str, api_token: str = "", clear_token: bool = Fa
     A blank token keeps the stored one. The URL of the app's configuration is not stored, so a
     later change of the setting applies.
     """
-    state = current_chat()
+    state = plugin_state()
     session, Setting = state.db.session, state.models.Setting
     if api_url == state.setting("BASE_API_URL"):
         session.execute(sa.delete(Setting).where(Setting.key == URL_KEY))
@@ -132,7 +132,7 @@ def token_needed_for(api_url: str, api_token: str) -> bool:
     return (
         settings.connected
         and not api_token
-        and api_url not in (settings.url, current_chat().setting("BASE_API_URL"))
+        and api_url not in (settings.url, plugin_state().setting("BASE_API_URL"))
     )
 
 
@@ -141,7 +141,7 @@ def base_client(*, url: str | None = None, token: str | None = None, retries: in
 
     Every client of an app shares its rate limiter, so a token stays under Base's limit.
     """
-    state = current_chat()
+    state = plugin_state()
     token = token or _token_and_source()[0]
     if not token:
         return None
@@ -212,7 +212,7 @@ def _status_values(status: dict) -> dict:
 
 
 def _store_statuses(statuses: list[dict]) -> None:
-    state = current_chat()
+    state = plugin_state()
     OrderStatus = state.models.OrderStatus
     rows = [_status_values(s) for s in statuses if s["id"] > 0]
     if rows:
@@ -234,7 +234,7 @@ def sync_status_list(client: BaseClient | None = None) -> None:
 
 def status_choices() -> list:
     """The cached order statuses, for the status dropdown."""
-    state = current_chat()
+    state = plugin_state()
     OrderStatus = state.models.OrderStatus
     return list(state.db.session.execute(sa.select(OrderStatus).order_by(OrderStatus.id)).scalars())
 
@@ -260,7 +260,7 @@ def _upsert(model, rows: list[dict], key: str, updates: Callable) -> None:
 
     ``updates(excluded)`` gives the columns to update from the proposed row ``excluded``.
     """
-    session = current_chat().db.session
+    session = plugin_state().db.session
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -280,7 +280,7 @@ def _when(unix_time: int) -> datetime | None:
 
 def _order_row(order: dict, now: datetime) -> dict:
     """A normalized Base order as an ``Order`` row, text cut to the column sizes."""
-    columns = current_chat().models.Order.__table__.c
+    columns = plugin_state().models.Order.__table__.c
     row = {
         "base_order_id": order["order_id"],
         "shop_order_id": str(order["shop_order_id"] or ""),
@@ -308,7 +308,7 @@ def _order_row(order: dict, now: datetime) -> dict:
 
 
 def _store_orders(email: str, orders: list[dict], now: datetime) -> None:
-    state = current_chat()
+    state = plugin_state()
     rows = [_order_row(order, now) for order in orders]
     if rows:
         _upsert(
@@ -328,7 +328,7 @@ def _store_orders(email: str, orders: list[dict], now: datetime) -> None:
 
 def _record_failure(emails: Iterable[str], text: str, now: datetime) -> None:
     """Note the failure on each e-mail; ``error_at`` keeps when failures started."""
-    state = current_chat()
+    state = plugin_state()
     state.db.session.rollback()
     OrderSync = state.models.OrderSync
     rows = [{"email": email, "synced_at": None, "error": text, "error_at": now} for email in emails]
@@ -388,7 +388,7 @@ def sync_ticket_orders(ticket_id: int) -> None:
     client = base_client()
     if client is None:
         return
-    state = current_chat()
+    state = plugin_state()
     ticket = state.db.session.get(state.models.Ticket, ticket_id)
     if ticket is None or not normalize_email(ticket.customer_email):
         client.close()
@@ -401,7 +401,7 @@ def sync_ticket_orders(ticket_id: int) -> None:
 
 def sync_open_tickets() -> None:
     """Job: refresh the statuses and the orders of every open or pending ticket's customer."""
-    state = current_chat()
+    state = plugin_state()
     Ticket = state.models.Ticket
     client = base_client()
     if client is None:
@@ -454,7 +454,7 @@ class OrdersPanel:
 
 def orders_panel(ticket) -> OrdersPanel:
     """The cached orders of the ticket's customer from the last 3 months, newest first."""
-    state = current_chat()
+    state = plugin_state()
     Order, OrderSync = state.models.Order, state.models.OrderSync
     session = state.db.session
     email = normalize_email(ticket.customer_email)
@@ -489,7 +489,7 @@ def orders_panel(ticket) -> OrdersPanel:
 
 def ticket_order(ticket, base_order_id: int):
     """The cached order ``base_order_id`` if it belongs to the ticket's customer, else None."""
-    state = current_chat()
+    state = plugin_state()
     Order = state.models.Order
     return state.db.session.execute(
         sa.select(Order).where(
@@ -504,7 +504,7 @@ def ticket_order(ticket, base_order_id: int):
 
 def status_label(status_id: int | None) -> str:
     """A status as a change record names it: its cached name in quotes, or its id."""
-    state = current_chat()
+    state = plugin_state()
     status = state.db.session.get(state.models.OrderStatus, status_id) if status_id else None
     return f"“{status.name}”" if status is not None else f"status {status_id or 'unknown'}"
 
@@ -522,7 +522,7 @@ def change_order_status(ticket, order, status_id: int, by_agent_id, by_name: str
     if order.status_id == status_id:
         return None
     client = _connected_client()
-    state = current_chat()
+    state = plugin_state()
     with client:
         try:
             client.set_order_status(order.base_order_id, status_id)

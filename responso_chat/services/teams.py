@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 
 def list_teams() -> list:
     """Every team by name."""
-    state = current_chat()
+    state = plugin_state()
     Team = state.models.Team
     return list(state.db.session.execute(sa.select(Team).order_by(Team.name)).scalars())
 
 
 def get_team(team_id: int):
     """The team with ``team_id``, or None."""
-    state = current_chat()
+    state = plugin_state()
     return state.db.session.get(state.models.Team, team_id)
 
 
@@ -28,11 +28,11 @@ def member_ids(team) -> list[str]:
 
 
 def _check_name_free(name: str, team_id: int | None = None) -> None:
-    Team = current_chat().models.Team
+    Team = plugin_state().models.Team
     query = sa.select(Team.id).where(sa.func.lower(Team.name) == name.lower())
     if team_id is not None:
         query = query.where(Team.id != team_id)
-    if current_chat().db.session.execute(query).first():
+    if plugin_state().db.session.execute(query).first():
         raise ChangeRefused("name", "A team with this name exists.")
 
 
@@ -41,13 +41,13 @@ def _member_rows(user_ids) -> list:
     unknown = [user_id for user_id in user_ids if str(user_id) not in agents]
     if unknown:
         raise ChangeRefused("members", "Choose members from the list of agents.")
-    TeamMember = current_chat().models.TeamMember
+    TeamMember = plugin_state().models.TeamMember
     return [TeamMember(user_id=str(user_id)) for user_id in sorted(set(map(str, user_ids)))]
 
 
 def create_team(name: str, members=()):
     """Create a team with these agents as members."""
-    state = current_chat()
+    state = plugin_state()
     _check_name_free(name)
     team = state.models.Team(name=name)
     team.member_rows = _member_rows(members)
@@ -63,4 +63,4 @@ def update_team(team, name: str, members) -> None:
     keep = {row.user_id: row for row in team.member_rows}
     team.name = name
     team.member_rows = [keep.get(row.user_id, row) for row in rows]
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()

@@ -29,9 +29,11 @@ import uuid
 import requests
 import sqlalchemy as sa
 
-from responso_chat import __version__, current_chat, jobs, signals
+from responso_chat import jobs, signals
 from responso_chat.models import WEBHOOK_EVENTS, new_secret, utcnow
 from responso_chat.schemas import ApiMessageSchema, ApiTicketSchema
+from responso_chat.state import plugin_state
+from responso_chat.version import __version__
 
 log = logging.getLogger(__name__)
 
@@ -66,20 +68,20 @@ def sign(secret: str, body: bytes) -> str:
 
 def list_webhooks() -> list:
     """Every webhook, oldest first."""
-    state = current_chat()
+    state = plugin_state()
     Webhook = state.models.Webhook
     return list(state.db.session.scalars(sa.select(Webhook).order_by(Webhook.id)))
 
 
 def get_webhook(webhook_id: int):
     """The webhook ``webhook_id``, or None."""
-    state = current_chat()
+    state = plugin_state()
     return state.db.session.get(state.models.Webhook, webhook_id)
 
 
 def create_webhook(values: dict):
     """Register a webhook from :class:`WebhookSchema` values; it gets a new secret."""
-    state = current_chat()
+    state = plugin_state()
     webhook = state.models.Webhook(**values)
     state.db.session.add(webhook)
     state.db.session.commit()
@@ -90,25 +92,25 @@ def update_webhook(webhook, values: dict) -> None:
     """Change a webhook's URL, events and enabled flag."""
     for name, value in values.items():
         setattr(webhook, name, value)
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def rotate_secret(webhook) -> None:
     """Give the webhook a new signing secret (the old one stops being used at once)."""
     webhook.secret = new_secret()
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def delete_webhook(webhook) -> None:
     """Delete a webhook and its delivery log."""
-    session = current_chat().db.session
+    session = plugin_state().db.session
     session.delete(webhook)
     session.commit()
 
 
 def recent_deliveries(webhook, limit: int = 50) -> list:
     """The webhook's latest deliveries, newest first."""
-    state = current_chat()
+    state = plugin_state()
     Delivery = state.models.WebhookDelivery
     query = (
         sa.select(Delivery)
@@ -130,7 +132,7 @@ def delivery_state(delivery) -> str:
 
 
 def _subscribers(event: str) -> list:
-    state = current_chat()
+    state = plugin_state()
     Webhook = state.models.Webhook
     enabled = state.db.session.scalars(sa.select(Webhook).where(Webhook.enabled.is_(True)))
     return [webhook for webhook in enabled if event in (webhook.events or [])]
@@ -138,7 +140,7 @@ def _subscribers(event: str) -> list:
 
 def _prune(webhook_id: int) -> None:
     """Keep the :data:`LOG_KEPT` latest deliveries of a webhook."""
-    state = current_chat()
+    state = plugin_state()
     Delivery = state.models.WebhookDelivery
     oldest_kept = state.db.session.scalar(
         sa.select(Delivery.id)
@@ -162,7 +164,7 @@ def emit(event: str, data) -> list[int]:
     webhooks = _subscribers(event)
     if not webhooks:
         return []
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     payload = {
         "event": event,
@@ -187,7 +189,7 @@ def emit(event: str, data) -> list[int]:
 
 def deliver(delivery_id: int) -> None:
     """Background job: POST one delivery, record the outcome, schedule a retry on failure."""
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     delivery = session.get(state.models.WebhookDelivery, delivery_id)
     if delivery is None or delivery.delivered_at is not None:
@@ -237,7 +239,7 @@ def _event_data(ticket_id: int, message_id: int | None = None, **extra):
     them, and ``extra``."""
 
     def build() -> dict:
-        state = current_chat()
+        state = plugin_state()
         session, models = state.db.session, state.models
         data = {"ticket": ApiTicketSchema().dump(session.get(models.Ticket, ticket_id))}
         if message_id is not None:
@@ -257,7 +259,7 @@ def _emit_safely(event: str, data) -> None:
     try:
         emit(event, data)
     except Exception:
-        current_chat().db.session.rollback()
+        plugin_state().db.session.rollback()
         log.exception("could not queue the %s webhooks", event)
 
 

@@ -7,13 +7,13 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from responso_chat import current_chat
+from responso_chat.state import plugin_state
 from tests.hostapp import PASSWORD
 
 
 def saved_chats(app):
     with app.app_context():
-        state = current_chat()
+        state = plugin_state()
         return list(state.db.session.execute(sa.select(state.models.Chat)).scalars())
 
 
