@@ -23,7 +23,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from responso_chat import schemas
-from responso_chat.models import TICKET_PRIORITIES, TICKET_STATUSES, utcnow
+from responso_chat.models import utcnow
 from responso_chat.services import (
     contacts,
     inbox,
@@ -36,6 +36,7 @@ from responso_chat.services import (
 )
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.users import admin_required, agent_required, agents_by_id, as_agent, list_agents
+from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES, UNFINISHED_STATUSES
 
 bp = Blueprint("inbox", __name__)
 
@@ -128,7 +129,7 @@ def _list_context(current_ticket_id: int | None = None) -> dict:
         "current_ticket_id": current_ticket_id,
         "watching": inbox.watched_ticket_ids(current_user),
         "waiting_senders": inbox.WAITING_SENDERS,
-        "unfinished": inbox.UNFINISHED,
+        "unfinished": UNFINISHED_STATUSES,
     }
 
 
@@ -254,7 +255,7 @@ def ticket_page(ticket_id: int):
     if request.args.get("fragment") == "panel":
         return render_template("responso_chat/inbox/_panel.html", **_panel_context(ticket))
     me = str(current_user.get_id())
-    if ticket.status in inbox.UNFINISHED and ticket.assignee_id in (None, me):
+    if ticket.status in UNFINISHED_STATUSES and ticket.assignee_id in (None, me):
         tickets.join_by_agent(ticket, me, as_agent(current_user).name)
     return _render_ticket(ticket)
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-LANGUAGES = ("en", "fr", "pl")
+from responso_chat.vocab import LANGUAGES
 
 # Longest stretch of a message that is looked at; chat messages are far shorter.
 MAX_CHARS = 5000

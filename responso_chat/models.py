@@ -17,29 +17,21 @@ from types import SimpleNamespace
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 
+from responso_chat.vocab import (
+    AUTHOR_KINDS,
+    AUTOMATION_MATCH,
+    AUTOMATION_TRIGGERS,
+    CHAT_ALIGNMENTS,
+    CHAT_LANGUAGES,
+    OUT_OF_HOURS_BEHAVIOURS,
+    PATH_RULE_TYPES,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+)
+
 TABLE_PREFIX = "responso_chat_"
 VERSION_TABLE = "responso_chat_alembic_version"
 
-CHAT_ALIGNMENTS = ("left", "right")
-PATH_RULE_TYPES = ("whitelist", "blacklist")
-OUT_OF_HOURS_BEHAVIOURS = ("show_message", "hide_widget")
-WIDGET_LANGUAGES = ("auto", "en", "fr", "pl")
-TICKET_STATUSES = ("open", "pending", "solved", "closed", "spam")
-TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
-AUTHOR_KINDS = ("customer", "agent", "system", "automation")
-SENTIMENTS = ("positive", "neutral", "negative")
-CONTEXTS = (
-    "order_status",
-    "shipping",
-    "return",
-    "complaint",
-    "payment",
-    "product_question",
-    "other",
-)
-AUTOMATION_TRIGGERS = ("new_ticket", "customer_message", "status_changed", "no_agent_reply")
-AUTOMATION_MATCH = ("all", "any")
-WEBHOOK_EVENTS = ("ticket.created", "message.created", "ticket.status_changed", "ticket.assigned")
 
 _models_by_db: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -154,7 +146,7 @@ def define_models(db) -> SimpleNamespace:
                 OUT_OF_HOURS_BEHAVIOURS,
                 "ck_responso_chat_chat_out_of_hours",
             ),
-            _enum_check("language", WIDGET_LANGUAGES, "ck_responso_chat_chat_language"),
+            _enum_check("language", CHAT_LANGUAGES, "ck_responso_chat_chat_language"),
             sa.CheckConstraint(
                 "vertical_spacing BETWEEN 0 AND 1000", name="ck_responso_chat_chat_spacing"
             ),

@@ -19,6 +19,7 @@ from blueprints.ws import VISITOR_PROTOCOL
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.services import orders
 from responso_chat.visitor import issue_token
+from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket, handshake_status
@@ -343,7 +344,7 @@ def test_no_token_secret_or_message_body_reaches_the_logs(
         app = make_app(RESPONSO_CHAT_BASE_API_URL=base_url, RESPONSO_CHAT_BASE_API_TOKEN=base_token)
         with app.app_context():
             chat = make_chat(allowed_origins=[SHOP])
-            hook = webhooks.create_webhook({"url": receiver.url, "events": list(webhooks.EVENTS),
+            hook = webhooks.create_webhook({"url": receiver.url, "events": list(WEBHOOK_EVENTS),
                                             "enabled": True})
             secrets = [base_token, hook.secret, chat.secret]
         server = live_server(app)

@@ -18,12 +18,13 @@ from responso_chat.jobs import run_worker
 from responso_chat.services import messages, ticket_changes, webhooks
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
+from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
 from tests.polling import wait_until
 
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
-ALL_EVENTS = list(webhooks.EVENTS)
+ALL_EVENTS = list(WEBHOOK_EVENTS)
 
 
 class Receiver:

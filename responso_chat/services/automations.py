@@ -41,30 +41,26 @@ from sqlalchemy.exc import IntegrityError
 from responso_chat import jobs, signals
 from responso_chat.base_client import BaseClientError
 from responso_chat.classify import normalize
-from responso_chat.models import (
-    CONTEXTS,
-    SENTIMENTS,
-    TICKET_PRIORITIES,
-    TICKET_STATUSES,
-    utcnow,
-)
+from responso_chat.models import utcnow
 from responso_chat.schemas import AutomationRuleSchema
 from responso_chat.services import messages, orders, ticket_changes
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import opening_state
+from responso_chat.vocab import (
+    CONTEXT_LABELS,
+    CONTEXTS,
+    LANGUAGE_LABELS,
+    SENTIMENTS,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+)
 
 log = logging.getLogger(__name__)
 
 RUNNER = "responso_chat.services.automations.run_automations"
 
-TRIGGER_LABELS = {
-    "new_ticket": "New ticket (first customer message)",
-    "customer_message": "Every new customer message",
-    "status_changed": "Status changed",
-    "no_agent_reply": "No agent reply within N minutes",
-}
 #: The rules an event runs: a ticket's first message is also a customer message.
 RULES_FOR_EVENT = {
     "new_ticket": ("new_ticket", "customer_message"),
@@ -74,7 +70,6 @@ RULES_FOR_EVENT = {
 }
 #: The triggers a customer's message may set off (now, or later when no agent replied).
 MESSAGE_TRIGGERS = ("new_ticket", "customer_message", "no_agent_reply")
-MATCH_LABELS = {"all": "All conditions", "any": "Any condition"}
 
 OPERATOR_LABELS = {
     "is": "is",
@@ -85,16 +80,6 @@ OPERATOR_LABELS = {
 }
 _NEGATED = {"is_not": "is", "not_contains": "contains"}
 
-CONTEXT_LABELS = {
-    "order_status": "Order status",
-    "shipping": "Shipping",
-    "return": "Return",
-    "complaint": "Complaint",
-    "payment": "Payment",
-    "product_question": "Product question",
-    "other": "Other",
-}
-LANGUAGE_LABELS = {"en": "English", "fr": "French", "pl": "Polish"}
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 TEMPLATE_VARIABLES = (

@@ -18,6 +18,7 @@ from responso_chat.schemas import ChatSchema, chat_form_values
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
+from responso_chat.vocab import UNFINISHED_STATUSES
 
 NAME_TAKEN = "Another chat already has this name."
 
@@ -35,7 +36,7 @@ def chat_list_rows(now=None) -> list[dict]:
     open_counts = dict(
         state.db.session.execute(
             sa.select(Ticket.chat_id, sa.func.count())
-            .where(Ticket.status.in_(("open", "pending")))
+            .where(Ticket.status.in_(UNFINISHED_STATUSES))
             .group_by(Ticket.chat_id)
         ).all()
     )

@@ -34,6 +34,7 @@ import sqlalchemy as sa
 
 from responso_chat.services.access import ticket_visibility_clause, visible_chat_ids
 from responso_chat.state import plugin_state
+from responso_chat.vocab import FINISHED_STATUSES, UNFINISHED_STATUSES
 
 #: View keys and their labels, in the order the inbox shows them.
 VIEWS = {
@@ -43,8 +44,6 @@ VIEWS = {
     "awaiting": "Awaiting response",
     "closed": "Closed",
 }
-UNFINISHED = ("open", "pending")
-FINISHED = ("solved", "closed")
 #: Last public senders that leave the customer waiting for an agent's reply ("system" only on
 #: rows written before system lines stopped counting as the last message).
 WAITING_SENDERS = ("customer", "system", "automation")
@@ -118,11 +117,11 @@ def view_clause(view: str, user_id: str):
             sa.or_(Ticket.assignee_id.is_(None), awaiting_reply_clause()),
         )
     if view == "mine":
-        return sa.and_(Ticket.assignee_id == user_id, Ticket.status.in_(UNFINISHED))
+        return sa.and_(Ticket.assignee_id == user_id, Ticket.status.in_(UNFINISHED_STATUSES))
     if view == "awaiting":
-        return sa.and_(awaiting_reply_clause(), Ticket.status.in_(UNFINISHED))
+        return sa.and_(awaiting_reply_clause(), Ticket.status.in_(UNFINISHED_STATUSES))
     if view == "closed":
-        return Ticket.status.in_(FINISHED)
+        return Ticket.status.in_(FINISHED_STATUSES)
     raise ValueError(f"unknown inbox view {view!r}")
 
 
@@ -330,7 +329,7 @@ def watched_ticket_ids(user) -> list[int]:
         .join(TicketWatcher, TicketWatcher.ticket_id == Ticket.id)
         .where(
             TicketWatcher.user_id == str(user.get_id()),
-            Ticket.status.in_(UNFINISHED),
+            Ticket.status.in_(UNFINISHED_STATUSES),
             ticket_visibility_clause(user),
         )
         .order_by(Ticket.id)

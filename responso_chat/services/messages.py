@@ -17,12 +17,9 @@ from responso_chat import signals
 from responso_chat.models import utcnow
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.state import plugin_state
+from responso_chat.vocab import ENDED_STATUSES
 
 log = logging.getLogger(__name__)
-
-#: Statuses in which the conversation is over for the customer (they start a new one).
-ENDED_STATUSES = ("solved", "closed", "spam")
-
 
 class ConversationEnded(Exception):
     """The customer tried to write into a ticket that is solved, closed or spam."""

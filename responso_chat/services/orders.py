@@ -36,6 +36,7 @@ from responso_chat.base_client import (
 from responso_chat.models import utcnow
 from responso_chat.services import messages
 from responso_chat.state import plugin_state
+from responso_chat.vocab import UNFINISHED_STATUSES
 
 TOKEN_KEY = "base_api_token"
 URL_KEY = "base_api_url"
@@ -44,7 +45,6 @@ RATE_LIMIT, RATE_PERIOD = 100, 61.0
 ORDER_MONTHS = 3
 #: Retries of calls a person waits for (test connection, refresh); jobs use the client's 3.
 INTERACTIVE_RETRIES = 1
-OPEN_TICKET_STATUSES = ("open", "pending")
 NOT_CONNECTED = "No order source is connected: an admin adds the Base API token under Integrations."
 
 _COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -408,7 +408,7 @@ def sync_open_tickets() -> None:
         return
     emails = state.db.session.execute(
         sa.select(sa.func.lower(sa.func.trim(Ticket.customer_email)))
-        .where(Ticket.status.in_(OPEN_TICKET_STATUSES))
+        .where(Ticket.status.in_(UNFINISHED_STATUSES))
         .distinct()
     ).scalars()
     _sync_emails(client, sorted(email for email in emails if email), statuses=True)

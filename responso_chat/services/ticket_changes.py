@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from responso_chat import signals
-from responso_chat.models import TICKET_PRIORITIES, TICKET_STATUSES
 from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
 from responso_chat.services import contacts, messages, tickets
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
+from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES
 
 TAG_MAX_LENGTH = 50
 

@@ -1,9 +1,9 @@
 """Outgoing webhooks: admins register URLs that receive the tickets' events as signed JSON.
 
-Events (:data:`EVENTS`) come from the plugin's blinker signals (:func:`connect_signals`), sent
-after the database commit. For each enabled webhook subscribed to the event a
-:class:`WebhookDelivery` row is written (the delivery log, holding the payload), then a
-background job (:func:`deliver`) POSTs it::
+Events (:data:`responso_chat.vocab.WEBHOOK_EVENTS`) come from the plugin's blinker signals
+(:func:`connect_signals`), sent after the database commit. For each enabled webhook subscribed
+to the event a :class:`WebhookDelivery` row is written (the delivery log, holding the payload),
+then a background job (:func:`deliver`) POSTs it::
 
     POST <url>
     Content-Type: application/json
@@ -30,21 +30,13 @@ import requests
 import sqlalchemy as sa
 
 from responso_chat import jobs, signals
-from responso_chat.models import WEBHOOK_EVENTS, new_secret, utcnow
+from responso_chat.models import new_secret, utcnow
 from responso_chat.schemas import ApiMessageSchema, ApiTicketSchema
 from responso_chat.state import plugin_state
 from responso_chat.version import __version__
 
 log = logging.getLogger(__name__)
 
-#: Event names (:data:`models.WEBHOOK_EVENTS`) and their labels, as the admin page lists them.
-EVENTS = dict(
-    zip(
-        WEBHOOK_EVENTS,
-        ("Ticket created", "Message created", "Ticket status changed", "Ticket assigned"),
-        strict=True,
-    )
-)
 #: Seconds before each new attempt of a failed delivery (so 1 + len() attempts in all).
 RETRY_DELAYS = (10, 60, 300, 1800, 7200)
 TIMEOUT = 10

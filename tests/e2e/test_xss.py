@@ -23,6 +23,7 @@ from responso_chat.services import api_tokens, contacts, messages, tasks, teams,
 from responso_chat.services import chats as chat_services
 from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
+from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import LiveServer
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket, matrix_app
@@ -159,7 +160,7 @@ def world(tmp_path_factory):
                                     notes="\n".join(PAYLOADS))
             webhooks.create_webhook({
                 "url": "https://hooks.example.test/in?q=%3Cscript%3Ewindow.__xss=1%3C/script%3E",
-                "events": list(webhooks.EVENTS), "enabled": False,
+                "events": list(WEBHOOK_EVENTS), "enabled": False,
             })
             embed_open = chat_services.embed_snippet(open_chat, app.live.url + "/")
             embed_closed = chat_services.embed_snippet(closed_chat, app.live.url + "/")
