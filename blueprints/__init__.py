@@ -16,6 +16,7 @@ from wtforms.validators import ValidationError
 
 from responso_chat.schemas import MAX_ID, unstorable
 from responso_chat.state import plugin_state
+from responso_chat.users import is_admin, is_agent
 from responso_chat.version import __version__
 
 from . import account, admin, api, automations, inbox, webhooks, widget, ws
@@ -188,8 +189,6 @@ def _check_csrf():
 
 
 def _template_globals():
-    from responso_chat.users import is_admin, is_agent
-
     return {
         "csrf_token": generate_csrf,
         "responso_chat_version": __version__,
