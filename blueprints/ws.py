@@ -30,9 +30,9 @@ from flask import Blueprint, abort, g, request
 from flask_login import current_user
 from flask_sock import Sock
 from marshmallow import ValidationError
-from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 
+from responso_chat.models import Ticket
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.schemas import MAX_ID, PageSchema, VisitorMessageSchema, unstorable
 from responso_chat.services import access, messages, presence, tickets
@@ -184,10 +184,8 @@ class Connection:
 
     def ticket(self, ticket_id: int):
         """The ticket, read fresh from the database: its row alone (a message or a typing
-        event needs nothing more; relationships load if something uses them)."""
-        return self.state.db.session.get(
-            self.state.models.Ticket, ticket_id, options=[lazyload("*")]
-        )
+        event needs nothing more)."""
+        return self.state.db.session.get(Ticket, ticket_id)
 
     def run(self) -> None:
         """Serve the socket until the client goes away."""

@@ -14,7 +14,6 @@ from responso_chat import config
 from responso_chat.blueprints import TOKEN_AUTHENTICATED, create_blueprint
 from responso_chat.config import ConfigurationError
 from responso_chat.jobs import create_job_runner
-from responso_chat.models import define_models
 from responso_chat.ratelimit import RateLimits
 from responso_chat.realtime import create_broker
 from responso_chat.services.automations import connect_signals as connect_automations
@@ -53,7 +52,6 @@ class ResponsoChat:
             extension=self,
             app=app,
             db=db,
-            models=define_models(db),
             broker=create_broker(redis_url),
             jobs=create_job_runner(app, redis_url),
             rate_limits=RateLimits(redis_url),

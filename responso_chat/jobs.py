@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.utils import import_string
 
+from responso_chat.models import KeptJob, utcnow
 from responso_chat.state import plugin_state
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,6 @@ def enqueue(func_path: str, *args, **kwargs):
 
 def enqueue_in(seconds: float, func_path: str, *args):
     """Run ``func_path(*args)`` in the background after ``seconds`` (RQ's scheduler or a timer)."""
-
     return plugin_state().jobs.enqueue_in(seconds, func_path, *args)
 
 
@@ -347,13 +347,11 @@ class RQJobs:
 def _keep(func_path: str, args, kwargs, delay: float) -> None:
     """Write a job that could not reach Redis to the database, on a connection of its own
     (the caller's session and its transaction are left as they are)."""
-    from .models import utcnow
-
     state = plugin_state()
     now = utcnow()
     with state.db.engine.begin() as connection:
         connection.execute(
-            state.models.KeptJob.__table__.insert().values(
+            KeptJob.__table__.insert().values(
                 func_path=func_path,
                 args=list(args),
                 kwargs=dict(kwargs),
@@ -367,7 +365,6 @@ def kept_jobs() -> tuple[int, datetime | None]:
     """How many jobs wait for Redis in the database, and since when the oldest does."""
 
     state = plugin_state()
-    KeptJob = state.models.KeptJob
     count, oldest = state.db.session.execute(
         sa.select(sa.func.count(KeptJob.id), sa.func.min(KeptJob.created_at))
     ).one()
@@ -382,10 +379,8 @@ def queue_kept_jobs(limit: int = 500) -> int:
     Each row is deleted in the transaction that queues its job, so a Redis that goes away
     again leaves the rest kept; concurrent workers skip the rows another one holds.
     """
-    from .models import utcnow
-
     state = plugin_state()
-    runner, session, KeptJob = state.jobs, state.db.session, state.models.KeptJob
+    runner, session = state.jobs, state.db.session
     oldest = sa.select(KeptJob).order_by(KeptJob.id).limit(1).with_for_update(skip_locked=True)
     queued = 0
     while queued < limit and (job := session.scalars(oldest).first()) is not None:

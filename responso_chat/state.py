@@ -24,7 +24,6 @@ class PluginState:
     extension: Any  # the ResponsoChat object that registered the plugin
     app: Flask
     db: Any
-    models: Any
     broker: Any
     jobs: Any
     rate_limits: Any

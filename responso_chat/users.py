@@ -38,7 +38,6 @@ def attribute_is_agent(user) -> bool:
 
 def agents_from_user_model() -> list[Agent]:
     """Default agent list: users of ``RESPONSO_CHAT_USER_MODEL`` who are agents or admins."""
-
     state = plugin_state()
     model = state.user_model
     if model is None:
@@ -61,7 +60,6 @@ def as_agent(user) -> Agent:
 
 def list_agents() -> list[Agent]:
     """Every agent and admin of the host, sorted by name."""
-
     def read() -> tuple[Agent, ...]:
         agents = [
             a if isinstance(a, Agent) else Agent(*map(str, a))
@@ -79,14 +77,12 @@ def agents_by_id() -> dict[str, Agent]:
 
 def is_admin(user=None) -> bool:
     """Whether ``user`` (default: the logged-in user) may administer chats."""
-
     user = current_user if user is None else user
     return bool(user.is_authenticated) and bool(plugin_state().is_admin(user))
 
 
 def is_agent(user=None) -> bool:
     """Whether ``user`` (default: the logged-in user) may answer chats; admins may."""
-
     user = current_user if user is None else user
     return bool(user.is_authenticated) and (
         bool(plugin_state().is_agent(user)) or is_admin(user)
@@ -111,7 +107,6 @@ def user_from_login_manager(user_id: str):
 
 def load_user(user_id: str):
     """The host user with ``user_id`` (through ``RESPONSO_CHAT_LOAD_USER``), or None."""
-
     return plugin_state().load_user(str(user_id))
 
 

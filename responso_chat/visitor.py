@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
+from responso_chat.models import Ticket
 from responso_chat.state import plugin_state
 
 SALT = "responso-chat-visitor"
@@ -44,7 +46,7 @@ def ticket_for_token(token: str | None):
     if not isinstance(ticket_id, int) or not isinstance(chat_id, int):
         return None
     state = plugin_state()
-    ticket = state.db.session.get(state.models.Ticket, ticket_id)
+    ticket = state.db.session.get(Ticket, ticket_id, options=[joinedload(Ticket.chat)])
     if ticket is None or ticket.chat_id != chat_id or not ticket.chat.enabled:
         return None
     return ticket

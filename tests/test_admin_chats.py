@@ -10,7 +10,9 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
 
+from responso_chat.models import Chat, Ticket
 from responso_chat.services import chats
 from responso_chat.state import plugin_state
 from responso_chat.visibility import WEEKDAYS
@@ -60,7 +62,8 @@ def post(client, url, data):
 def all_chats(app):
     with app.app_context():
         state = plugin_state()
-        return list(state.db.session.execute(sa.select(state.models.Chat)).scalars())
+        query = sa.select(Chat).options(selectinload(Chat.agent_rows))
+        return list(state.db.session.execute(query).scalars())
 
 
 def field_errors(page: str, field: str) -> str:
@@ -365,7 +368,7 @@ def test_delete_asks_then_keeps_the_tickets_marked_with_the_chat_name(app, admin
     assert all_chats(app) == []
     with app.app_context():
         state = plugin_state()
-        tickets = [state.db.session.get(state.models.Ticket, i) for i in ticket_ids]
+        tickets = [state.db.session.get(Ticket, i) for i in ticket_ids]
         assert [(t.chat_id, t.chat_name) for t in tickets] == [(None, "Shop"), (None, "Shop")]
 
 

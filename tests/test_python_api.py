@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from responso_chat.models import Ticket
 from responso_chat.services import webhooks
 from responso_chat.state import plugin_state
 from tests.factories import make_chat
@@ -29,7 +30,7 @@ def test_the_python_api_example_runs(app):
     exec(compile(example, "README.md (Python API)", "exec"), namespace)  # noqa: S102
     with app.app_context():
         state = plugin_state()
-        ticket = state.db.session.get(state.models.Ticket, namespace["opened"][0])
+        ticket = state.db.session.get(Ticket, namespace["opened"][0])
         assert ticket.subject == "Return of order 1042"
         assert ticket.last_sender == "agent" and ticket.last_seq == 2
 

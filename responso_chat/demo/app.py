@@ -18,8 +18,8 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from responso_chat import ResponsoChat
+from responso_chat.models import Chat
 from responso_chat.services import chats
-from responso_chat.state import plugin_state
 
 DEMO_CHAT_NAME = "Shop chat"
 
@@ -105,7 +105,6 @@ def create_shop_tables() -> None:
 
 def embed_snippet() -> str:
     """The seeded chat's embed code, as an admin would copy it from "Show code"."""
-    Chat = plugin_state().models.Chat
     chat = db.session.execute(sa.select(Chat).filter_by(name=DEMO_CHAT_NAME)).scalar_one_or_none()
     if chat is None:
         return ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from responso_chat.models import ChatAgent, Ticket
 from responso_chat.state import plugin_state
 from responso_chat.users import is_admin
 
@@ -13,7 +14,6 @@ def visible_chat_ids(user) -> set[int] | None:
     if is_admin(user):
         return None
     state = plugin_state()
-    ChatAgent = state.models.ChatAgent
     user_id = str(user.get_id())
 
     def read() -> frozenset[int]:
@@ -33,7 +33,6 @@ def ticket_visibility_clause(user):
     chat_ids = visible_chat_ids(user)
     if chat_ids is None:
         return sa.true()
-    Ticket = plugin_state().models.Ticket
     return Ticket.chat_id.in_(chat_ids) if chat_ids else sa.false()
 
 

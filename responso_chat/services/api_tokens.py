@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from responso_chat.models import utcnow
+from responso_chat.models import ApiToken, utcnow
 from responso_chat.state import plugin_state
 from responso_chat.users import load_user
 
@@ -31,7 +31,7 @@ def create_token(user_id: str, name: str):
     """Create a token for ``user_id``; returns ``(row, token)`` — the token is shown once."""
     state = plugin_state()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = state.models.ApiToken(
+    row = ApiToken(
         user_id=str(user_id), name=name, token_hash=hash_token(token), last_four=token[-4:]
     )
     state.db.session.add(row)
@@ -42,7 +42,6 @@ def create_token(user_id: str, name: str):
 def list_tokens(user_id: str) -> list:
     """Every token of ``user_id``, revoked ones included, newest first."""
     state = plugin_state()
-    ApiToken = state.models.ApiToken
     query = (
         sa.select(ApiToken)
         .where(ApiToken.user_id == str(user_id))
@@ -54,7 +53,6 @@ def list_tokens(user_id: str) -> list:
 def get_token(user_id: str, token_id: int):
     """The token ``token_id`` if it belongs to ``user_id``, else None."""
     state = plugin_state()
-    ApiToken = state.models.ApiToken
     return state.db.session.scalar(
         sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == str(user_id))
     )
@@ -77,7 +75,6 @@ def authenticate(token: str):
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     state = plugin_state()
-    ApiToken = state.models.ApiToken
     row = state.db.session.scalar(
         sa.select(ApiToken).where(
             ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)

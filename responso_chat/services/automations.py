@@ -41,7 +41,19 @@ from sqlalchemy.exc import IntegrityError
 from responso_chat import jobs, signals
 from responso_chat.base_client import BaseClientError
 from responso_chat.classify import normalize
-from responso_chat.models import utcnow
+from responso_chat.models import (
+    AutomationRule,
+    AutomationRun,
+    Chat,
+    Message,
+    Order,
+    OrderStatus,
+    OrderSync,
+    Team,
+    Ticket,
+    ticket_details,
+    utcnow,
+)
 from responso_chat.schemas import AutomationRuleSchema
 from responso_chat.services import messages, orders, ticket_changes
 from responso_chat.services.errors import ChangeRefused
@@ -193,7 +205,6 @@ def value_choices() -> dict[str, list[tuple[str, str]]]:
     """The ``(value, label)`` choices of every choice condition field and choice action."""
     state = plugin_state()
     session = state.db.session
-    Chat, Team = state.models.Chat, state.models.Team
     chats = [(str(c.id), c.name) for c in session.scalars(sa.select(Chat).order_by(Chat.name))]
     statuses = [(str(s.id), s.name) for s in orders.status_choices()]
     teams = [(str(t.id), t.name) for t in session.scalars(sa.select(Team).order_by(Team.name))]
@@ -308,7 +319,6 @@ class Facts:
         if self.message is not None and self.message.author_kind == "customer":
             return self.message
         state = plugin_state()
-        Message = state.models.Message
         return state.db.session.scalars(
             sa.select(Message)
             .where(Message.ticket_id == self.ticket.id, Message.author_kind == "customer")
@@ -320,11 +330,10 @@ class Facts:
     def orders(self) -> list:
         """The customer's cached Base orders, newest first."""
         state = plugin_state()
-        Order = state.models.Order
         email = orders.normalize_email(self.ticket.customer_email)
         if not email:
             return []
-        if self.fetch_orders and state.db.session.get(state.models.OrderSync, email) is None:
+        if self.fetch_orders and state.db.session.get(OrderSync, email) is None:
             try:
                 orders.sync_customer_orders(email)
             except orders.OrdersError:  # not connected, or Base down: what is cached counts
@@ -353,7 +362,7 @@ class Facts:
     def status_name(self, status_id) -> str:
         """The name the customer reads for an order status ("" when unknown)."""
         state = plugin_state()
-        status = state.db.session.get(state.models.OrderStatus, status_id) if status_id else None
+        status = state.db.session.get(OrderStatus, status_id) if status_id else None
         if status is None:
             return ""
         return status.name_for_customer or status.name
@@ -497,7 +506,6 @@ def _changed(done: bool, text: str, unchanged: str) -> str:
 def _autoreply_refusal(ticket) -> str | None:
     """Why no auto-response may be sent now (None: it may)."""
     state = plugin_state()
-    Message = state.models.Message
     limit = state.setting("AUTORESPONDER_LIMIT")
     sent = state.db.session.scalar(
         sa.select(sa.func.count(Message.id)).where(
@@ -516,7 +524,6 @@ def _auto_reply(ctx: _Context, template: str) -> str:
     state = plugin_state()
     session = state.db.session
     ticket = ctx.ticket
-    Ticket = state.models.Ticket
     # The text first: its order facts may wait on Base, which must never happen while the
     # ticket is locked (the customer's next message would wait too).
     body = render_text(template, ctx.facts.template_variables())
@@ -631,7 +638,7 @@ def _assign_agent(ctx, value):
 
 def _assign_team(ctx, value):
     state = plugin_state()
-    team = state.db.session.get(state.models.Team, int(value))
+    team = state.db.session.get(Team, int(value))
     if team is None:
         raise ChangeRefused("team", "The team no longer exists.")
     done = ticket_changes.set_team(ctx.ticket, team.id, ctx.actor)
@@ -701,7 +708,7 @@ def _record_failure(ctx: _Context, text: str) -> None:
 
 def _rules(triggers, rule_id=None) -> list:
     state = plugin_state()
-    Rule = state.models.AutomationRule
+    Rule = AutomationRule
     query = sa.select(Rule).where(Rule.enabled.is_(True), Rule.trigger.in_(triggers))
     if rule_id is not None:
         query = query.where(Rule.id == rule_id)
@@ -717,7 +724,7 @@ def _claim(rule, ticket, message):
     """
     state = plugin_state()
     session = state.db.session
-    Run = state.models.AutomationRun
+    Run = AutomationRun
     run = Run(rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[])
     session.add(run)
     rule.last_run_at = run.created_at = utcnow()
@@ -735,13 +742,11 @@ def _claim(rule, ticket, message):
 def _has_message(ticket_id: int, *conditions) -> bool:
     """Whether the ticket has a message that meets every condition."""
     state = plugin_state()
-    Message = state.models.Message
     query = sa.select(sa.exists().where(Message.ticket_id == ticket_id, *conditions))
     return bool(state.db.session.scalar(query))
 
 
 def _agent_replied_after(ticket, message) -> bool:
-    Message = plugin_state().models.Message
     return _has_message(
         ticket.id,
         Message.author_kind == "agent",
@@ -753,7 +758,6 @@ def _agent_replied_after(ticket, message) -> bool:
 def _waiting_since(ticket, message):
     """The first customer message after the last agent reply before ``message``."""
     state = plugin_state()
-    Message = state.models.Message
     session = state.db.session
     last_reply = session.scalar(
         sa.select(sa.func.max(Message.seq)).where(
@@ -778,7 +782,6 @@ def _waiting_since(ticket, message):
 def _event_message(trigger: str, ticket, message_id):
     """The message an event is about (None: nothing to do)."""
     state = plugin_state()
-    Message = state.models.Message
     session = state.db.session
     if message_id is None:
         return session.scalars(
@@ -816,7 +819,7 @@ def run_automations(
         raise ValueError(f"unknown automation trigger {trigger!r}")
     state = plugin_state()
     session = state.db.session
-    ticket = session.get(state.models.Ticket, ticket_id)
+    ticket = session.get(Ticket, ticket_id, options=ticket_details())
     if ticket is None or (status is not None and ticket.status != status):
         return []
     message = _event_message(trigger, ticket, message_id)
@@ -849,7 +852,7 @@ def run_automations(
 
 def _has_rules(triggers) -> bool:
     state = plugin_state()
-    Rule = state.models.AutomationRule
+    Rule = AutomationRule
     return bool(
         state.db.session.scalar(
             sa.select(sa.exists().where(Rule.enabled.is_(True), Rule.trigger.in_(triggers)))
@@ -887,7 +890,6 @@ def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> N
 
 
 def _earlier_customer_message(ticket_id: int, message_id: int) -> bool:
-    Message = plugin_state().models.Message
     return _has_message(ticket_id, Message.author_kind == "customer", Message.id < message_id)
 
 
@@ -906,7 +908,6 @@ def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:
 
 def _latest_message_id(ticket_id: int) -> int | None:
     state = plugin_state()
-    Message = state.models.Message
     return state.db.session.scalar(
         sa.select(Message.id)
         .where(Message.ticket_id == ticket_id)
@@ -988,20 +989,20 @@ def dry_run(rule, ticket) -> tuple[bool, list[str]]:
 def list_rules() -> list:
     """Every rule in the order they run."""
     state = plugin_state()
-    Rule = state.models.AutomationRule
+    Rule = AutomationRule
     return list(state.db.session.scalars(sa.select(Rule).order_by(Rule.position, Rule.id)))
 
 
 def get_rule(rule_id: int):
     """The rule ``rule_id``, or None."""
     state = plugin_state()
-    return state.db.session.get(state.models.AutomationRule, rule_id)
+    return state.db.session.get(AutomationRule, rule_id)
 
 
 def get_ticket(ticket_id: int):
     """The ticket ``ticket_id`` (any chat: admins see every ticket), or None."""
     state = plugin_state()
-    return state.db.session.get(state.models.Ticket, ticket_id)
+    return state.db.session.get(Ticket, ticket_id, options=ticket_details())
 
 
 def _apply(rule, data: dict) -> None:
@@ -1025,7 +1026,7 @@ def create_rule(values: dict):
     """
     data = _validated(values)
     state = plugin_state()
-    Rule = state.models.AutomationRule
+    Rule = AutomationRule
     session = state.db.session
     last = session.scalar(sa.select(sa.func.max(Rule.position)))
     rule = Rule(position=(last + 1) if last is not None else 0)
@@ -1080,7 +1081,7 @@ class RunView:
 def runs_for_ticket(ticket_id: int, limit: int = 50) -> list[RunView]:
     """The rules that ran on a ticket, newest first, with what each action did."""
     state = plugin_state()
-    Run, Rule = state.models.AutomationRun, state.models.AutomationRule
+    Run, Rule = AutomationRun, AutomationRule
     rows = state.db.session.execute(
         sa.select(Run, Rule.name)
         .join(Rule, Rule.id == Run.rule_id)

@@ -12,8 +12,9 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
 
-from responso_chat.models import utcnow
+from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
 from responso_chat.schemas import ChatSchema, chat_form_values
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
@@ -31,7 +32,6 @@ DEFAULT_OPENING_HOURS = {
 def chat_list_rows(now=None) -> list[dict]:
     """Every chat with what the chat list shows: agents, today's hours, open tickets."""
     state = plugin_state()
-    Chat, Ticket = state.models.Chat, state.models.Ticket
     now = now or utcnow()
     open_counts = dict(
         state.db.session.execute(
@@ -41,7 +41,9 @@ def chat_list_rows(now=None) -> list[dict]:
         ).all()
     )
     agents = agents_by_id()
-    chats = state.db.session.execute(sa.select(Chat).order_by(Chat.name)).scalars()
+    chats = state.db.session.execute(
+        sa.select(Chat).order_by(Chat.name).options(selectinload(Chat.agent_rows))
+    ).scalars()
     return [
         {
             "chat": chat,
@@ -55,15 +57,14 @@ def chat_list_rows(now=None) -> list[dict]:
 
 
 def get_chat(chat_id: int):
-    """The chat with this id, or None."""
+    """The chat with this id and its agents, or None."""
     state = plugin_state()
-    return state.db.session.get(state.models.Chat, chat_id)
+    return state.db.session.get(Chat, chat_id, options=[selectinload(Chat.agent_rows)])
 
 
 def get_by_public_key(key: str):
     """The enabled chat whose embed code carries ``key``, or None."""
     state = plugin_state()
-    Chat = state.models.Chat
     return state.db.session.execute(
         sa.select(Chat).where(Chat.public_key == key, Chat.enabled.is_(True))
     ).scalar_one_or_none()
@@ -111,7 +112,6 @@ def _validated(data: dict, chat=None) -> dict:
 
 def _name_taken(name: str, chat=None) -> bool:
     state = plugin_state()
-    Chat = state.models.Chat
     query = sa.select(Chat.id).where(sa.func.lower(Chat.name) == name.lower())
     if chat is not None:
         query = query.where(Chat.id != chat.id)
@@ -127,7 +127,7 @@ def _save(chat, values: dict):
     kept = [row for row in chat.agent_rows if row.user_id in agent_ids]
     known = {row.user_id for row in kept}
     chat.agent_rows = kept + [
-        state.models.ChatAgent(user_id=agent_id) for agent_id in agent_ids if agent_id not in known
+        ChatAgent(user_id=agent_id) for agent_id in agent_ids if agent_id not in known
     ]
     state.db.session.add(chat)
     try:
@@ -141,7 +141,7 @@ def _save(chat, values: dict):
 def create_chat(data: dict):
     """Validate ``data`` (ChatSchema input) and create the chat; returns it."""
     values = _validated(data)
-    return _save(plugin_state().models.Chat(), values)
+    return _save(Chat(), values)
 
 
 def update_chat(chat, data: dict):
@@ -153,7 +153,6 @@ def update_chat(chat, data: dict):
 def ticket_count(chat) -> int:
     """How many tickets came from ``chat`` (they stay when it is deleted)."""
     state = plugin_state()
-    Ticket = state.models.Ticket
     return state.db.session.execute(
         sa.select(sa.func.count()).select_from(Ticket).where(Ticket.chat_id == chat.id)
     ).scalar_one()
@@ -162,7 +161,6 @@ def ticket_count(chat) -> int:
 def delete_chat(chat) -> None:
     """Delete a chat; its tickets stay, keeping the chat's name (``chat_name``), unlinked."""
     state = plugin_state()
-    Ticket = state.models.Ticket
     state.db.session.execute(
         sa.update(Ticket)
         .where(Ticket.chat_id == chat.id)

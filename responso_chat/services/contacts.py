@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from responso_chat.models import Contact, Ticket
 from responso_chat.services.access import ticket_visibility_clause
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
@@ -17,7 +18,6 @@ PAGE_SIZE = 50
 
 def search_clause(q: str):
     """Contacts whose name, e-mail or phone contains ``q`` (any case; all when ``q`` is blank)."""
-    Contact = plugin_state().models.Contact
     text = q.strip()
     if not text:
         return sa.true()
@@ -31,7 +31,6 @@ def search_clause(q: str):
 def search_contacts(q: str = "", page: int = 1) -> tuple[list, bool]:
     """A page of contacts by name whose name, e-mail or phone contains ``q``; ``(rows, more)``."""
     state = plugin_state()
-    Contact = state.models.Contact
     query = sa.select(Contact).where(search_clause(q))
     query = (
         query.order_by(sa.func.lower(Contact.name), Contact.id)
@@ -45,11 +44,10 @@ def search_contacts(q: str = "", page: int = 1) -> tuple[list, bool]:
 def get_contact(contact_id: int):
     """The contact with ``contact_id``, or None."""
     state = plugin_state()
-    return state.db.session.get(state.models.Contact, contact_id)
+    return state.db.session.get(Contact, contact_id)
 
 
 def _check_email_free(email: str, contact_id: int | None = None) -> None:
-    Contact = plugin_state().models.Contact
     query = sa.select(Contact.id).where(Contact.email == email)
     if contact_id is not None:
         query = query.where(Contact.id != contact_id)
@@ -62,7 +60,7 @@ def create_contact(*, name: str, email: str, phone: str = "", notes: str = ""):
     state = plugin_state()
     email = email.strip().lower()
     _check_email_free(email)
-    contact = state.models.Contact(name=name, email=email, phone=phone, notes=notes)
+    contact = Contact(name=name, email=email, phone=phone, notes=notes)
     state.db.session.add(contact)
     state.db.session.commit()
     return contact
@@ -80,7 +78,6 @@ def update_contact(contact, *, name: str, email: str, phone: str = "", notes: st
 def contact_tickets(contact, user, limit: int = 100) -> list:
     """The tickets of ``contact``'s e-mail that ``user`` may see, newest activity first."""
     state = plugin_state()
-    Ticket = state.models.Ticket
     query = (
         sa.select(Ticket)
         .where(
@@ -95,7 +92,6 @@ def contact_tickets(contact, user, limit: int = 100) -> list:
 
 def contact_for_email(email: str):
     """The contact with this e-mail (any case), or None."""
-    Contact = plugin_state().models.Contact
     return plugin_state().db.session.execute(
         sa.select(Contact).where(Contact.email == email.strip().lower())
     ).scalar_one_or_none()

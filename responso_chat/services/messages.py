@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat import signals
-from responso_chat.models import utcnow
+from responso_chat.models import Message, Ticket, utcnow
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.state import plugin_state
 from responso_chat.vocab import ENDED_STATUSES
@@ -71,7 +71,6 @@ def add_message(
     without being read again.
     """
     state = plugin_state()
-    Ticket, Message = state.models.Ticket, state.models.Message
     now = utcnow()
     values = {"updated_at": now}
     if not internal and author_kind != "system":
@@ -131,7 +130,6 @@ def find_by_client_id(ticket_id: int, client_msg_id: str | None):
     if not client_msg_id:
         return None
     state = plugin_state()
-    Message = state.models.Message
     return state.db.session.execute(
         sa.select(Message).where(
             Message.ticket_id == ticket_id, Message.client_msg_id == client_msg_id
@@ -142,7 +140,6 @@ def find_by_client_id(ticket_id: int, client_msg_id: str | None):
 def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = False) -> list:
     """Messages of a ticket with a sequence number above ``after_seq``, in order."""
     state = plugin_state()
-    Message = state.models.Message
     query = sa.select(Message).where(Message.ticket_id == ticket_id, Message.seq > after_seq)
     if not include_internal:
         query = query.where(Message.internal.is_(False))
@@ -303,7 +300,6 @@ def mark_seen(ticket, by: str, seq: int) -> bool:
     Commits and publishes a ``seen`` event when something changed; returns whether it did.
     """
     state = plugin_state()
-    Message = state.models.Message
     kinds = ("agent", "system", "automation") if by == "customer" else ("customer",)
     result = state.db.session.execute(
         sa.update(Message)

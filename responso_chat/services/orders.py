@@ -33,7 +33,7 @@ from responso_chat.base_client import (
     InProcessRateLimiter,
     RedisRateLimiter,
 )
-from responso_chat.models import utcnow
+from responso_chat.models import Order, OrderStatus, OrderSync, Setting, Ticket, utcnow
 from responso_chat.services import messages
 from responso_chat.state import plugin_state
 from responso_chat.vocab import UNFINISHED_STATUSES
@@ -87,7 +87,7 @@ def token_hint(token: str) -> str:
 
 def _stored(key: str) -> str | None:
     state = plugin_state()
-    row = state.db.session.get(state.models.Setting, key)
+    row = state.db.session.get(Setting, key)
     return row.value if row is not None and row.value else None
 
 
@@ -113,7 +113,7 @@ def save_base_settings(api_url: str, api_token: str = "", clear_token: bool = Fa
     later change of the setting applies.
     """
     state = plugin_state()
-    session, Setting = state.db.session, state.models.Setting
+    session = state.db.session
     if api_url == state.setting("BASE_API_URL"):
         session.execute(sa.delete(Setting).where(Setting.key == URL_KEY))
     else:
@@ -213,7 +213,6 @@ def _status_values(status: dict) -> dict:
 
 def _store_statuses(statuses: list[dict]) -> None:
     state = plugin_state()
-    OrderStatus = state.models.OrderStatus
     rows = [_status_values(s) for s in statuses if s["id"] > 0]
     if rows:
         _upsert(OrderStatus, rows, "id", lambda new: {c: new[c] for c in rows[0] if c != "id"})
@@ -235,7 +234,6 @@ def sync_status_list(client: BaseClient | None = None) -> None:
 def status_choices() -> list:
     """The cached order statuses, for the status dropdown."""
     state = plugin_state()
-    OrderStatus = state.models.OrderStatus
     return list(state.db.session.execute(sa.select(OrderStatus).order_by(OrderStatus.id)).scalars())
 
 
@@ -280,7 +278,7 @@ def _when(unix_time: int) -> datetime | None:
 
 def _order_row(order: dict, now: datetime) -> dict:
     """A normalized Base order as an ``Order`` row, text cut to the column sizes."""
-    columns = plugin_state().models.Order.__table__.c
+    columns = Order.__table__.c
     row = {
         "base_order_id": order["order_id"],
         "shop_order_id": str(order["shop_order_id"] or ""),
@@ -312,13 +310,13 @@ def _store_orders(email: str, orders: list[dict], now: datetime) -> None:
     rows = [_order_row(order, now) for order in orders]
     if rows:
         _upsert(
-            state.models.Order,
+            Order,
             rows,
             "base_order_id",
             lambda new: {c: new[c] for c in rows[0] if c != "base_order_id"},
         )
     _upsert(
-        state.models.OrderSync,
+        OrderSync,
         [{"email": email, "synced_at": now, "error": "", "error_at": None}],
         "email",
         lambda new: {"synced_at": new.synced_at, "error": "", "error_at": None},
@@ -330,7 +328,6 @@ def _record_failure(emails: Iterable[str], text: str, now: datetime) -> None:
     """Note the failure on each e-mail; ``error_at`` keeps when failures started."""
     state = plugin_state()
     state.db.session.rollback()
-    OrderSync = state.models.OrderSync
     rows = [{"email": email, "synced_at": None, "error": text, "error_at": now} for email in emails]
     if rows:
         _upsert(
@@ -389,12 +386,12 @@ def sync_ticket_orders(ticket_id: int) -> None:
     if client is None:
         return
     state = plugin_state()
-    ticket = state.db.session.get(state.models.Ticket, ticket_id)
+    ticket = state.db.session.get(Ticket, ticket_id)
     if ticket is None or not normalize_email(ticket.customer_email):
         client.close()
         return
     has_statuses = state.db.session.execute(
-        sa.select(sa.exists().select_from(state.models.OrderStatus))
+        sa.select(sa.exists().select_from(OrderStatus))
     ).scalar()
     _sync_emails(client, [normalize_email(ticket.customer_email)], statuses=not has_statuses)
 
@@ -402,7 +399,6 @@ def sync_ticket_orders(ticket_id: int) -> None:
 def sync_open_tickets() -> None:
     """Job: refresh the statuses and the orders of every open or pending ticket's customer."""
     state = plugin_state()
-    Ticket = state.models.Ticket
     client = base_client()
     if client is None:
         return
@@ -455,7 +451,6 @@ class OrdersPanel:
 def orders_panel(ticket) -> OrdersPanel:
     """The cached orders of the ticket's customer from the last 3 months, newest first."""
     state = plugin_state()
-    Order, OrderSync = state.models.Order, state.models.OrderSync
     session = state.db.session
     email = normalize_email(ticket.customer_email)
     connected = bool(_token_and_source()[0])
@@ -490,7 +485,6 @@ def orders_panel(ticket) -> OrdersPanel:
 def ticket_order(ticket, base_order_id: int):
     """The cached order ``base_order_id`` if it belongs to the ticket's customer, else None."""
     state = plugin_state()
-    Order = state.models.Order
     return state.db.session.execute(
         sa.select(Order).where(
             Order.base_order_id == base_order_id,
@@ -505,7 +499,7 @@ def ticket_order(ticket, base_order_id: int):
 def status_label(status_id: int | None) -> str:
     """A status as a change record names it: its cached name in quotes, or its id."""
     state = plugin_state()
-    status = state.db.session.get(state.models.OrderStatus, status_id) if status_id else None
+    status = state.db.session.get(OrderStatus, status_id) if status_id else None
     return f"“{status.name}”" if status is not None else f"status {status_id or 'unknown'}"
 
 
@@ -528,7 +522,7 @@ def change_order_status(ticket, order, status_id: int, by_agent_id, by_name: str
             client.set_order_status(order.base_order_id, status_id)
         except BaseClientError as exc:
             raise OrdersError(describe_error(exc)) from exc
-        if state.db.session.get(state.models.OrderStatus, status_id) is None:
+        if state.db.session.get(OrderStatus, status_id) is None:
             try:  # a status added in Base since the last sync: learn its name
                 _store_statuses(client.get_order_status_list())
             except BaseClientError:

@@ -12,6 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from responso_chat.models import Project, Task, Ticket
 from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import messages
 from responso_chat.services.access import ticket_visibility_clause
@@ -24,15 +25,13 @@ SCOPES = {"mine": "My tasks", "all": "All tasks"}
 
 def visible_clause(user):
     """Tasks ``user`` may see: unlinked ones, and those of tickets they may see."""
-    state = plugin_state()
-    Task, Ticket = state.models.Task, state.models.Ticket
     linked_visible = sa.select(Ticket.id).where(ticket_visibility_clause(user))
     return sa.or_(Task.ticket_id.is_(None), Task.ticket_id.in_(linked_visible))
 
 
 def _ordered(query):
-    Task = plugin_state().models.Task
-    return query.order_by(
+    """``query`` in the task lists' order, with the project and ticket each row shows."""
+    return query.options(selectinload(Task.project), selectinload(Task.ticket)).order_by(
         Task.done, Task.due_date.is_(None), Task.due_date, Task.created_at.desc(), Task.id.desc()
     )
 
@@ -40,10 +39,7 @@ def _ordered(query):
 def list_tasks(user, *, scope: str = "mine", include_done: bool = False) -> list:
     """Tasks ``user`` may see, open ones first by due date; ``scope`` mine or all."""
     state = plugin_state()
-    Task = state.models.Task
-    query = sa.select(Task).where(visible_clause(user)).options(
-        selectinload(Task.project), selectinload(Task.ticket)
-    )
+    query = sa.select(Task).where(visible_clause(user))
     if scope == "mine":
         query = query.where(Task.assignee_id == str(user.get_id()))
     if not include_done:
@@ -54,7 +50,6 @@ def list_tasks(user, *, scope: str = "mine", include_done: bool = False) -> list
 def tasks_of_ticket(ticket) -> list:
     """Every task linked to ``ticket``, open ones first."""
     state = plugin_state()
-    Task = state.models.Task
     query = sa.select(Task).where(Task.ticket_id == ticket.id)
     return list(state.db.session.execute(_ordered(query)).scalars())
 
@@ -62,9 +57,10 @@ def tasks_of_ticket(ticket) -> list:
 def get_visible_task(user, task_id: int):
     """The task with ``task_id`` if ``user`` may see it, else None."""
     state = plugin_state()
-    Task = state.models.Task
     return state.db.session.execute(
-        sa.select(Task).where(Task.id == task_id, visible_clause(user))
+        sa.select(Task)
+        .where(Task.id == task_id, visible_clause(user))
+        .options(selectinload(Task.project), selectinload(Task.ticket))
     ).scalar_one_or_none()
 
 
@@ -85,7 +81,7 @@ def _check_choices(assignee_id: str | None, project_id: int | None) -> None:
     state = plugin_state()
     if assignee_id and str(assignee_id) not in agents_by_id():
         raise ChangeRefused("assignee_id", "Choose an agent from the list.")
-    if project_id is not None and state.db.session.get(state.models.Project, project_id) is None:
+    if project_id is not None and state.db.session.get(Project, project_id) is None:
         raise ChangeRefused("project_id", "Choose a project from the list.")
 
 
@@ -103,7 +99,7 @@ def create_task(
     state = plugin_state()
     session = state.db.session
     _check_choices(assignee_id, project_id)
-    task = state.models.Task(
+    task = Task(
         title=title,
         description=description,
         assignee_id=str(assignee_id) if assignee_id else None,
@@ -158,7 +154,6 @@ def update_task(task, actor, **changes) -> bool:
 def list_projects(user) -> list[tuple]:
     """Every project with the tasks ``user`` may see in it: ``[(project, tasks)]``."""
     state = plugin_state()
-    Project, Task = state.models.Project, state.models.Task
     session = state.db.session
     projects = list(session.execute(sa.select(Project).order_by(Project.name)).scalars())
     tasks = session.execute(
@@ -174,14 +169,13 @@ def list_projects(user) -> list[tuple]:
 def all_projects() -> list:
     """Every project by name (for choosing one)."""
     state = plugin_state()
-    Project = state.models.Project
     return list(state.db.session.execute(sa.select(Project).order_by(Project.name)).scalars())
 
 
 def create_project(name: str, description: str = ""):
     """Create a project; names are unique."""
     state = plugin_state()
-    Project, session = state.models.Project, state.db.session
+    session = state.db.session
     taken = session.execute(
         sa.select(Project.id).where(sa.func.lower(Project.name) == name.lower())
     ).first()

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
+from responso_chat.models import Team, TeamMember
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 
 def list_teams() -> list:
-    """Every team by name."""
+    """Every team by name, with its members."""
     state = plugin_state()
-    Team = state.models.Team
-    return list(state.db.session.execute(sa.select(Team).order_by(Team.name)).scalars())
+    query = sa.select(Team).order_by(Team.name).options(selectinload(Team.member_rows))
+    return list(state.db.session.execute(query).scalars())
 
 
 def get_team(team_id: int):
-    """The team with ``team_id``, or None."""
+    """The team with ``team_id`` and its members, or None."""
     state = plugin_state()
-    return state.db.session.get(state.models.Team, team_id)
+    return state.db.session.get(Team, team_id, options=[selectinload(Team.member_rows)])
 
 
 def member_ids(team) -> list[str]:
@@ -28,7 +30,6 @@ def member_ids(team) -> list[str]:
 
 
 def _check_name_free(name: str, team_id: int | None = None) -> None:
-    Team = plugin_state().models.Team
     query = sa.select(Team.id).where(sa.func.lower(Team.name) == name.lower())
     if team_id is not None:
         query = query.where(Team.id != team_id)
@@ -41,7 +42,6 @@ def _member_rows(user_ids) -> list:
     unknown = [user_id for user_id in user_ids if str(user_id) not in agents]
     if unknown:
         raise ChangeRefused("members", "Choose members from the list of agents.")
-    TeamMember = plugin_state().models.TeamMember
     return [TeamMember(user_id=str(user_id)) for user_id in sorted(set(map(str, user_ids)))]
 
 
@@ -49,7 +49,7 @@ def create_team(name: str, members=()):
     """Create a team with these agents as members."""
     state = plugin_state()
     _check_name_free(name)
-    team = state.models.Team(name=name)
+    team = Team(name=name)
     team.member_rows = _member_rows(members)
     state.db.session.add(team)
     state.db.session.commit()

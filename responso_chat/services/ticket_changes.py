@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from responso_chat import signals
+from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
 from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
 from responso_chat.services import contacts, messages, tickets
 from responso_chat.services.errors import ChangeRefused
@@ -123,7 +124,7 @@ def take_over(ticket, actor) -> None:
 def set_team(ticket, team_id: int | None, actor) -> bool:
     """Give the ticket to a team, or to none (``None``)."""
     state = plugin_state()
-    team = state.db.session.get(state.models.Team, team_id) if team_id is not None else None
+    team = state.db.session.get(Team, team_id) if team_id is not None else None
     if team_id is not None and team is None:
         raise ChangeRefused("team", "Choose a team from the list.")
     if ticket.team_id == team_id:
@@ -137,7 +138,7 @@ def set_team(ticket, team_id: int | None, actor) -> bool:
 def get_or_create_tag(name: str):
     """The tag called ``name`` (normalized), created if new; safe against a concurrent twin."""
     state = plugin_state()
-    Tag, session = state.models.Tag, state.db.session
+    session = state.db.session
     name = normalize_tag(name)
     query = sa.select(Tag).where(Tag.name == name)
     tag = session.execute(query).scalar_one_or_none()
@@ -177,7 +178,7 @@ def add_watcher(ticket, user_id: str, actor) -> bool:
     agent = _agent(user_id, "watcher")
     if agent.id in ticket.watcher_ids:
         return False
-    ticket.watcher_rows.append(plugin_state().models.TicketWatcher(user_id=agent.id))
+    ticket.watcher_rows.append(TicketWatcher(user_id=agent.id))
     _record(ticket, actor, f"added {agent.name} as a watcher")
     return True
 
@@ -212,7 +213,7 @@ def add_sender_to_contacts(ticket, actor):
     contact = contacts.contact_for_email(email)
     created = contact is None
     if created:
-        contact = state.models.Contact(name=ticket.customer_name, email=email)
+        contact = Contact(name=ticket.customer_name, email=email)
         state.db.session.add(contact)
     elif not contact.name.strip():
         contact.name = ticket.customer_name
@@ -229,7 +230,7 @@ def create_ticket_for_customer(ticket, subject: str, body: str, actor):
     """
     state = plugin_state()
     session = state.db.session
-    new = state.models.Ticket(
+    new = Ticket(
         chat_id=ticket.chat_id,
         chat_name=ticket.chat_name,
         subject=subject,

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from responso_chat import signals
 from responso_chat.jobs import enqueue
+from responso_chat.models import Message, Ticket
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.services.messages import (
     ENDED_STATUSES,
@@ -49,7 +50,7 @@ def open_chat_ticket(
 ):
     """Create a chat ticket and its first customer message, commit, then publish."""
     state = plugin_state()
-    ticket = state.models.Ticket(
+    ticket = Ticket(
         chat_id=chat.id,
         chat_name=chat.name,
         subject=subject,
@@ -93,7 +94,6 @@ def _joined_line(ticket, agent_id: str, agent_name: str):
 
 def _has_joined(ticket, agent_id: str) -> bool:
     state = plugin_state()
-    Message = state.models.Message
     return state.db.session.execute(
         sa.select(
             sa.exists().where(

@@ -30,7 +30,15 @@ import requests
 import sqlalchemy as sa
 
 from responso_chat import jobs, signals
-from responso_chat.models import new_secret, utcnow
+from responso_chat.models import (
+    Message,
+    Ticket,
+    Webhook,
+    WebhookDelivery,
+    new_secret,
+    ticket_details,
+    utcnow,
+)
 from responso_chat.schemas import ApiMessageSchema, ApiTicketSchema
 from responso_chat.state import plugin_state
 from responso_chat.version import __version__
@@ -61,20 +69,19 @@ def sign(secret: str, body: bytes) -> str:
 def list_webhooks() -> list:
     """Every webhook, oldest first."""
     state = plugin_state()
-    Webhook = state.models.Webhook
     return list(state.db.session.scalars(sa.select(Webhook).order_by(Webhook.id)))
 
 
 def get_webhook(webhook_id: int):
     """The webhook ``webhook_id``, or None."""
     state = plugin_state()
-    return state.db.session.get(state.models.Webhook, webhook_id)
+    return state.db.session.get(Webhook, webhook_id)
 
 
 def create_webhook(values: dict):
     """Register a webhook from :class:`WebhookSchema` values; it gets a new secret."""
     state = plugin_state()
-    webhook = state.models.Webhook(**values)
+    webhook = Webhook(**values)
     state.db.session.add(webhook)
     state.db.session.commit()
     return webhook
@@ -103,7 +110,7 @@ def delete_webhook(webhook) -> None:
 def recent_deliveries(webhook, limit: int = 50) -> list:
     """The webhook's latest deliveries, newest first."""
     state = plugin_state()
-    Delivery = state.models.WebhookDelivery
+    Delivery = WebhookDelivery
     query = (
         sa.select(Delivery)
         .where(Delivery.webhook_id == webhook.id)
@@ -125,7 +132,6 @@ def delivery_state(delivery) -> str:
 
 def _subscribers(event: str) -> list:
     state = plugin_state()
-    Webhook = state.models.Webhook
     enabled = state.db.session.scalars(sa.select(Webhook).where(Webhook.enabled.is_(True)))
     return [webhook for webhook in enabled if event in (webhook.events or [])]
 
@@ -133,7 +139,7 @@ def _subscribers(event: str) -> list:
 def _prune(webhook_id: int) -> None:
     """Keep the :data:`LOG_KEPT` latest deliveries of a webhook."""
     state = plugin_state()
-    Delivery = state.models.WebhookDelivery
+    Delivery = WebhookDelivery
     oldest_kept = state.db.session.scalar(
         sa.select(Delivery.id)
         .where(Delivery.webhook_id == webhook_id)
@@ -165,7 +171,7 @@ def emit(event: str, data) -> list[int]:
         "data": data() if callable(data) else data,
     }
     deliveries = [
-        state.models.WebhookDelivery(webhook_id=webhook.id, event=event, payload=payload)
+        WebhookDelivery(webhook_id=webhook.id, event=event, payload=payload)
         for webhook in webhooks
     ]
     session.add_all(deliveries)
@@ -183,10 +189,10 @@ def deliver(delivery_id: int) -> None:
     """Background job: POST one delivery, record the outcome, schedule a retry on failure."""
     state = plugin_state()
     session = state.db.session
-    delivery = session.get(state.models.WebhookDelivery, delivery_id)
+    delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.delivered_at is not None:
         return  # deleted with its webhook, or delivered by an earlier run
-    webhook = session.get(state.models.Webhook, delivery.webhook_id)
+    webhook = session.get(Webhook, delivery.webhook_id)
     if not webhook.enabled:
         delivery.error = "Not sent: the webhook is disabled."
         session.commit()
@@ -232,10 +238,12 @@ def _event_data(ticket_id: int, message_id: int | None = None, **extra):
 
     def build() -> dict:
         state = plugin_state()
-        session, models = state.db.session, state.models
-        data = {"ticket": ApiTicketSchema().dump(session.get(models.Ticket, ticket_id))}
+        session = state.db.session
+        data = {"ticket": ApiTicketSchema().dump(
+                session.get(Ticket, ticket_id, options=ticket_details())
+            )}
         if message_id is not None:
-            data["message"] = ApiMessageSchema().dump(session.get(models.Message, message_id))
+            data["message"] = ApiMessageSchema().dump(session.get(Message, message_id))
         return {**data, **extra}
 
     return build
