@@ -174,8 +174,8 @@ ACCENTS = {"pl": "ąćęłńśźżó", "fr": "àâçèéêëîïôùûüÿœ"}
 class Classification:
     """What a classifier says about one message."""
 
-    sentiment: str  # one of models.SENTIMENTS
-    context: str  # one of models.CONTEXTS
+    sentiment: str  # one of vocab.SENTIMENTS
+    context: str  # one of vocab.CONTEXTS
     language: str  # one of LANGUAGES
 
 
