@@ -135,6 +135,7 @@ CONDITION_FIELDS = {
             "text",
         ),
         ConditionField("email_domain", "Customer e-mail domain", ("is", "is_not", "in"), "text"),
+        ConditionField("email_verified", "Customer e-mail verified", ("is",), "choice"),
         ConditionField("has_order", "Customer has a Base order", ("is",), "choice"),
         ConditionField("order_status", "Latest Base order status", _CHOICE_OPS, "choice"),
         ConditionField("open_hours", "Within opening hours", ("is",), "choice"),
@@ -218,6 +219,7 @@ def value_choices() -> dict[str, list[tuple[str, str]]]:
         "channel": [("chat", "Chat")],
         "sentiment": [(s, s.capitalize()) for s in SENTIMENTS],
         "context": [(c, CONTEXT_LABELS[c]) for c in CONTEXTS],
+        "email_verified": YES_NO,
         "has_order": YES_NO,
         "order_status": statuses,
         "open_hours": YES_NO,
@@ -332,11 +334,15 @@ class Facts:
 
     @cached_property
     def orders(self) -> list:
-        """The customer's cached Base orders, newest first."""
+        """The customer's cached Base orders, newest first; none for an unverified e-mail.
+
+        Anyone can type any address into the widget, so a rule never reads, tells or changes
+        the orders of an address nobody proved (signed ``setCustomer``, the host's login).
+        """
         state = current_chat()
         Order = state.models.Order
         email = orders.normalize_email(self.ticket.customer_email)
-        if not email:
+        if not email or not self.ticket.customer_email_verified:
             return []
         if self.fetch_orders and state.db.session.get(state.models.OrderSync, email) is None:
             try:
@@ -409,6 +415,8 @@ class Facts:
                 return email
             case "email_domain":
                 return email.rpartition("@")[2] or None
+            case "email_verified":
+                return "yes" if ticket.customer_email_verified else "no"
             case "has_order":
                 return "yes" if self.orders else "no"
             case "order_status":
@@ -572,6 +580,8 @@ def _auto_reply(ctx: _Context, template: str) -> str:
 
 
 def _change_order_status(ctx: _Context, status_id: str) -> str:
+    if not ctx.ticket.customer_email_verified:
+        raise Skipped("the customer's e-mail is not verified, so their orders are not changed")
     order = ctx.facts.target_order
     if order is None:
         raise Skipped("no Base order of this customer to change")

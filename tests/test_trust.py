@@ -1,0 +1,135 @@
+"""Attacks a hostile tester ran against the product, reproduced: each must now fail.
+
+A stranger, a customer and an agent without rights try what the product must refuse.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from responso_chat.demo.base_standin import create_standin_app, serve_standin
+from responso_chat.services import automations, orders
+from tests.factories import make_chat
+
+SHOP = "https://shop.example"
+TOKEN = "bl-trust-token-7d21"
+
+
+def state_of(app):
+    return app.extensions["responso_chat"]
+
+
+def start_chat(client, key, **changes):
+    """A stranger's Start chat in the widget, over HTTP like the browser sends it."""
+    form = {
+        "name": "Mallory", "email": "zoe@example.com", "subject": "Cancel",
+        "message": "Please cancel my order 5001", "page_url": SHOP + "/", "page_title": "Shop",
+        "language": "en", **changes,
+    }
+    response = client.post(f"/chat/widget/{key}/tickets", json=form, headers={"Origin": SHOP})
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+@pytest.fixture
+def shop_with_orders(make_app):
+    """An app whose Base stand-in holds Zoe's order 5001 (status "New")."""
+    now = int(time.time())
+    wsgi = create_standin_app(
+        TOKEN,
+        orders=[{"order_id": 5001, "shop_order_id": 11, "email": "zoe@example.com",
+                 "order_status_id": 1, "date_add": now - 3600, "date_confirmed": now}],
+        statuses=[{"id": 1, "name": "New", "name_for_customer": "", "color": "#000000"},
+                  {"id": 9, "name": "Cancelled", "name_for_customer": "", "color": "#000000"}],
+    )
+    server, thread, url = serve_standin(wsgi)
+    app = make_app(RESPONSO_CHAT_BASE_API_URL=url, RESPONSO_CHAT_BASE_API_TOKEN=TOKEN)
+    app.standin = wsgi.standin
+    with app.app_context():
+        orders.sync_status_list()
+        app.chat_key = make_chat("Store chat", allowed_origins=[SHOP]).public_key
+    yield app
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+def _rule(**values):
+    base = {"name": "Cancel", "enabled": True, "trigger": "new_ticket", "match": "all",
+            "conditions": [], "actions": []}
+    return automations.create_rule({**base, **values})
+
+
+def _bodies(app, ticket_id, kind):
+    state = state_of(app)
+    Message = state.models.Message
+    with app.app_context():
+        return list(state.db.session.scalars(
+            sa.select(Message.body).where(Message.ticket_id == ticket_id,
+                                          Message.author_kind == kind).order_by(Message.seq)
+        ))
+
+
+def test_a_typed_e_mail_never_tells_or_changes_that_persons_orders(shop_with_orders):
+    """Anonymous Start chat with someone else's e-mail and "please cancel my order": the
+    auto-reply tells no order number or status, and no rule cancels the real order."""
+    app = shop_with_orders
+    with app.app_context():
+        _rule(actions=[
+            {"type": "auto_reply", "value": "Order {{ order_number }} is {{ order_status }}."},
+            {"type": "change_order_status", "value": "9"},
+        ])
+        _rule(name="Buyers", conditions=[
+            {"field": "has_order", "operator": "is", "value": "yes"}],
+            actions=[{"type": "add_tag", "value": "buyer"}])
+    ticket_id = start_chat(app.test_client(), app.chat_key)["ticket"]["id"]
+    state_of(app).jobs.join()
+
+    assert app.standin.order(5001)["order_status_id"] == 1
+    assert _bodies(app, ticket_id, "automation") == ["Order  is ."]
+    assert not any("5001" in line or "11" in line for line in _bodies(app, ticket_id, "automation"))
+    state = state_of(app)
+    with app.app_context():
+        Run = state.models.AutomationRun
+        outcome = state.db.session.scalars(
+            sa.select(Run.outcome).where(Run.ticket_id == ticket_id).order_by(Run.id)).first()
+        assert outcome[1]["result"] == "skipped" and "not verified" in outcome[1]["text"]
+        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        assert [tag.name for tag in ticket.tags] == []  # has_order is "no" for a stranger
+
+
+def test_the_same_rules_act_for_a_verified_customer(shop_with_orders):
+    """The control: with the shop's signature the e-mail is proven and the rules act."""
+    import hashlib
+    import hmac
+
+    app = shop_with_orders
+    state = state_of(app)
+    with app.app_context():
+        secret = state.db.session.scalar(
+            sa.select(state.models.Chat.secret).where(state.models.Chat.public_key == app.chat_key))
+        _rule(actions=[
+            {"type": "auto_reply", "value": "Order {{ order_number }} is {{ order_status }}."},
+            {"type": "change_order_status", "value": "9"},
+        ])
+    signature = hmac.new(secret.encode(), b"zoe@example.com", hashlib.sha256).hexdigest()
+    ticket_id = start_chat(app.test_client(), app.chat_key, signature=signature,
+                           name="Zoe")["ticket"]["id"]
+    state.jobs.join()
+    assert _bodies(app, ticket_id, "automation") == ["Order 11 is New."]
+    assert app.standin.order(5001)["order_status_id"] == 9
+
+
+def test_rules_can_ask_whether_the_e_mail_is_verified(shop_with_orders):
+    app = shop_with_orders
+    with app.app_context():
+        _rule(conditions=[{"field": "email_verified", "operator": "is", "value": "no"}],
+              actions=[{"type": "add_tag", "value": "unverified"}])
+    ticket_id = start_chat(app.test_client(), app.chat_key)["ticket"]["id"]
+    state = state_of(app)
+    state.jobs.join()
+    with app.app_context():
+        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        assert [tag.name for tag in ticket.tags] == ["unverified"]
