@@ -89,7 +89,8 @@ def test_a_typed_e_mail_never_tells_or_changes_that_persons_orders(shop_with_ord
 
     assert app.standin.order(5001)["order_status_id"] == 1
     assert _bodies(app, ticket_id, "automation") == ["Order  is ."]
-    assert not any("5001" in line or "11" in line for line in _bodies(app, ticket_id, "automation"))
+    assert not any("5001" in line or "11" in line
+                   for line in _bodies(app, ticket_id, "automation"))
     state = state_of(app)
     with app.app_context():
         Run = state.models.AutomationRun
@@ -133,3 +134,36 @@ def test_rules_can_ask_whether_the_e_mail_is_verified(shop_with_orders):
     with app.app_context():
         ticket = state.db.session.get(state.models.Ticket, ticket_id)
         assert [tag.name for tag in ticket.tags] == ["unverified"]
+
+
+@pytest.mark.parametrize("template", [
+    "{{ lipsum(n=100000) }}",
+    "{{ range(100000) }}",
+    "{% for a in customer_name %}{% for b in customer_name %}x{% endfor %}{% endfor %}",
+    "{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}",
+    "{{ customer_name * 100000000 }}",
+    "{{ 9 ** 9 ** 9 }}",
+    "{{ customer_name.ljust(100000000) }}",
+    "{{ customer_name|center(100000000) }}",
+    "{{ customer_name|replace('', customer_email)|replace('', customer_email) }}",
+    "{{ '%100000000s'|format(customer_name) }}",
+])
+def test_an_admins_template_cannot_burn_cpu_or_memory(app, template):
+    """Templates that would render for seconds or fill memory are refused when saved, and
+    refused again if one is rendered anyway (a rule saved before the bound existed)."""
+    with app.app_context():
+        problems = automations.template_problems(template)
+        assert problems and problems[0].startswith(("The template has an error",
+                                                    "Unknown variable")), problems
+        with pytest.raises(automations.TemplateError):
+            automations.render_text(template, {"customer_name": "Zoe", "customer_email": "z@x"})
+
+
+def test_plain_templates_still_render(app):
+    with app.app_context():
+        template = ("Hi {{ customer_name|title }}, {% if order_number %}order {{ order_number }}"
+                    "{% else %}no order{% endif %} {{ order_status|default('-') }} {{ 2 * 3 }}")
+        assert automations.template_problems(template) == []
+        rendered = automations.render_text(template, {"customer_name": "zoe smith",
+                                                      "order_number": "11"})
+        assert rendered == "Hi Zoe Smith, order 11 - 6"
