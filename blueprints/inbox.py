@@ -24,6 +24,7 @@ from marshmallow import ValidationError
 
 from responso_chat import schemas
 from responso_chat.models import TICKET_PRIORITIES, TICKET_STATUSES, utcnow
+from responso_chat.safe_urls import local_path
 from responso_chat.services import (
     contacts,
     inbox,
@@ -498,9 +499,7 @@ def task_done(task_id: int):
     tasks.set_done(task, values["done"], as_agent(current_user))
     if _wants_json():
         return jsonify(ok=True, done=task.done)
-    back = request.form.get("next", "")
-    if not back.startswith("/") or back[1:2] in ("/", "\\"):  # only back to this site
-        back = url_for("responso_chat.inbox.task_list")
+    back = local_path(request.form.get("next"), url_for("responso_chat.inbox.task_list"))
     return redirect(back, 303)
 
 

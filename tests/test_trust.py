@@ -10,9 +10,15 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from responso_chat import migrations
+from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
-from responso_chat.services import automations, orders
+from responso_chat.safe_urls import local_path
+from responso_chat.services import automations, orders, tasks
+from responso_chat.users import Agent
 from tests.factories import make_chat
+
+ALICE = Agent("2", "Alice Agent", "alice@shop.test")
 
 SHOP = "https://shop.example"
 TOKEN = "bl-trust-token-7d21"
@@ -167,3 +173,54 @@ def test_plain_templates_still_render(app):
         rendered = automations.render_text(template, {"customer_name": "zoe smith",
                                                       "order_number": "11"})
         assert rendered == "Hi Zoe Smith, order 11 - 6"
+
+
+# --- Redirects after a form: only back to this site -------------------------------------------
+
+OFF_SITE = ["//evil.example/", "/\t/evil.example/", "/\\evil.example", "/\\/evil.example",
+            "https://evil.example/", "javascript:alert(1)", "/ok\nSet-Cookie: x=1", " /x", ""]
+
+
+@pytest.mark.parametrize("target", OFF_SITE)
+def test_next_never_leads_off_site(target):
+    assert local_path(target, "/fallback") == "/fallback"
+
+
+def test_next_keeps_local_paths():
+    assert local_path("/chat/inbox/tasks?scope=all#t", "/f") == "/chat/inbox/tasks?scope=all#t"
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example/", "/x\n/y", "/x\r\nLocation: //e"])
+def test_task_done_with_a_hostile_next_goes_to_the_task_list(app, client, auth, target):
+    auth.login("alice@shop.test")
+    with app.app_context():
+        task_id = tasks.create_task(ALICE, title="Call back", assignee_id="2").id
+    response = client.post(f"/chat/inbox/tasks/{task_id}/done",
+                           data={"csrf_token": auth.csrf_token(), "done": "true", "next": target})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/chat/inbox/tasks"
+
+
+def test_the_demo_has_no_fixed_secret_key():
+    """A key written in the code would let anyone sign an admin session cookie."""
+    first, second = create_demo_app({"TESTING": True}), create_demo_app({"TESTING": True})
+    assert first.secret_key != second.secret_key and len(first.secret_key) >= 32
+
+
+def test_demo_login_hashes_a_password_for_unknown_e_mails_too(monkeypatch, tmp_path):
+    """A login with an unknown e-mail costs the same password check as a wrong password, so
+    response times do not tell which customers have an account."""
+    from responso_chat.demo import app as demo
+
+    checked = []
+    real = demo.check_password_hash
+    monkeypatch.setattr(demo, "check_password_hash",
+                        lambda *args: checked.append(args) or real(*args))
+    app = create_demo_app({"TESTING": True, "WTF_CSRF_ENABLED": False,
+                           "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}"})
+    with app.app_context():
+        migrations.upgrade()
+        demo.create_shop_tables()
+    response = app.test_client().post("/login", data={"email": "nobody@example.com",
+                                                      "password": "guess"})
+    assert response.status_code == 401 and len(checked) == 1
