@@ -161,7 +161,8 @@
         page_url: location.href.slice(0, 2000), page_title: d.title.slice(0, 300),
         language: ctx.language(), client_msg_id: newId()
       });
-      form.button.disabled = true;
+      const button = form.button; /* the form is gone once the chat has begun */
+      button.disabled = true;
       fetch(api + encodeURIComponent(ctx.key) + "/tickets", {
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify(values)
@@ -177,7 +178,7 @@
           : response.status === 409 ? t.closed : first ? t.fix : t.network;
         if (first) form.fields[first[0]].input.focus();
       })).catch(() => { form.alert.textContent = t.network; })
-        .finally(() => { form.button.disabled = false; });
+        .finally(() => { button.disabled = false; });
     }
 
     function begin(body, values) {
