@@ -224,3 +224,26 @@ def test_demo_login_hashes_a_password_for_unknown_e_mails_too(monkeypatch, tmp_p
     response = app.test_client().post("/login", data={"email": "nobody@example.com",
                                                       "password": "guess"})
     assert response.status_code == 401 and len(checked) == 1
+
+
+# --- Names nobody can see or that turn the text around ------------------------------------------
+
+@pytest.mark.parametrize("name", ["\u200b\u200b", "\u200d", "\u3164", "\u2800 \u2800",
+                                  "Zoe\u202eevil.exe", "\u2066Zoe", "Zoe\u200f"])
+def test_invisible_or_reordering_names_are_refused(app, name):
+    with app.app_context():
+        key = make_chat("Store chat", allowed_origins=[SHOP]).public_key
+    response = app.test_client().post(
+        f"/chat/widget/{key}/tickets", headers={"Origin": SHOP},
+        json={"name": name, "email": "zoe@example.com", "subject": "Hi", "message": "Hello"})
+    assert response.status_code == 422 and "name" in response.json["errors"]
+
+
+@pytest.mark.parametrize("name", ["Łukasz Żółć", "محمد علي", "山田 太郎", "O'Brien-Smith"])
+def test_names_in_any_script_are_kept(app, name):
+    with app.app_context():
+        key = make_chat("Store chat", allowed_origins=[SHOP]).public_key
+    response = app.test_client().post(
+        f"/chat/widget/{key}/tickets", headers={"Origin": SHOP},
+        json={"name": name, "email": "zoe@example.com", "subject": "Hi", "message": "Hello"})
+    assert response.status_code == 201, response.json
