@@ -69,3 +69,13 @@ def type_with_dead_key(page, accent_code: str, letter: str, composed: str):
     _key(page, "keyUp", "Dead", accent_code)
     _key(page, "keyDown", composed, "Key" + letter.upper(), composed)
     _key(page, "keyUp", composed, "Key" + letter.upper())
+
+
+def retype(field, text: str):
+    """Replace the text of ``field`` as a person does: select it all, then type over it."""
+    field.click()
+    field.press("Control+A")
+    if text:
+        field.press_sequentially(text)
+    else:
+        field.press("Backspace")
