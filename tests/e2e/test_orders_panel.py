@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
+from tests.e2e.keys import paste, retype
 from tests.factories import make_chat, make_ticket
 
 TOKEN = "bl-e2e-token-3b8f61d2"
@@ -38,8 +39,8 @@ def shop(make_app, live_server, standin):
 
 def log_in(page, url, email):
     page.goto(url + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("secret-pass")
+    page.get_by_label("E-mail").press_sequentially(email)
+    page.get_by_label("Password").press_sequentially("secret-pass")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(url + "/")
 
@@ -99,7 +100,7 @@ def test_admin_connects_base_and_tests_the_connection(new_page, shop, tmp_path):
     page.get_by_role("link", name="Integrations").click()
     expect(page.get_by_role("heading", name="Base", exact=True)).to_be_visible()
     expect(page.get_by_text("…61d2", exact=True)).to_be_visible()
-    page.get_by_label("API token").fill("wrong-token-0000")
+    paste(page.get_by_label("API token"), "wrong-token-0000")  # copied from Base's settings
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Base refused the request: Invalid or missing API token (ERROR_BAD_TOKEN)."
@@ -109,7 +110,7 @@ def test_admin_connects_base_and_tests_the_connection(new_page, shop, tmp_path):
     expect(page.get_by_text("8 order statuses found")).to_be_visible()
     expect(page.get_by_text("In preparation")).to_be_visible()
     page.screenshot(path=tmp_path / "base-integration.png", full_page=True)
-    page.get_by_label("API URL").fill("not a web address")
+    retype(page.get_by_label("API URL"), "not a web address")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Enter a web address starting with https://.")).to_be_visible()
     expect(page.get_by_label("API URL")).to_have_attribute("aria-invalid", "true")
