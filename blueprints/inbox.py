@@ -163,6 +163,7 @@ def _render_ticket(ticket, errors=None, values=None, status: int = 200):
     context = _panel_context(ticket, errors, values)
     context.update(_list_context(ticket.id))
     context["me_name"] = as_agent(current_user).name
+    context["unfinished"] = inbox.UNFINISHED
     context["conversation"] = messages.messages_after(ticket.id, 0, include_internal=True)
     return render_template("responso_chat/inbox/ticket.html", **context), status
 
@@ -255,9 +256,20 @@ def ticket_page(ticket_id: int):
     if request.args.get("fragment") == "panel":
         return render_template("responso_chat/inbox/_panel.html", **_panel_context(ticket))
     me = str(current_user.get_id())
-    if ticket.status in inbox.UNFINISHED and ticket.assignee_id in (None, me):
+    if (
+        ticket.status in inbox.UNFINISHED
+        and ticket.assignee_id in (None, me)
+        and _opened_from_this_site()
+    ):
         tickets.join_by_agent(ticket, me, as_agent(current_user).name)
     return _render_ticket(ticket)
+
+
+def _opened_from_this_site() -> bool:
+    """Whether the browser says the page was opened from this site or typed in
+    (``Sec-Fetch-Site``, a header no web page can set): a link on another site never
+    assigns a ticket; the page then offers "Join chat" (a POST with its CSRF token)."""
+    return request.headers.get("Sec-Fetch-Site") in ("same-origin", "none")
 
 
 @bp.get("/tickets/<int:ticket_id>/messages")

@@ -72,8 +72,11 @@ def app(make_app):
 
 @pytest.fixture
 def client(app):
-    """A test client of ``app``."""
-    return app.test_client()
+    """A test client of ``app`` that, like a browser, says its requests come from the site's
+    own pages (``Sec-Fetch-Site``)."""
+    client = app.test_client()
+    client.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
+    return client
 
 
 @pytest.fixture

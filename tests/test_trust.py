@@ -16,7 +16,7 @@ from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.safe_urls import local_path
 from responso_chat.services import automations, orders, tasks
 from responso_chat.users import Agent
-from tests.factories import make_chat
+from tests.factories import make_chat, make_ticket
 
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
 
@@ -247,3 +247,44 @@ def test_names_in_any_script_are_kept(app, name):
         f"/chat/widget/{key}/tickets", headers={"Origin": SHOP},
         json={"name": name, "email": "zoe@example.com", "subject": "Hi", "message": "Hello"})
     assert response.status_code == 201, response.json
+
+
+# --- Opening a ticket assigns it, but only from the inbox itself --------------------------------
+
+@pytest.mark.parametrize("fetch_site", ["cross-site", "same-site", None])
+def test_a_link_on_another_site_never_assigns_a_ticket(app, auth, fetch_site):
+    """A foreign page linking to a ticket (or a client that does not say where it comes from)
+    gets the page without taking the ticket; "Join chat" does it with the CSRF token."""
+    client = app.test_client()
+    auth = type(auth)(client)
+    auth.login("alice@shop.test")
+    with app.app_context():
+        ticket_id = make_ticket(make_chat("Store chat")).id
+    headers = {"Sec-Fetch-Site": fetch_site} if fetch_site else {}
+    page = client.get(f"/chat/inbox/tickets/{ticket_id}", headers=headers)
+    assert page.status_code == 200 and "Join chat" in page.get_data(as_text=True)
+    state = state_of(app)
+    Message = state.models.Message
+    with app.app_context():
+        assert state.db.session.get(state.models.Ticket, ticket_id).assignee_id is None
+        assert not state.db.session.scalar(
+            sa.select(sa.func.count()).where(Message.ticket_id == ticket_id,
+                                             Message.author_kind == "system"))
+    forged = client.post(f"/chat/inbox/tickets/{ticket_id}/take-over")
+    assert forged.status_code == 400
+    joined = client.post(f"/chat/inbox/tickets/{ticket_id}/take-over",
+                         data={"csrf_token": auth.csrf_token()})
+    assert joined.status_code == 303
+    with app.app_context():
+        assert state.db.session.get(state.models.Ticket, ticket_id).assignee_id == "2"
+
+
+@pytest.mark.parametrize("fetch_site", ["same-origin", "none"])
+def test_opening_a_ticket_from_the_inbox_or_the_address_bar_assigns_it(app, auth, fetch_site):
+    client = app.test_client()
+    type(auth)(client).login("alice@shop.test")
+    with app.app_context():
+        ticket_id = make_ticket(make_chat("Store chat")).id
+    page = client.get(f"/chat/inbox/tickets/{ticket_id}", headers={"Sec-Fetch-Site": fetch_site})
+    assert "Alice Agent joined the chat" in page.get_data(as_text=True)
+    assert "Join chat" not in page.get_data(as_text=True)
