@@ -5,8 +5,8 @@ because the tests set values without pressing a key. A browser test therefore:
 
 1. Types with real key presses: ``locator.press_sequentially(text)`` or
    ``page.keyboard.type(text)``, never ``fill()``. ``fill()`` is kept only where a comment
-   says why (a date or colour picker has no text to type; thousands of characters would
-   take too long to type).
+   says why (a colour picker has no text to type; thousands of characters would take too
+   long to type).
 2. Pastes at least once per form: :func:`paste` puts text on the clipboard and presses
    Ctrl+V in the focused field; the test then checks the field's value.
 3. Moves between fields as a person does when that is what it checks (Tab, Shift+Tab),
