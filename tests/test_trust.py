@@ -9,12 +9,13 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from marshmallow import ValidationError
 
 from responso_chat import migrations
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.safe_urls import local_path
-from responso_chat.services import automations, orders, tasks
+from responso_chat.services import automations, orders, tasks, webhooks
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
 
@@ -288,3 +289,64 @@ def test_opening_a_ticket_from_the_inbox_or_the_address_bar_assigns_it(app, auth
     page = client.get(f"/chat/inbox/tickets/{ticket_id}", headers={"Sec-Fetch-Site": fetch_site})
     assert "Alice Agent joined the chat" in page.get_data(as_text=True)
     assert "Join chat" not in page.get_data(as_text=True)
+
+
+# --- Webhooks: only to public addresses, and gone with their log ---------------------------------
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:6379/", "http://localhost/hook", "http://[::1]/", "http://10.0.0.5/",
+    "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/", "http://100.64.0.1/",
+    "http://0.0.0.0:5432/",
+])
+def test_webhooks_never_target_loopback_or_private_networks(app, url):
+    with app.app_context():
+        with pytest.raises(ValidationError) as refused:
+            webhooks.create_webhook({"url": url, "events": ["ticket.created"], "enabled": True})
+        assert "private network" in refused.value.messages["url"][0]
+        assert webhooks.list_webhooks() == []
+
+
+def test_a_webhook_whose_name_now_resolves_to_a_private_address_is_not_called(app, monkeypatch):
+    """Checked again at each delivery: a name that resolved to a public address when saved may
+    point at the shop's own network by the time an event is sent."""
+    calls = []
+    monkeypatch.setattr(webhooks.requests, "post", lambda *a, **k: calls.append(a))
+    public = [(2, 1, 6, "", ("93.184.216.34", 0))]
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo", lambda *a, **k: public)
+    with app.app_context():
+        webhook = webhooks.create_webhook(
+            {"url": "https://hooks.example.com/x", "events": ["ticket.created"], "enabled": True})
+        webhook_id = webhook.id
+    monkeypatch.setattr(webhooks.socket, "getaddrinfo",
+                        lambda *a, **k: [(2, 1, 6, "", ("127.0.0.1", 0))])
+    with app.app_context():
+        make_ticket(make_chat("Store chat"))
+    state_of(app).jobs.join()
+    assert calls == []
+    with app.app_context():
+        (delivery,) = webhooks.recent_deliveries(webhooks.get_webhook(webhook_id))
+        assert "private network" in delivery.error
+
+
+def test_deleting_a_webhook_deletes_its_deliveries_on_sqlite_too(app, monkeypatch):
+    """SQLite does not enforce foreign keys unless told: the log (with its payloads) went on
+    living after its webhook, and the pending retry then crashed."""
+    monkeypatch.setattr(webhooks, "refused_address", lambda url: None)
+    monkeypatch.setattr(webhooks.requests, "post", _refuse_connection)
+    state = state_of(app)
+    with app.app_context():
+        webhook_id = webhooks.create_webhook(
+            {"url": "https://hooks.example.com/x", "events": ["ticket.created"], "enabled": True}
+        ).id
+        make_ticket(make_chat("Store chat"))
+    state.jobs.join()
+    Delivery = state.models.WebhookDelivery
+    with app.app_context():
+        (delivery_id,) = state.db.session.scalars(sa.select(Delivery.id))
+        webhooks.delete_webhook(webhooks.get_webhook(webhook_id))
+        assert state.db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
+        webhooks.deliver(delivery_id)  # the retry that was pending finds nothing to do
+
+
+def _refuse_connection(*_args, **_kwargs):
+    raise webhooks.requests.ConnectionError("refused")
