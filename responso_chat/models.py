@@ -311,7 +311,7 @@ def define_models(db) -> SimpleNamespace:
             _enum_check("author_kind", AUTHOR_KINDS, "ck_responso_chat_message_author_kind"),
             sa.UniqueConstraint("ticket_id", "seq", name="uq_responso_chat_message_seq"),
             sa.UniqueConstraint(
-                "ticket_id", "client_msg_id", name="uq_responso_chat_message_client_id"
+                "ticket_id", "client_key", name="uq_responso_chat_message_client_key"
             ),
         )
 
@@ -328,6 +328,9 @@ def define_models(db) -> SimpleNamespace:
         body = sa.Column(sa.Text, nullable=False)
         internal = sa.Column(sa.Boolean, nullable=False, default=False)
         client_msg_id = sa.Column(sa.String(64), nullable=True)
+        #: The idempotency key: the client message id scoped to its author, so one author's
+        #: id can never reach another author's message (see messages.client_key).
+        client_key = sa.Column(sa.String(200), nullable=True)
         created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
         seen_at = sa.Column(UTCDateTime, nullable=True)
         sentiment = sa.Column(sa.String(10), nullable=True)

@@ -387,3 +387,75 @@ def _serve(answer):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     return server, thread, f"http://127.0.0.1:{server.server_port}"
+
+
+# --- Client message ids reach only their own author's messages -----------------------------------
+
+def _start_anonymously(app, **changes):
+    """Start chat as a stranger; the visitor's token and the ticket id."""
+    with app.app_context():
+        key = make_chat("Store chat", allowed_origins=[SHOP]).public_key
+    body = start_chat(app.test_client(), key, name="Mallory", message="Hi", **changes)
+    state_of(app).jobs.join()
+    return body["token"], body["ticket"]["id"]
+
+
+def _customer_sends(app, token, client_msg_id, body="x"):
+    return app.test_client().post(
+        "/chat/widget/tickets/messages", json={"body": body, "client_msg_id": client_msg_id},
+        headers={"Authorization": f"Bearer {token}", "Origin": SHOP})
+
+
+def test_a_customer_never_reaches_an_automations_internal_note_by_its_id(app):
+    """The reported steps: a rule replies and adds an internal note; the customer reads the
+    reply's id and sends the note's guessable id."""
+    with app.app_context():
+        _rule(actions=[{"type": "auto_reply", "value": "We got it."},
+                       {"type": "internal_note", "value": "VIP: refund without asking"}])
+    token, ticket_id = _start_anonymously(app)
+    listing = app.test_client().get("/chat/widget/tickets/messages",
+                                    headers={"Authorization": f"Bearer {token}", "Origin": SHOP})
+    (reply,) = [m for m in listing.json["messages"] if m["author_kind"] == "automation"]
+    assert reply["client_msg_id"] is None  # an automation's key is never shown
+    for guess in ("automation:1:0", "automation:1:1"):
+        response = _customer_sends(app, token, guess, body=f"guess {guess}")
+        assert response.status_code == 201
+        assert response.json["message"]["body"] == f"guess {guess}"
+        assert response.json["message"]["author_kind"] == "customer"
+    assert "VIP: refund without asking" in _bodies(app, ticket_id, "automation")
+
+
+def test_a_customer_never_reaches_an_agents_note_by_its_id(app, auth):
+    token, ticket_id = _start_anonymously(app)
+    client = app.test_client()
+    type(auth)(client).login("alice@shop.test")
+    note = client.post(f"/chat/inbox/tickets/{ticket_id}/messages",
+                       json={"body": "Internal: customer is rude", "internal": True,
+                             "client_msg_id": "known-id"},
+                       headers={"X-CSRFToken": type(auth)(client).csrf_token()})
+    assert note.status_code == 201
+    response = _customer_sends(app, token, "known-id", body="my own words")
+    assert response.json["message"]["body"] == "my own words"
+    assert _bodies(app, ticket_id, "agent") == ["Internal: customer is rude"]
+
+
+def test_a_customer_cannot_suppress_a_rules_note_by_sending_its_id_first(app):
+    with app.app_context():
+        _rule(actions=[{"type": "internal_note", "value": "Check this one"}])
+    _token, ticket_id = _start_anonymously(app, client_msg_id="automation:1:0")
+    assert _bodies(app, ticket_id, "automation") == ["Check this one"]
+
+
+def test_an_api_reply_is_stored_even_when_the_customer_used_its_id(app):
+    from responso_chat.services import api_tokens
+
+    token, ticket_id = _start_anonymously(app)
+    _customer_sends(app, token, "reply-1", body="customer text")
+    with app.app_context():
+        secret = api_tokens.create_token("2", "test")[1]
+    response = app.test_client().post(
+        f"/chat/api/tickets/{ticket_id}/messages", json={"body": "Agent answer",
+                                                         "client_msg_id": "reply-1"},
+        headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 201 and response.json["body"] == "Agent answer"
+    assert _bodies(app, ticket_id, "agent") == ["Agent answer"]

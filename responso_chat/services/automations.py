@@ -583,7 +583,7 @@ def _auto_reply(ctx: _Context, template: str) -> str:
     body = render_text(template, ctx.facts.template_variables())
     # Lock the ticket (PostgreSQL) so two jobs never both pass the hourly limit.
     session.execute(sa.select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
-    if messages.find_by_client_id(ticket.id, ctx.step) is not None:
+    if messages.find_by_client_id(ticket.id, "automation", None, ctx.step) is not None:
         session.rollback()
         raise Skipped("the auto-response was sent by an earlier try")
     refusal = _autoreply_refusal(ticket)
@@ -634,7 +634,7 @@ def _change_order_status(ctx: _Context, status_id: str) -> str:
 
 
 def _internal_note(ctx: _Context, template: str) -> str:
-    if messages.find_by_client_id(ctx.ticket.id, ctx.step) is not None:
+    if messages.find_by_client_id(ctx.ticket.id, "automation", None, ctx.step) is not None:
         raise Skipped("the note was added by an earlier try")
     body = render_text(template, ctx.facts.template_variables())
     if not body:
