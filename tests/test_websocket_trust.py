@@ -299,15 +299,20 @@ def test_a_database_lost_after_the_commit_still_acknowledges_then_closes_with_10
     assert customer.next("message")["seq"] == 1
     with scene.app.app_context():
         engine = scene.state.db.engine
-    armed, cut = threading.Event(), {}
+    armed, cut, inserting = threading.Event(), {}, set()
 
     def committed(connection):
-        if armed.is_set() and threading.get_ident() != threading.main_thread().ident:
+        # The socket's thread, once it committed the message (not a job's or a beat's thread).
+        if threading.get_ident() in inserting:
             cut.setdefault("thread", threading.get_ident())
 
     def execute(connection, cursor, statement, *args):
         if cut.get("thread") == threading.get_ident():  # the database went away after it
             raise sa.exc.OperationalError(statement, None, OSError("server closed the connection"))
+        if armed.is_set() and statement.lstrip().upper().startswith(
+            "INSERT INTO RESPONSO_CHAT_MESSAGE"
+        ):
+            inserting.add(threading.get_ident())
 
     sa.event.listen(engine, "commit", committed)
     sa.event.listen(engine, "before_cursor_execute", execute)
