@@ -86,7 +86,7 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     expect(reply).to_have_value("")
 
     customer.evaluate("window.customer.send(JSON.stringify({type: 'typing', typing: true}))")
-    expect(agent.locator("#rc-typing")).to_have_text("Zoe Customer typing…")
+    expect(agent.locator("#rc-typing")).to_have_text("Zoe Customer is typing…")
     customer.evaluate(
         "window.customer.send(JSON.stringify({type: 'send', body: 'Thanks, it is order 1042',"
         " client_msg_id: 'v-1'}))"

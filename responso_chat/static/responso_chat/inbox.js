@@ -300,7 +300,10 @@
       delete typingNames[kind];
     }
     var names = Object.keys(typingNames).map(function (k) { return typingNames[k]; });
-    if (typingLine) typingLine.textContent = names.length ? names.join(", ") + " typing…" : "";
+    var text = "";
+    if (names.length === 1) text = names[0] + " is typing…";
+    else if (names.length) text = names.slice(0, -1).join(", ") + " and " + names[names.length - 1] + " are typing…";
+    if (typingLine) typingLine.textContent = text;
   }
 
   function setStatus(status) {
