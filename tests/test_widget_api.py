@@ -134,6 +134,7 @@ def test_loader_is_served_with_caching_headers(client, chat):
     assert response.status_code == 200
     assert "javascript" in response.content_type
     assert "max-age=300" in response.headers["Cache-Control"]
+    assert "stale-while-revalidate=86400" in response.headers["Cache-Control"]
     assert b"ResponsoChat" in response.data
     response.close()
 

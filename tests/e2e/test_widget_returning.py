@@ -184,7 +184,8 @@ def test_a_long_first_message_is_counted_and_refused_before_sending(shop, new_pa
 
     composer = dialog.get_by_label("Your message")
     paste(composer, story)
-    expect(dialog.get_by_text(f"{len(story.strip())} of {MESSAGE_LIMIT} characters")).to_be_visible()
+    counted = f"{len(story.strip())} of {MESSAGE_LIMIT} characters"
+    expect(dialog.get_by_text(counted)).to_be_visible()
     composer.press("Enter")
     expect(composer).to_have_accessible_description(re.compile(
         f"Use at most {MESSAGE_LIMIT} characters."))
@@ -254,7 +255,8 @@ def test_start_chat_is_reachable_out_of_hours_on_a_small_screen(shop, new_page, 
     box, panel = start.bounding_box(), dialog.bounding_box()
     assert panel["y"] <= box["y"] and box["y"] + box["height"] <= panel["y"] + panel["height"]
     assert box["y"] + box["height"] <= size["viewport"]["height"]
-    page.screenshot(path=os.path.join(SHOTS, f"widget-out-of-hours-{size['viewport']['height']}.png"))
+    height = size["viewport"]["height"]
+    page.screenshot(path=os.path.join(SHOTS, f"widget-out-of-hours-{height}.png"))
     start.click()
     expect(dialog.get_by_role("alert")).to_have_text("Please correct the marked fields.")
 
