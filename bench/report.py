@@ -152,7 +152,29 @@ def _http(section: dict) -> list[str]:
     return lines
 
 
-RENDERERS = {"relay": _relay, "widget": _widget, "inbox": _inbox, "http": _http}
+def _host_pages(section: dict) -> list[str]:
+    command = section["command"]
+    lines = [
+        f"### Host pages with idle customers (gunicorn {command['worker_class']}, "
+        f"{command['workers']} workers x {command['connections']} connections, Redis; "
+        f"{section['connections']} connections, {section['seconds']} s each)",
+        "",
+        _row("home page", "requests/s", "p50 ms", "p99 ms", "errors"),
+        _row(*["---"] * 5),
+    ]
+    for name, run in (("alone", section["alone"]),
+                      (f"{section['connected']} of {section['sockets']} idle customer sockets "
+                       "open", section["with_idle_sockets"])):
+        lines.append(_row(name, run["requests_per_s"], run["p50_ms"], run["p99_ms"],
+                          run["errors"]))
+    met = section["p99_ratio"] is not None and section["p99_ratio"] <= section["target_ratio"]
+    lines += ["", f"p99 with the sockets / alone: {section['p99_ratio']} (target at most "
+                  f"{section['target_ratio']}: {'met' if met else 'not met'})", ""]
+    return lines
+
+
+RENDERERS = {"relay": _relay, "widget": _widget, "inbox": _inbox, "http": _http,
+             "host_pages": _host_pages}
 
 
 def markdown(results: dict) -> str:

@@ -221,4 +221,4 @@ def send():
         )
     except messages.ConversationEnded:
         _fail(409, "_request", "This conversation has ended; start a new chat.")
-    return jsonify(message=messages.message_event(message)), 201 if created else 200
+    return jsonify(message=message.committed_event), 201 if created else 200

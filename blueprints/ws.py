@@ -2,7 +2,8 @@
 :mod:`responso_chat.conversation.websocket`.
 
 The handshake is checked before the upgrade (``before_request``): a refused socket gets a
-plain HTTP 403 and never opens.
+plain HTTP 403 and never opens. The visitor token comes only in the subprotocol, never in the
+URL (URLs end up in access logs).
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from flask_login import current_user
 from flask_sock import Sock
 
 from responso_chat import current_chat
+from responso_chat.conversation import sessions
 from responso_chat.conversation.websocket import (
     VISITOR_PROTOCOL,
     AgentConnection,
     VisitorConnection,
     count_arg,
 )
+from responso_chat.ratelimit import client_address
 from responso_chat.users import is_agent
 from responso_chat.visitor import origin_allowed, ticket_for_token
 
@@ -42,12 +45,11 @@ bp.record_once(_answer_visitor_protocol)
 
 
 def _visitor_token() -> str | None:
-    """The visitor token: ``Sec-WebSocket-Protocol: responso-chat, <token>`` (the widget), or
-    the ``token`` query argument."""
+    """The visitor token: ``Sec-WebSocket-Protocol: responso-chat, <token>`` (the widget)."""
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
     if len(offered) == 2 and offered[0] == VISITOR_PROTOCOL:
         return offered[1]
-    return request.args.get("token")
+    return None
 
 
 @bp.before_request
@@ -63,23 +65,24 @@ def _check_handshake():
         after = count_arg(request.args.get("after", "0"))
         if after is None:
             abort(400)
-        g.rc_visitor = (ticket.id, after)
+        g.rc_visitor = (ticket.id, after, _visitor_token())
     elif request.endpoint == "responso_chat.ws.agent":
         if not is_agent():
             abort(403)
         if not origin or urlsplit(origin).netloc != request.host:
             abort(403)
+        if sessions.signed_out(str(current_user.get_id()), sessions.current_signin()):
+            abort(403)  # a copy of a cookie whose sign-in is over
 
 
 @sock.route("/visitor", bp=bp)
 def visitor(ws):
-    """The customer's conversation: ``?after=<seq>``, the token as a subprotocol (or
-    ``&token=``)."""
-    ticket_id, after = g.rc_visitor
-    VisitorConnection(ws, ticket_id, after).run()
+    """The customer's conversation: ``?after=<seq>``, the token as a subprotocol."""
+    ticket_id, after, token = g.rc_visitor
+    VisitorConnection(ws, ticket_id, after, token, client_address()).run()
 
 
 @sock.route("/agent", bp=bp)
 def agent(ws):
     """An agent's live view of the tickets they subscribe to and of the inbox."""
-    AgentConnection(ws, current_user._get_current_object()).run()
+    AgentConnection(ws, current_user._get_current_object(), sessions.current_signin()).run()

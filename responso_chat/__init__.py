@@ -81,6 +81,7 @@ class ResponsoChat:
         _config.check(app.config)
 
         from .blueprints import create_blueprint
+        from .conversation.sessions import connect_signals as connect_sessions
         from .jobs import create_job_runner
         from .models import define_models
         from .ratelimit import RateLimits
@@ -113,6 +114,7 @@ class ResponsoChat:
         app.extensions[EXTENSION_KEY] = state
         connect_automations(app)
         connect_webhooks(app)
+        connect_sessions(app)
         app.register_blueprint(
             create_blueprint(), url_prefix=app.config[_config.PREFIX + "URL_PREFIX"]
         )

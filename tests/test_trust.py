@@ -5,13 +5,16 @@ A stranger, a customer and an agent without rights try what the product must ref
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from werkzeug.serving import make_server
 
 from responso_chat import migrations
+from responso_chat.base_client import BaseClient, BaseUnavailable
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.safe_urls import local_path
@@ -350,3 +353,37 @@ def test_deleting_a_webhook_deletes_its_deliveries_on_sqlite_too(app, monkeypatc
 
 def _refuse_connection(*_args, **_kwargs):
     raise webhooks.requests.ConnectionError("refused")
+
+
+# --- The Base token goes to the Base API URL and nowhere else ------------------------------------
+
+@pytest.mark.parametrize("code", [301, 302, 307, 308])
+def test_the_base_client_never_follows_a_redirect_with_the_token(code):
+    """A redirecting API URL (a typo, a hijacked host) must not carry the token elsewhere."""
+    seen = []
+    catcher, catcher_thread, catcher_url = _serve(
+        lambda environ: seen.append(environ.get("HTTP_X_BLTOKEN")) or (200, {}, b"{}"))
+    redirector, redirector_thread, url = _serve(
+        lambda environ: (code, {"Location": catcher_url + "/connector.php"}, b""))
+    try:
+        with BaseClient(url=url + "/connector.php", token=TOKEN, retries=0) as client:
+            with pytest.raises(BaseUnavailable, match="redirect"):
+                client.call("getOrderStatusList")
+    finally:
+        for server, thread in ((catcher, catcher_thread), (redirector, redirector_thread)):
+            server.shutdown()
+            thread.join(timeout=5)
+    assert seen == []
+
+
+def _serve(answer):
+    """A loopback HTTP server answering every request with ``answer(environ)``."""
+    def app(environ, start_response):
+        status, headers, body = answer(environ)
+        start_response(f"{status} X", list(headers.items()))
+        return [body]
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return server, thread, f"http://127.0.0.1:{server.server_port}"

@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 
 from responso_chat import current_chat
 from responso_chat.models import utcnow
+from responso_chat.realtime import ACCESS_CHANNEL
 from responso_chat.schemas import ChatSchema, chat_form_values, start_chat_limits
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
@@ -134,7 +135,13 @@ def _save(chat, values: dict):
     except sa.exc.IntegrityError:  # another admin saved the same name meanwhile
         state.db.session.rollback()
         raise ValidationError({"name": [NAME_TAKEN]}) from None
+    _announce_access_change()
     return chat
+
+
+def _announce_access_change() -> None:
+    """Tell open agent sockets that who may see a chat may have changed: they check now."""
+    current_chat().broker.publish(ACCESS_CHANNEL, {"type": "access", "user_id": None})
 
 
 def create_chat(data: dict):
@@ -170,6 +177,7 @@ def delete_chat(chat) -> None:
     )
     state.db.session.delete(chat)
     state.db.session.commit()
+    _announce_access_change()
 
 
 def public_config(chat, now) -> dict:

@@ -153,7 +153,9 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
 
 def _commit_new(ticket, **fields):
     """Add a message (see :func:`add_message`), commit, publish; ``(message, created)``; the
-    message's values stay loaded.
+    message's values stay loaded, and ``message.committed_event`` is its browser event as
+    stored: acknowledge with it, never by reading the message again (the signals' receivers
+    that run next may roll the session back, which expires it; the database may be gone).
 
     A message already stored under the same ``client_msg_id`` (a resend, or two sends of it
     at once) fails the insert on the unique key: that one is returned with ``created=False``
@@ -170,7 +172,9 @@ def _commit_new(ticket, **fields):
         existing = find_by_client_id(ticket_id, fields.get("client_msg_id"))
         if existing is None:
             raise
+        existing.committed_event = message_event(existing)
         return existing, False
+    message.committed_event = events[0][1]  # announcements() puts the message's own first
     publish(events)
     return message, True
 
@@ -186,7 +190,8 @@ def _commit_keeping(session, obj) -> None:
 
 
 def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
-    """Add the customer's message, commit, publish; returns ``(message, created)``.
+    """Add the customer's message, commit, publish; returns ``(message, created)``, the
+    message's event in ``message.committed_event`` (see :func:`_commit_new`).
 
     Sending again with the same ``client_msg_id`` returns the stored message with
     ``created=False`` and publishes nothing. A pending ticket becomes open again. Raises
@@ -196,6 +201,7 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     if status in ENDED_STATUSES:
         existing = find_by_client_id(ticket_id, client_msg_id)
         if existing is not None:
+            existing.committed_event = message_event(existing)
             return existing, False
         raise ConversationEnded(status)
     message, created = _commit_new(

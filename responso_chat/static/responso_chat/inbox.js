@@ -619,8 +619,10 @@
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
       case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
+      case "ping": send({ type: "pong" }); break;  // still here: the server closes idle sockets
+      case "unsubscribed":  // access to the ticket was taken away while it was open
       case "error":
-        if (event.error === "not_found" && event.ticket_id === ticketId) {
+        if ((event.type === "unsubscribed" || event.error === "not_found") && event.ticket_id === ticketId) {
           toast("This ticket is not available to you any more.");
         }
         break;

@@ -413,6 +413,7 @@
     function receive(event) {
       let e;
       try { e = JSON.parse(event.data); } catch (err) { return; }
+      if (e.type === "ping") return emitFrame({ type: "pong" }); /* still here: not idle */
       if (e.type === "message") { add(e); tally(); }
       else if (e.type === "status") { ticket.status = e.status; showState(); }
       else if (e.type === "agent_joined") { agentName = e.name; showState(); }
