@@ -103,7 +103,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "answer every ping) before it is closed (4408).",
     ),
     "WS_FRAME_RATE_LIMIT": (
-        "20 per second; 300 per minute",
+        "60 per second; 600 per minute",
         "Rate limit of the frames of one socket, every type counted (send, typing, seen, page, "
         "...); over it the socket is closed (4429).",
     ),

@@ -93,7 +93,7 @@ class Refused(Exception):
 
 class FrameBudget:
     """The frames one socket may still send: a moving window per limit of a ``limits``
-    string (``"20 per second; 300 per minute"``), kept in the socket itself."""
+    string (``"60 per second; 600 per minute"``), kept in the socket itself."""
 
     def __init__(self, limit_string: str):
         self._windows = [
@@ -219,7 +219,7 @@ class Connection:
         except Refused as exc:
             self.close(exc.code, exc.reason)
         except Exception as exc:  # noqa: BLE001 - whatever it is, the client gets a close frame
-            # The type and the place, not the message: a database error's holds parameters.
+            # The type and the place, not the message: a database error's message holds values.
             log.error("websocket handler failed (%s):\n%s", type(exc).__name__,
                       "".join(traceback.format_tb(exc.__traceback__)))
             self.close(CLOSE_INTERNAL_ERROR, "server error")

@@ -30,7 +30,8 @@ SHOTS = os.environ.get("RESPONSO_CHAT_SCREENSHOTS") or tempfile.gettempdir()
 CUSTOMER_JS = """
 ([url, token]) => new Promise((resolve, reject) => {
   window.events = [];
-  const socket = new WebSocket(url.replace(/^http/, "ws") + "/chat/ws/visitor?token=" + token);
+  const socket = new WebSocket(url.replace(/^http/, "ws") + "/chat/ws/visitor",
+                                ["responso-chat", token]);
   socket.onmessage = (message) => window.events.push(JSON.parse(message.data));
   socket.onopen = () => { window.customer = socket; resolve(); };
   socket.onerror = () => reject(new Error("visitor socket refused"));
