@@ -138,15 +138,18 @@ def test_the_agent_sees_the_customer_typing(shop, new_page, app):
     expect(log.get_by_text("Hello, where is my parcel?")).to_be_visible()
     agent = agent_opens(new_page, shop.plugin.url, only_ticket_id(app))
     expect(log.get_by_text("Alice Agent joined the chat")).to_be_visible()
+    expect(agent.get_by_text("customer online")).to_be_visible()  # the agent's socket is in
 
     composer = customer.get_by_label("Your message")
     composer.press_sequentially("I also wanted to ask")
     typing = agent.get_by_text("Zoe Customer is typing…")
     expect(typing).to_be_visible()
     agent.screenshot(path=os.path.join(SHOTS, "inbox-customer-typing.png"))
+    composer.press_sequentially(" about the returns policy", delay=380, timeout=20_000)  # > 8 s
+    expect(typing).to_be_visible()  # said again while the customer keeps typing
     composer.press("Enter")
     expect(agent.get_by_role("list", name="Conversation").get_by_text(
-        "I also wanted to ask")).to_be_visible()
+        "I also wanted to ask about the returns policy")).to_be_visible()
     expect(typing).to_be_hidden()
 
 

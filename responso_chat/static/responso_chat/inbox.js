@@ -345,7 +345,7 @@
 
   /* ---- composer: Enter sends, Shift+Enter new line; idempotent by client_msg_id ---------- */
 
-  var typingSent = false;
+  var typingSent = 0;  // when "typing" was last sent
   var typingStop = null;
 
   /* A reply not sent yet is kept per ticket in this browser (localStorage) until it is sent. */
@@ -364,7 +364,7 @@
   function stopTyping() {
     clearTimeout(typingStop);
     if (typingSent) send({ type: "typing", ticket_id: ticketId, typing: false });
-    typingSent = false;
+    typingSent = 0;
   }
 
   function composerError(text) {
@@ -442,8 +442,9 @@
     box.addEventListener("input", function () {
       keepDraft(box.value);
       if (internalBox && internalBox.checked) return;  // notes are not typed to the customer
-      if (!typingSent && box.value.trim()) {
-        typingSent = true;
+      // said again every few seconds: the customer's line fades after 8 s
+      if (box.value.trim() && (!typingSent || Date.now() - typingSent > 3000)) {
+        typingSent = Date.now();
         send({ type: "typing", ticket_id: ticketId, typing: true });
       }
       clearTimeout(typingStop);

@@ -121,7 +121,7 @@
     let token = null, ticket = null, socket = null, retries = 0, retryTimer = 0, live = false;
     let lastSeq = 0, lastAgentSeq = 0, seen = 0, seenSent = 0, unread = 0, agentName = null;
     let firstTake = true;
-    let typingSent = false, typingTimer = 0, shownTypingTimer = 0, form = null, chat = null;
+    let typingSent = 0, typingTimer = 0, shownTypingTimer = 0, form = null, chat = null;
     let outbox = [];
     const bySeq = new Map(), pending = new Map();
 
@@ -390,16 +390,18 @@
       if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
     }
 
-    function typing() {
-      if (!typingSent) emitFrame({ type: "typing", typing: true });
-      typingSent = true;
+    function typing() { /* said again every few seconds: the agent's line fades after 8 s */
+      if (!typingSent || Date.now() - typingSent > TYPING_IDLE) {
+        emitFrame({ type: "typing", typing: true });
+        typingSent = Date.now();
+      }
       clearTimeout(typingTimer);
       typingTimer = setTimeout(stopTyping, TYPING_IDLE);
     }
     function stopTyping() {
       clearTimeout(typingTimer);
       if (typingSent) emitFrame({ type: "typing", typing: false });
-      typingSent = false;
+      typingSent = 0;
     }
 
     function markSeen() {
