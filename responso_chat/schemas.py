@@ -127,6 +127,18 @@ class StartChatSchema(_Trimmed):
         _check_message_length(value)
 
 
+def start_chat_limits() -> dict:
+    """The longest value of each pre-chat field and of a message, in characters: the widget
+    gets them with its config to count and refuse before sending (this schema checks again)."""
+    fields_ = StartChatSchema().fields
+    limits = {
+        name: next(v.max for v in fields_[name].validators if isinstance(v, validate.Length))
+        for name in ("name", "email", "subject")
+    }
+    limits["message"] = current_chat().setting("MAX_MESSAGE_LENGTH")
+    return limits
+
+
 # --- Inbox: lists, ticket changes, agent messages, tasks, projects, contacts, teams ---------
 
 

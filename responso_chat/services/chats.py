@@ -16,7 +16,7 @@ from marshmallow import ValidationError
 from responso_chat import current_chat
 from responso_chat.models import utcnow
 from responso_chat.realtime import ACCESS_CHANNEL
-from responso_chat.schemas import ChatSchema, chat_form_values
+from responso_chat.schemas import ChatSchema, chat_form_values, start_chat_limits
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
 
@@ -182,7 +182,8 @@ def delete_chat(chat) -> None:
 
 def public_config(chat, now) -> dict:
     """What the widget loader may know of ``chat`` at ``now``: its public settings only, plus
-    whether it is open and when that next changes (ISO 8601, or None)."""
+    whether it is open and when that next changes (ISO 8601, or None), and the longest text
+    each field of the pre-chat form and the composer takes (``limits``)."""
     open_now, next_change_at = opening_state(chat, now)
     return {
         "name": chat.name,
@@ -197,6 +198,7 @@ def public_config(chat, now) -> dict:
         "color": chat.color,
         "open_now": open_now,
         "next_change_at": next_change_at.isoformat() if next_change_at else None,
+        "limits": start_chat_limits(),
     }
 
 

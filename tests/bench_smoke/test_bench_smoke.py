@@ -36,6 +36,8 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     assert sections["relay"]["idle"][0]["connected"] == 20
     assert 0 < sections["widget"]["loader_gzip_bytes"] < sections["widget"]["lazy_gzip_bytes"]
     assert sections["widget"]["launcher_visible_ms"] > 0
+    for visit in ("first", "repeat", "next_page"):
+        assert sections["widget"][visit]["launcher_ratio"] > 0
     pages = sections["inbox"]["queries"]
     assert {"all_first_page", "search_common_word", "view_counts", "http_inbox_page"} <= set(pages)
     assert all("seq_scans" in query for name, query in pages.items() if name.endswith("page")

@@ -19,7 +19,7 @@ from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import ticket_changes
 from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
-from tests.e2e.keys import paste
+from tests.e2e.keys import paste, retype
 from tests.factories import make_chat, make_ticket
 from tests.polling import wait_until
 
@@ -87,7 +87,7 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     expect(reply).to_have_value("")
 
     customer.evaluate("window.customer.send(JSON.stringify({type: 'typing', typing: true}))")
-    expect(agent.locator("#rc-typing")).to_have_text("Zoe Customer typing…")
+    expect(agent.locator("#rc-typing")).to_have_text("Zoe Customer is typing…")
     customer.evaluate(
         "window.customer.send(JSON.stringify({type: 'send', body: 'Thanks, it is order 1042',"
         " client_msg_id: 'v-1'}))"
@@ -122,19 +122,20 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     panel.get_by_role("button", name="Add tag").click()
     expect(panel.get_by_role("button", name="Remove tag vip")).to_be_visible()
     expect(conversation.get_by_text("Alice Agent added tag vip")).to_be_visible()
-    panel.get_by_label("Priority").select_option("high")
-    # Ada tags the ticket meanwhile: the panel refreshes live and keeps the priority Alice
-    # picked and has not set yet.
+    # Alice starts another tag; Ada tags the ticket meanwhile: the panel refreshes live and
+    # keeps what Alice typed and has not added yet.
+    panel.get_by_label("Add a tag").press_sequentially("fragi")
     with app.app_context():
         state = app.extensions["responso_chat"]
         ticket_changes.add_tag(state.db.session.get(state.models.Ticket, ticket_id), "rush",
                                Agent("1", "Ada Admin", "admin@shop.test"))
     expect(panel.get_by_role("button", name="Remove tag rush")).to_be_visible()
-    expect(panel.get_by_label("Priority")).to_have_value("high")
-    panel.locator("form", has=agent.locator("#rc-priority")).get_by_role(
-        "button", name="Set"
-    ).click()
+    expect(panel.get_by_label("Add a tag")).to_have_value("fragi")
+    retype(panel.get_by_label("Add a tag"), "")
+    # A priority picked applies at once.
+    panel.get_by_label("Priority").select_option("high")
     expect(conversation.get_by_text("Alice Agent set priority to high")).to_be_visible()
+    expect(agent.get_by_role("status").filter(has_text="Priority: high · saved")).to_be_visible()
     expect(agent.locator("#rc-list .rc-priority-high")).to_be_visible()  # the list is live
 
     # Create a task from the "…" menu.
