@@ -13,15 +13,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import inbox, relay, report, throughput, widget
+from bench import hostpages, inbox, relay, report, throughput, widget
 from bench.env import Environment, machine
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SECTIONS = ("relay", "widget", "inbox", "http")
+SECTIONS = ("relay", "widget", "inbox", "http", "host_pages")
 QUICK = {"conversations": 3, "messages": 2, "pace": 0.2, "idle": 20, "visits": 1,
          "tickets": 300, "inbox_messages": 1500, "samples": 3, "seconds": 0.5,
          "connections": 4, "worker_classes": "gthread", "idle_window": 0.5,
-         "http_tool": "python"}
+         "http_tool": "python", "host_sockets": 20}
 
 
 class OutOfTime(Exception):
@@ -50,6 +50,9 @@ def parse(argv=None) -> argparse.Namespace:
     parser.add_argument("--samples", type=int, default=40, help="inbox: timings per query")
     parser.add_argument("--seconds", type=float, default=8.0, help="http: seconds per request")
     parser.add_argument("--connections", type=int, default=16, help="http: connections")
+    parser.add_argument("--host-sockets", type=int, default=2000,
+                        help="host_pages: idle customer sockets open while the home page is "
+                             "measured (http's --seconds and --connections)")
     parser.add_argument("--http-tool", choices=("auto", "wrk", "python"), default="auto",
                         help="http: load tool (auto: wrk when installed)")
     parser.add_argument("--budget", type=float, default=600.0, help="seconds for the whole run")
@@ -72,6 +75,9 @@ def run_section(name: str, args, env: Environment, logs: Path) -> dict:
     if name == "inbox":
         return inbox.run(env, tickets=args.tickets, messages=args.inbox_messages,
                          samples=args.samples, logs=logs)
+    if name == "host_pages":
+        return hostpages.run(env, sockets=args.host_sockets, seconds=args.seconds,
+                             connections=args.connections, logs=logs)
     return throughput.run(env, seconds=args.seconds, connections=args.connections, logs=logs,
                           tool=args.http_tool)
 

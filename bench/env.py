@@ -23,6 +23,8 @@ SERVER_CONFIG = {
     "RESPONSO_CHAT_START_CHAT_RATE_LIMIT": "1000000 per minute",
     "RESPONSO_CHAT_SEND_RATE_LIMIT": "1000000 per minute",
     "RESPONSO_CHAT_PUBLIC_RATE_LIMIT": "1000000 per minute",
+    # Every client of the benchmarks comes from the one loopback address.
+    "RESPONSO_CHAT_WS_MAX_SOCKETS_PER_ADDRESS": 1000000,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 20, "max_overflow": 20, "pool_timeout": 60},
 }
 

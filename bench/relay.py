@@ -34,6 +34,7 @@ from websockets.asyncio.client import connect
 from bench.data import bulk_tickets
 from bench.env import ORIGIN, SERVER_CONFIG, Environment, Shop, psycopg_url
 from bench.report import ratio
+from responso_chat.conversation.websocket import VISITOR_PROTOCOL
 from tests.appserver import ROOT, AppServer
 from tests.servers import free_port, wait_for_port
 
@@ -50,6 +51,7 @@ class Conversation:
     customer_headers: dict = field(default_factory=dict)
     agent_headers: dict = field(default_factory=dict)
     subscribe: dict | None = None
+    customer_token: str | None = None  # the plugin's visitor token, sent as the subprotocol
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -73,9 +75,12 @@ def summarize(latencies: list[float], elapsed: float, lost: int) -> dict:
     }
 
 
-async def _open(url: str, headers: dict):
-    return await connect(url, additional_headers=headers, ping_interval=None, open_timeout=60,
-                         close_timeout=2, max_queue=None, max_size=2**20)
+async def _open(url: str, headers: dict, token: str | None = None):
+    """A client socket; with a visitor ``token``, sent as the widget sends it (subprotocol)."""
+    subprotocols = [VISITOR_PROTOCOL, token] if token else None
+    return await connect(url, additional_headers=headers, subprotocols=subprotocols,
+                         ping_interval=None, open_timeout=60, close_timeout=2, max_queue=None,
+                         max_size=2**20)
 
 
 async def _drain(socket) -> None:
@@ -113,7 +118,8 @@ async def drive(conversations: list[Conversation], messages: int, pace: float | 
     async def open_conversation(spec: Conversation):
         async with gate:
             agent = await _open(spec.agent_url, spec.agent_headers)
-            customer = await _open(spec.customer_url, spec.customer_headers)
+            customer = await _open(spec.customer_url, spec.customer_headers,
+                                   spec.customer_token)
         sockets.extend((agent, customer))
         subscribed = loop.create_future()
         readers.append(asyncio.create_task(_agent_reader(agent, waiting, subscribed)))
@@ -211,11 +217,12 @@ def run_plugin(shop: Shop, servers: list[AppServer], conversations: int, message
     for index, (ticket_id, token) in enumerate(zip(range(first, last + 1), tokens, strict=True)):
         front, back = servers[index % len(servers)], servers[(index + 1) % len(servers)]
         specs.append(Conversation(
-            f"{front.ws_url}/chat/ws/visitor?token={token}&after=1",
+            f"{front.ws_url}/chat/ws/visitor?after=1",
             f"{back.ws_url}/chat/ws/agent",
             customer_headers={"Origin": ORIGIN},
             agent_headers={"Origin": back.url, "Cookie": cookie},
             subscribe={"type": "subscribe", "ticket_id": ticket_id, "after": 1},
+            customer_token=token,
         ))
     return asyncio.run(drive(specs, messages, pace))
 
@@ -232,17 +239,20 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def _hold_idle(urls: list[str], measure) -> tuple[int, dict]:
+async def hold_idle(url: str, tokens: list[str], measure) -> tuple[int, dict]:
+    """Open one idle customer socket to ``url`` per visitor token, run ``measure()`` (in a
+    thread) while they are all open, close them; how many opened, and what it measured."""
     gate = asyncio.Semaphore(CONNECT_CONCURRENCY)
     sockets = []
 
-    async def open_one(url):
+    async def open_one(token):
         async with gate:
-            socket = await _open(url, {"Origin": ORIGIN})
-            await asyncio.wait_for(socket.recv(), REPLY_TIMEOUT)  # the status: it is open
+            socket = await _open(url, {"Origin": ORIGIN}, token)
             sockets.append(socket)
+            await asyncio.wait_for(socket.recv(), REPLY_TIMEOUT)  # the status: it is open
 
-    results = await asyncio.gather(*(open_one(url) for url in urls), return_exceptions=True)
+    results = await asyncio.gather(*(open_one(token) for token in tokens),
+                                   return_exceptions=True)
     try:
         figures = await asyncio.to_thread(measure)
     finally:
@@ -264,8 +274,8 @@ def run_idle(shop: Shop, server: AppServer, customers: int, window: float) -> di
         return {"rss_kb": _rss_kb(worker),
                 "idle_cpu_percent": round((_cpu_seconds(worker) - cpu) / window * 100, 1)}
 
-    urls = [f"{server.ws_url}/chat/ws/visitor?token={t}&after=1" for t in tokens]
-    connected, figures = asyncio.run(_hold_idle(urls, measure))
+    connected, figures = asyncio.run(
+        hold_idle(f"{server.ws_url}/chat/ws/visitor?after=1", tokens, measure))
     delta = figures["rss_kb"] - before
     return {
         "customers": customers,

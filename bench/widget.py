@@ -1,10 +1,18 @@
 """Widget weight: gzipped sizes, and how soon the launcher shows on a shop page.
 
 A storefront on its own loopback port serves the same page with and without the embed code;
-the plugin runs under gunicorn on another port. Each visit is a fresh browser context (a first
-visit: nothing cached). The page itself records, with ``performance.now()``, when its ``load``
-event fired and when the launcher became visible (polled every animation frame), so both
-figures are measured the same way.
+the plugin runs under gunicorn on another port. The page itself records, with
+``performance.now()``, when its ``load`` event fired and when the launcher became visible
+(polled every animation frame), so both figures are measured the same way.
+
+Each round opens a fresh browser context and makes three visits of each page in it:
+
+* first visit: nothing cached, nothing stored;
+* repeat visit: a later day's visit, the HTTP cache emptied (the loader and the config must be
+  fetched again) but the site's storage kept (the loader draws from the config it kept);
+* next page: right after, everything the first visits cached still fresh.
+
+Each ratio divides the launcher's time by the plain page's load time of the same kind of visit.
 """
 
 from __future__ import annotations
@@ -81,15 +89,30 @@ class Storefront:
         self.server.server_close()
 
 
-def _visit(browser, url: str, launcher: bool) -> dict:
-    context = browser.new_context()
-    context.set_default_timeout(15_000)
+VISITS = ("first", "repeat", "next_page")
+
+
+def _load(context, url: str, launcher: bool, empty_cache: bool = False) -> dict:
+    page = context.new_page()
     try:
-        page = context.new_page()
+        if empty_cache:
+            context.new_cdp_session(page).send("Network.clearBrowserCache")
         page.goto(url, wait_until="load")
         if launcher:
             page.wait_for_function("window.__bench.launcher !== undefined")
         return page.evaluate("window.__bench")
+    finally:
+        page.close()
+
+
+def _visits(browser, url: str, launcher: bool) -> dict:
+    """A first visit, a repeat visit (HTTP cache emptied, storage kept), then a next page."""
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    try:
+        first = _load(context, url, launcher)
+        repeat = _load(context, url, launcher, empty_cache=True)
+        return {"first": first, "repeat": repeat, "next_page": _load(context, url, launcher)}
     finally:
         context.close()
 
@@ -114,24 +137,28 @@ def run(env: Environment, *, visits: int, logs) -> dict:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
-                _visit(browser, store.url + "/with", True)  # warm up the servers
+                _visits(browser, store.url + "/with", True)  # warm up the servers
                 for _ in range(visits):
-                    plain.append(_visit(browser, store.url + "/without", False))
-                    with_widget.append(_visit(browser, store.url + "/with", True))
+                    plain.append(_visits(browser, store.url + "/without", False))
+                    with_widget.append(_visits(browser, store.url + "/with", True))
             finally:
                 browser.close()
     finally:
         server.stop()
         store.close()
-    load_plain = statistics.median(v["load"] for v in plain)
-    load_with = statistics.median(v["load"] for v in with_widget)
-    shown = statistics.median(v["launcher"] for v in with_widget)
-    return {
-        **sizes,
-        "visits": visits,
-        "load_without_widget_ms": round(load_plain, 1),
-        "load_with_widget_ms": round(load_with, 1),
-        "launcher_visible_ms": round(shown, 1),
-        "load_ratio": round(load_with / load_plain, 2),
-        "launcher_ratio": round(shown / load_plain, 2),
-    }
+    result = {**sizes, "visits": visits}
+    for kind in VISITS:
+        load_plain = statistics.median(v[kind]["load"] for v in plain)
+        load_with = statistics.median(v[kind]["load"] for v in with_widget)
+        shown = statistics.median(v[kind]["launcher"] for v in with_widget)
+        figures = {
+            "load_without_widget_ms": round(load_plain, 1),
+            "load_with_widget_ms": round(load_with, 1),
+            "launcher_visible_ms": round(shown, 1),
+            "load_ratio": round(load_with / load_plain, 2),
+            "launcher_ratio": round(shown / load_plain, 2),
+        }
+        if kind == "first":  # the figures of earlier runs, under their names
+            result.update(figures)
+        result[kind] = figures
+    return result

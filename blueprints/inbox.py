@@ -24,6 +24,7 @@ from marshmallow import ValidationError
 
 from responso_chat import schemas
 from responso_chat.models import utcnow
+from responso_chat.safe_urls import local_path
 from responso_chat.services import (
     contacts,
     inbox,
@@ -163,6 +164,7 @@ def _render_ticket(ticket, errors=None, values=None, status: int = 200):
     context = _panel_context(ticket, errors, values)
     context.update(_list_context(ticket.id))
     context["me_name"] = as_agent(current_user).name
+    context["unfinished"] = UNFINISHED_STATUSES
     context["conversation"] = messages.messages_after(ticket.id, 0, include_internal=True)
     return render_template("responso_chat/inbox/ticket.html", **context), status
 
@@ -255,9 +257,20 @@ def ticket_page(ticket_id: int):
     if request.args.get("fragment") == "panel":
         return render_template("responso_chat/inbox/_panel.html", **_panel_context(ticket))
     me = str(current_user.get_id())
-    if ticket.status in UNFINISHED_STATUSES and ticket.assignee_id in (None, me):
+    if (
+        ticket.status in UNFINISHED_STATUSES
+        and ticket.assignee_id in (None, me)
+        and _opened_from_this_site()
+    ):
         tickets.join_by_agent(ticket, me, as_agent(current_user).name)
     return _render_ticket(ticket)
+
+
+def _opened_from_this_site() -> bool:
+    """Whether the browser says the page was opened from this site or typed in
+    (``Sec-Fetch-Site``, a header no web page can set): a link on another site never
+    assigns a ticket; the page then offers "Join chat" (a POST with its CSRF token)."""
+    return request.headers.get("Sec-Fetch-Site") in ("same-origin", "none")
 
 
 @bp.get("/tickets/<int:ticket_id>/messages")
@@ -499,9 +512,7 @@ def task_done(task_id: int):
     tasks.set_done(task, values["done"], as_agent(current_user))
     if _wants_json():
         return jsonify(ok=True, done=task.done)
-    back = request.form.get("next", "")
-    if not back.startswith("/") or back[1:2] in ("/", "\\"):  # only back to this site
-        back = url_for("responso_chat.inbox.task_list")
+    back = local_path(request.form.get("next"), url_for("responso_chat.inbox.task_list"))
     return redirect(back, 303)
 
 

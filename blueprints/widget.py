@@ -42,6 +42,9 @@ bp = Blueprint("widget", __name__)
 
 CONFIG_MAX_AGE = 30
 LOADER_MAX_AGE = 300
+#: A returning visitor's browser may run a loader older than LOADER_MAX_AGE while it fetches
+#: the new one (the loader itself checks the config with the server).
+LOADER_STALE_WHILE_REVALIDATE = 86400
 PREFLIGHT_MAX_AGE = 600
 
 
@@ -151,6 +154,7 @@ def loader(public_key):
     folder = files("responso_chat") / "static" / "responso_chat" / "widget"
     response = send_from_directory(str(folder), "loader.js", max_age=LOADER_MAX_AGE)
     response.cache_control.public = True
+    response.cache_control.stale_while_revalidate = LOADER_STALE_WHILE_REVALIDATE
     return response
 
 
@@ -217,4 +221,4 @@ def send():
         )
     except messages.ConversationEnded:
         _fail(409, "_request", "This conversation has ended; start a new chat.")
-    return jsonify(message=messages.message_event(message)), 201 if created else 200
+    return jsonify(message=message.committed_event), 201 if created else 200

@@ -1,55 +1,35 @@
-"""Websockets (flask-sock): the customer's conversation and the agents' live desk.
-
-Each connection subscribes one listener to broker channels; the listener only queues events
-and wakes the connection's loop. The loop, in the request's own thread, reads client frames
-with ``ws.receive(timeout=...)``, sends queued events and does every database read and write.
-Messages go out by sequence number: a pushed message (published after its commit) is sent as
-it came only when it is the next one the client expects; otherwise the client catches up from
-the database. So nothing is lost, nothing is sent twice, and order holds even when pushes
-cross. When the broker says it may have dropped events (``resync``: Redis was away), every
-socket catches up the same way.
-
-Presence (``services.presence``): the customer's sockets and the agents following a ticket are
-members of presence keys shared by every process, refreshed by the socket's heartbeat.
+"""Websockets (flask-sock): the routes and their handshake; the protocol lives in
+:mod:`responso_chat.conversation.websocket`.
 
 The handshake is checked before the upgrade (``before_request``): a refused socket gets a
-plain HTTP 403 and never opens.
+plain HTTP 403 and never opens. The visitor token comes only in the subprotocol, never in the
+URL (URLs end up in access logs).
 """
 
 from __future__ import annotations
 
-import json
-import queue
-import random
-import re
-import secrets
-import time
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, g, request
 from flask_login import current_user
 from flask_sock import Sock
-from marshmallow import ValidationError
-from werkzeug.exceptions import HTTPException
 
-from responso_chat.models import Ticket
-from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.schemas import MAX_ID, PageSchema, VisitorMessageSchema, unstorable
-from responso_chat.services import access, messages, presence, tickets
+from responso_chat.conversation import sessions
+from responso_chat.conversation.websocket import (
+    VISITOR_PROTOCOL,
+    AgentConnection,
+    VisitorConnection,
+    count_arg,
+)
+from responso_chat.ratelimit import client_address
 from responso_chat.state import plugin_state
-from responso_chat.users import agents_by_id, as_agent, current_user_id, is_agent
+from responso_chat.users import is_agent
 from responso_chat.visitor import origin_allowed, ticket_for_token
+
+__all__ = ["VISITOR_PROTOCOL", "bp"]
 
 bp = Blueprint("ws", __name__)
 sock = Sock()
-
-HEARTBEAT_SECONDS = 25  # a ping keeps proxies from closing an idle socket; presence refreshes
-VISIBILITY_SECONDS = 30  # how long an agent's list of visible chats is trusted
-
-
-#: The subprotocol the widget asks for, followed by its visitor token, so the token travels in
-#: the ``Sec-WebSocket-Protocol`` header and never in a URL (URLs end up in access logs).
-VISITOR_PROTOCOL = "responso-chat"
 
 
 def _answer_visitor_protocol(setup_state) -> None:
@@ -65,12 +45,11 @@ bp.record_once(_answer_visitor_protocol)
 
 
 def _visitor_token() -> str | None:
-    """The visitor token: ``Sec-WebSocket-Protocol: responso-chat, <token>`` (the widget), or
-    the ``token`` query argument."""
+    """The visitor token: ``Sec-WebSocket-Protocol: responso-chat, <token>`` (the widget)."""
     offered = [p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",")]
     if len(offered) == 2 and offered[0] == VISITOR_PROTOCOL:
         return offered[1]
-    return request.args.get("token")
+    return None
 
 
 @bp.before_request
@@ -83,405 +62,27 @@ def _check_handshake():
         ticket = ticket_for_token(_visitor_token())
         if ticket is None or not origin_allowed(ticket.chat, origin, request.host_url):
             abort(403)
-        after = _count(request.args.get("after", "0"))
+        after = count_arg(request.args.get("after", "0"))
         if after is None:
             abort(400)
-        g.rc_visitor = (ticket.id, after)
+        g.rc_visitor = (ticket.id, after, _visitor_token())
     elif request.endpoint == "responso_chat.ws.agent":
         if not is_agent():
             abort(403)
         if not origin or urlsplit(origin).netloc != request.host:
             abort(403)
+        if sessions.signed_out(str(current_user.get_id()), sessions.current_signin()):
+            abort(403)  # a copy of a cookie whose sign-in is over
 
 
 @sock.route("/visitor", bp=bp)
 def visitor(ws):
-    """The customer's conversation: ``?after=<seq>``, the token as a subprotocol (or
-    ``&token=``)."""
-    ticket_id, after = g.rc_visitor
-    VisitorConnection(ws, ticket_id, after).run()
+    """The customer's conversation: ``?after=<seq>``, the token as a subprotocol."""
+    ticket_id, after, token = g.rc_visitor
+    VisitorConnection(ws, ticket_id, after, token, client_address()).run()
 
 
 @sock.route("/agent", bp=bp)
 def agent(ws):
     """An agent's live view of the tickets they subscribe to and of the inbox."""
-    AgentConnection(ws, current_user._get_current_object()).run()
-
-
-def _wake(ws) -> None:
-    """Make the loop's pending ``ws.receive()`` return ``None`` at once (it returns the first
-    item of simple_websocket's input buffer when its event is set), so queued events go out
-    without polling."""
-    ws.input_buffer.append(None)
-    ws.event.set()
-
-
-def _count(value) -> int | None:
-    """A non-negative 32-bit integer given as an int or a string of digits, else None."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
-        return value
-    return None
-
-
-class Connection:
-    """One open websocket: its subscriptions, its event queue and its loop."""
-
-    include_internal = False
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.state = plugin_state()
-        self.events: queue.SimpleQueue = queue.SimpleQueue()
-        self._listener = self._queue
-        self._wake_pending = False
-        self.channels: set[str] = set()
-        self.origin = secrets.token_hex(8)  # tells this socket's own typing events apart
-        self.sent_seq: dict[int, int] = {}
-
-    def _queue(self, event: dict) -> None:
-        """The broker's listener (any thread): queue the event and wake the loop once."""
-        self.events.put(event)
-        if not self._wake_pending:
-            self._wake_pending = True
-            _wake(self.ws)
-
-    def listen(self, channel: str) -> None:
-        """Receive the events of ``channel`` from now on."""
-        if channel not in self.channels:
-            self.channels.add(channel)
-            self.state.broker.subscribe(channel, self._listener)
-
-    def stop_listening(self, channel: str) -> None:
-        """Stop receiving the events of ``channel``."""
-        if channel in self.channels:
-            self.channels.discard(channel)
-            self.state.broker.unsubscribe(channel, self._listener)
-
-    def send(self, event: dict) -> None:
-        """Send an event to the client, without the broker's private ``_`` keys."""
-        self.ws.send(json.dumps({k: v for k, v in event.items() if not k.startswith("_")}))
-
-    def flush(self, ticket_id: int) -> None:
-        """Send the ticket's messages this client has not had yet, in order."""
-        after = self.sent_seq.get(ticket_id, 0)
-        for message in messages.messages_after(ticket_id, after, self.include_internal):
-            self.send(messages.message_event(message))
-            self.sent_seq[ticket_id] = message.seq
-
-    def pushed_message(self, event: dict) -> None:
-        """A message event from the broker: sent as it came when it is the very next one this
-        client expects (it was published after its commit), else the client catches up from
-        the database (a missed push, or an internal note the customer does not get)."""
-        ticket_id, seq = event["ticket_id"], event["seq"]
-        after = self.sent_seq.get(ticket_id, 0)
-        if seq == after + 1 and (self.include_internal or not event["internal"]):
-            self.send(event)
-            self.sent_seq[ticket_id] = seq
-        elif seq > after:
-            self.flush(ticket_id)
-
-    def ticket(self, ticket_id: int):
-        """The ticket, read fresh from the database: its row alone (a message or a typing
-        event needs nothing more)."""
-        return self.state.db.session.get(Ticket, ticket_id)
-
-    def run(self) -> None:
-        """Serve the socket until the client goes away."""
-        session = self.state.db.session
-        try:
-            self.opened()
-            session.rollback()
-            # The first beat at a random moment: sockets opened together (a deploy, a Redis
-            # outage) must not all beat together ever after.
-            next_beat = time.monotonic() + HEARTBEAT_SECONDS * random.uniform(0.2, 1.0)
-            while True:
-                frame = self.ws.receive(timeout=max(0.0, next_beat - time.monotonic()))
-                if frame is not None:
-                    self.handle_frame(frame)
-                self._wake_pending = False  # before draining: a later event wakes us again
-                while True:
-                    try:
-                        event = self.events.get_nowait()
-                    except queue.Empty:
-                        break
-                    self.deliver(event)
-                if time.monotonic() >= next_beat:
-                    self.send({"type": "ping"})
-                    self.heartbeat()
-                    next_beat = time.monotonic() + HEARTBEAT_SECONDS
-                session.rollback()  # end the read transaction: the next loop sees new rows
-        finally:
-            for channel in list(self.channels):
-                self.stop_listening(channel)
-            try:
-                self.closed()
-            finally:
-                session.remove()
-
-    def handle_frame(self, frame) -> None:
-        """Decode a client frame and call ``on_<type>``; answer ``bad_request`` otherwise."""
-        try:
-            data = json.loads(frame)
-        except (TypeError, ValueError, RecursionError):  # not JSON, or nested too deeply
-            data = None
-        handler = None
-        if unstorable(data):  # NUL or lone surrogates: no database stores them
-            data = None
-        if isinstance(data, dict) and isinstance(data.get("type"), str):
-            handler = getattr(self, "on_" + data["type"], None)
-        if handler is None:
-            self.send({"type": "error", "error": "bad_request"})
-            return
-        handler(data)
-
-    def opened(self) -> None:
-        """Subscribe and catch the client up."""
-
-    def closed(self) -> None:
-        """Tidy up after the client left."""
-
-    def heartbeat(self) -> None:
-        """Every ``HEARTBEAT_SECONDS``: refresh presence."""
-
-    def deliver(self, event: dict) -> None:
-        """Forward a broker event to the client (or act on it)."""
-
-
-class VisitorConnection(Connection):
-    """The customer's side of one conversation."""
-
-    def __init__(self, ws, ticket_id: int, after: int):
-        super().__init__(ws)
-        self.ticket_id = ticket_id
-        self.sent_seq[ticket_id] = after
-        self.status: str | None = None
-
-    def send_status(self, status: str) -> None:
-        """Tell the client the ticket's status."""
-        self.status = status
-        self.send({"type": "status", "ticket_id": self.ticket_id, "status": status})
-
-    def opened(self) -> None:
-        ticket = self.ticket(self.ticket_id)
-        if ticket is None:  # deleted since the handshake
-            self.ws.close()
-            return
-        self.listen(ticket_channel(ticket.id))
-        self.send_status(ticket.status)
-        self.flush(ticket.id)
-        presence.customer_here(ticket.id, self.origin)
-
-    def closed(self) -> None:
-        presence.customer_gone(self.ticket_id, self.origin)
-
-    def heartbeat(self) -> None:
-        presence.customer_here(self.ticket_id, self.origin)
-
-    def resync(self) -> None:
-        """Events may have been dropped: catch up on messages and status, rejoin presence."""
-        ticket = self.ticket(self.ticket_id)
-        if ticket is None:
-            return
-        self.flush(ticket.id)
-        if ticket.status != self.status:
-            self.send_status(ticket.status)
-        presence.customer_here(ticket.id, self.origin)
-
-    def deliver(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "message":
-            self.pushed_message(event)
-        elif kind == "resync":
-            self.resync()
-        elif kind == "status":
-            self.send_status(event["status"])
-        elif kind == "typing" and event.get("author_kind") != "customer":
-            self.send(event)
-        elif kind == "seen" and event.get("by") == "agent":
-            self.send(event)
-        elif kind == "agent_joined":
-            self.send(event)
-
-    def on_send(self, data: dict) -> None:
-        """The customer sends a message (idempotent by ``client_msg_id``)."""
-        payload = {k: data[k] for k in ("body", "client_msg_id") if k in data}
-        client_msg_id = data.get("client_msg_id")
-        try:
-            values = VisitorMessageSchema().load(payload)
-        except ValidationError as exc:
-            self.send({"type": "error", "error": "invalid", "errors": exc.messages,
-                       "client_msg_id": client_msg_id})
-            return
-        try:
-            self.state.rate_limits.enforce(self.state.setting("SEND_RATE_LIMIT"), "send")
-        except HTTPException as exc:
-            self.send({"type": "error", "error": "rate_limited", "client_msg_id": client_msg_id,
-                       "retry_after": int(exc.response.headers.get("Retry-After", "1"))})
-            return
-        ticket = self.ticket(self.ticket_id)
-        try:
-            message, _created = messages.post_customer_message(
-                ticket, values["body"], values["client_msg_id"]
-            )
-        except messages.ConversationEnded:
-            self.send({"type": "error", "error": "ended", "client_msg_id": client_msg_id})
-            self.send({"type": "status", "ticket_id": ticket.id, "status": ticket.status})
-            return
-        self.pushed_message(messages.message_event(message))  # the echo, or a catch-up
-
-    def on_typing(self, data: dict) -> None:
-        """The customer started or stopped typing."""
-        ticket = self.ticket(self.ticket_id)
-        messages.publish_typing(
-            ticket, "customer", ticket.customer_name, bool(data.get("typing")), self.origin
-        )
-
-    def on_seen(self, data: dict) -> None:
-        """The customer has read up to ``seq``."""
-        seq = _count(data.get("seq"))
-        if seq is not None:
-            messages.mark_seen(self.ticket(self.ticket_id), "customer", seq)
-
-    def on_page(self, data: dict) -> None:
-        """The customer is now on another page."""
-        try:
-            values = PageSchema().load({k: data[k] for k in ("url", "title") if k in data})
-        except ValidationError as exc:
-            self.send({"type": "error", "error": "invalid", "errors": exc.messages})
-            return
-        tickets.record_page(self.ticket(self.ticket_id), values["url"], values["title"])
-
-
-class AgentConnection(Connection):
-    """An agent's socket: the tickets they have open, and the inbox if they ask for it."""
-
-    include_internal = True
-
-    def __init__(self, ws, user):
-        super().__init__(ws)
-        self.user = user
-        self.agent = agents_by_id().get(current_user_id()) or as_agent(user)
-        self.tickets: set[int] = set()
-        self._visible: set[int] | None = None
-        self._visible_at = 0.0
-        self._presence_sent: dict[int, tuple] = {}  # ticket -> (customer online, viewers)
-
-    def _subscribed_ticket(self, data: dict):
-        ticket_id = _count(data.get("ticket_id"))
-        if ticket_id in self.tickets:
-            return self.ticket(ticket_id)
-        self.send({"type": "error", "error": "not_subscribed", "ticket_id": data.get("ticket_id")})
-        return None
-
-    def on_subscribe(self, data: dict) -> None:
-        """Follow a ticket the agent may see, caught up from ``after``."""
-        ticket_id, after = _count(data.get("ticket_id")), _count(data.get("after", 0))
-        ticket = self.ticket(ticket_id) if ticket_id is not None else None
-        if ticket is None or after is None or not access.can_see_ticket(self.user, ticket):
-            self.send({"type": "error", "error": "not_found", "ticket_id": data.get("ticket_id")})
-            return
-        self.tickets.add(ticket_id)
-        self.listen(ticket_channel(ticket_id))
-        self.listen(agent_ticket_channel(ticket_id))
-        self.sent_seq[ticket_id] = after
-        self.send({"type": "subscribed", "ticket_id": ticket_id, "status": ticket.status})
-        self.flush(ticket_id)
-        self._presence_sent[ticket_id] = (None, [])  # the page shows nobody else at first
-        self._here(ticket_id)
-        self.send_presence(ticket_id)
-
-    def on_unsubscribe(self, data: dict) -> None:
-        """Stop following a ticket."""
-        ticket_id = _count(data.get("ticket_id"))
-        if ticket_id in self.tickets:
-            self.tickets.discard(ticket_id)
-            self.stop_listening(ticket_channel(ticket_id))
-            self.stop_listening(agent_ticket_channel(ticket_id))
-            self.sent_seq.pop(ticket_id, None)
-            self._presence_sent.pop(ticket_id, None)
-            self._gone(ticket_id)
-
-    def _here(self, ticket_id: int) -> None:
-        presence.agent_here(ticket_id, self.origin, self.agent.id, self.agent.name)
-
-    def _gone(self, ticket_id: int) -> None:
-        presence.agent_gone(ticket_id, self.origin, self.agent.id, self.agent.name)
-
-    def send_presence(self, ticket_id: int) -> None:
-        """Tell the client whether the customer is online and which other agents have the
-        ticket open, when that differs from what it was last told."""
-        online = presence.customer_online(ticket_id)
-        agents = presence.viewers(ticket_id)
-        last_online, last_agents = self._presence_sent.get(ticket_id, (None, None))
-        if agents is not None:
-            agents = [agent for agent in agents if agent["id"] != str(self.agent.id)]
-        if online is not None and online != last_online:
-            self.send(presence.customer_event(ticket_id, online))
-            last_online = online
-        if agents is not None and agents != last_agents:
-            self.send(presence.viewers_event(ticket_id, agents))
-            last_agents = agents
-        self._presence_sent[ticket_id] = (last_online, last_agents)
-
-    def closed(self) -> None:
-        for ticket_id in self.tickets:
-            self._gone(ticket_id)
-
-    def heartbeat(self) -> None:
-        for ticket_id in self.tickets:
-            self._here(ticket_id)
-            self.send_presence(ticket_id)
-
-    def resync(self) -> None:
-        """Events may have been dropped: catch up every ticket, its presence, and the list."""
-        for ticket_id in sorted(self.tickets):
-            self.flush(ticket_id)
-            self._here(ticket_id)
-            self.send_presence(ticket_id)
-        if INBOX_CHANNEL in self.channels:
-            self.send({"type": "inbox", "event": "resync"})
-
-    def on_typing(self, data: dict) -> None:
-        """The agent started or stopped typing in a ticket they follow."""
-        ticket = self._subscribed_ticket(data)
-        if ticket is not None:
-            messages.publish_typing(
-                ticket, "agent", self.agent.name, bool(data.get("typing")), self.origin
-            )
-
-    def on_seen(self, data: dict) -> None:
-        """The agent has read a ticket up to ``seq``."""
-        ticket, seq = self._subscribed_ticket(data), _count(data.get("seq"))
-        if ticket is not None and seq is not None:
-            messages.mark_seen(ticket, "agent", seq)
-
-    def on_inbox(self, data: dict) -> None:
-        """Receive inbox events of the tickets this agent may see."""
-        self.listen(INBOX_CHANNEL)
-
-    def _may_see_chat(self, chat_id) -> bool:
-        if time.monotonic() - self._visible_at > VISIBILITY_SECONDS:
-            self._visible = access.visible_chat_ids(self.user)
-            self._visible_at = time.monotonic()
-        return self._visible is None or chat_id in self._visible
-
-    def deliver(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "inbox":
-            if self._may_see_chat(event.get("chat_id")):
-                self.send(event)
-            return
-        if kind == "resync":
-            self.resync()
-            return
-        ticket_id = event.get("ticket_id")
-        if ticket_id not in self.tickets:
-            return
-        if kind == "message":
-            self.pushed_message(event)
-        elif kind in ("presence", "viewers"):
-            self.send_presence(ticket_id)
-        elif kind != "typing" or event.get("_origin") != self.origin:
-            self.send(event)
+    AgentConnection(ws, current_user._get_current_object(), sessions.current_signin()).run()

@@ -327,7 +327,13 @@ class BaseClient:
                 data=payload,
                 headers={"X-BLToken": self._token, "Accept": "application/json"},
                 timeout=self.timeout,
+                allow_redirects=False,  # a redirect would carry the token to another address
             ) as response:
+                if response.is_redirect:
+                    raise BaseUnavailable(
+                        f"the Base API URL answers with a redirect (HTTP {response.status_code}); "
+                        "set the API URL to the address it leads to"
+                    )
                 if response.status_code >= 500:
                     return f"HTTP {response.status_code}"
                 try:

@@ -33,6 +33,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Longest wait, in seconds, for a Base token blocked by the rate limit before giving up.",
     ),
     "ORDER_SYNC_INTERVAL": (600, "Seconds between order refreshes for open tickets."),
+    "WEBHOOK_PRIVATE_NETWORKS": (
+        False,
+        "Allow webhooks to loopback, private and link-local addresses (a receiver on the "
+        "shop's own network); off, they only go to public addresses.",
+    ),
     "KEPT_JOBS_INTERVAL": (
         30,
         "Seconds between two tries to queue the jobs kept while Redis was unreachable.",
@@ -74,6 +79,43 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "300 per minute",
         "Rate limit of other public widget endpoints per client address.",
     ),
+    "TRUSTED_PROXIES": (
+        0,
+        "How many reverse proxies in front of the app to believe: the client address of rate "
+        "limits and socket caps is that many entries from the right of X-Forwarded-For; 0 = "
+        "the connection's own address.",
+    ),
+    "WS_MAX_FRAME_SIZE": (
+        65536,
+        "Largest websocket frame a client may send, in bytes; a larger one closes the socket "
+        "(close code 1009).",
+    ),
+    "WS_MAX_SOCKETS_PER_VISITOR": (
+        10,
+        "Most customer sockets open at once for one conversation (visitor token); one more is "
+        "closed (4429).",
+    ),
+    "WS_MAX_SOCKETS_PER_ADDRESS": (
+        100,
+        "Most customer sockets open at once from one client address; one more is closed "
+        "(4429).",
+    ),
+    "WS_IDLE_TIMEOUT": (
+        120,
+        "Seconds a socket may stay without a frame from its client (the widget and the inbox "
+        "answer every ping) before it is closed (4408).",
+    ),
+    "WS_FRAME_RATE_LIMIT": (
+        "60 per second; 600 per minute",
+        "Rate limit of the frames of one socket, every type counted (send, typing, seen, page, "
+        "...); over it the socket is closed (4429).",
+    ),
+    "WS_ACCESS_CHECK_INTERVAL": (
+        30,
+        "Seconds between two checks that an open socket still has its rights (an agent still "
+        "an agent, signed in, with access to each ticket; a customer's chat still enabled); "
+        "sign-outs and changes of a chat's agents are checked at once.",
+    ),
     "MAX_MESSAGE_LENGTH": (5000, "Longest message body, in characters."),
     "AUTORESPONDER_LIMIT": (3, "Most auto-responses one ticket may receive in an hour."),
 }
@@ -99,10 +141,23 @@ class _SettingsSchema(Schema):
     BASE_TIMEOUT = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
     BASE_MAX_BLOCKED_WAIT = fields.Float(required=True, validate=validate.Range(min=0))
     ORDER_SYNC_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=60))
+    WEBHOOK_PRIVATE_NETWORKS = fields.Boolean(required=True, truthy={True}, falsy={False})
     KEPT_JOBS_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=1))
     DEFAULT_TIMEZONE = fields.String(required=True)
     DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(CHAT_LANGUAGES))
     VISITOR_TOKEN_MAX_AGE = fields.Integer(required=True, validate=validate.Range(min=60))
+    TRUSTED_PROXIES = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10))
+    WS_MAX_FRAME_SIZE = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1024, max=16 * 1024 * 1024)
+    )
+    WS_MAX_SOCKETS_PER_VISITOR = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1)
+    )
+    WS_MAX_SOCKETS_PER_ADDRESS = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1)
+    )
+    WS_IDLE_TIMEOUT = fields.Float(required=True, validate=validate.Range(min=1))
+    WS_ACCESS_CHECK_INTERVAL = fields.Float(required=True, validate=validate.Range(min=1))
     MAX_MESSAGE_LENGTH = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
     AUTORESPONDER_LIMIT = fields.Integer(required=True, validate=validate.Range(min=0))
 
@@ -138,7 +193,8 @@ def check(config) -> None:
     if errors:
         lines = [f"{PREFIX}{name}: {' '.join(msgs)}" for name, msgs in sorted(errors.items())]
         raise ConfigurationError("Invalid Responso Chat configuration:\n  " + "\n  ".join(lines))
-    for name in ("START_CHAT_RATE_LIMIT", "SEND_RATE_LIMIT", "PUBLIC_RATE_LIMIT"):
+    for name in ("START_CHAT_RATE_LIMIT", "SEND_RATE_LIMIT", "PUBLIC_RATE_LIMIT",
+                 "WS_FRAME_RATE_LIMIT"):
         _check_rate_limit(name, config[PREFIX + name])
 
 

@@ -13,6 +13,7 @@ from werkzeug.utils import ImportStringError, import_string
 from responso_chat import config
 from responso_chat.blueprints import TOKEN_AUTHENTICATED, create_blueprint
 from responso_chat.config import ConfigurationError
+from responso_chat.conversation.sessions import connect_signals as connect_sessions
 from responso_chat.jobs import create_job_runner
 from responso_chat.ratelimit import RateLimits
 from responso_chat.realtime import create_broker
@@ -65,6 +66,7 @@ class ResponsoChat:
         )
         connect_automations(app)
         connect_webhooks(app)
+        connect_sessions(app)
         app.register_blueprint(
             create_blueprint(), url_prefix=app.config[config.PREFIX + "URL_PREFIX"]
         )

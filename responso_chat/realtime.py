@@ -44,6 +44,10 @@ def agent_ticket_channel(ticket_id: int) -> str:
 
 INBOX_CHANNEL = "inbox"
 
+#: Announces that who may see what changed (a chat's agents were edited, a user signed out):
+#: ``{"type": "access", "user_id": str | None}`` (None: anyone). Agent sockets check at once.
+ACCESS_CHANNEL = "access"
+
 #: Handed to every listener once the broker is back after it may have dropped events.
 RESYNC = {"type": "resync"}
 
@@ -55,6 +59,7 @@ class InProcessBroker:
         self._lock = threading.Lock()
         self._listeners: dict[str, set[Listener]] = defaultdict(set)
         self._presence: dict[str, dict[str, float]] = {}
+        self._marks: dict[str, tuple[float, float]] = {}  # key -> (expiry, value)
 
     def subscribe(self, channel: str, listener: Listener) -> None:
         """Call ``listener(event)`` for every event published on ``channel`` from now on."""
@@ -122,6 +127,20 @@ class InProcessBroker:
             if not members:
                 self._presence.pop(key, None)
             return sorted(members)
+
+    def mark(self, key: str, value: float, ttl: float) -> None:
+        """Remember ``value`` under ``key`` for every process until ``ttl`` seconds from now."""
+        now = time.time()
+        with self._lock:
+            for old in [k for k, (expiry, _value) in self._marks.items() if expiry <= now]:
+                del self._marks[old]
+            self._marks[key] = (now + ttl, value)
+
+    def marked(self, key: str) -> float | None:
+        """The value remembered under ``key``, or None (never marked, or expired)."""
+        with self._lock:
+            expiry, value = self._marks.get(key, (0.0, None))
+        return value if expiry > time.time() else None
 
     def _live(self, key: str, now: float) -> dict[str, float]:
         members = self._presence.setdefault(key, {})
@@ -251,6 +270,23 @@ class RedisBroker(InProcessBroker):
             log.warning("presence read of %s failed: %s", key, type(exc).__name__)
             return None
         return sorted(member.decode() for member in members)
+
+    def mark(self, key: str, value: float, ttl: float) -> None:
+        """Remember ``value`` under ``key`` for every process (see the base); logged and
+        dropped if Redis is unreachable."""
+        try:
+            self._redis.set(self.PREFIX + "mark:" + key, repr(value), ex=max(1, int(ttl)))
+        except Exception as exc:
+            log.warning("mark of %s failed: %s", key, type(exc).__name__)
+
+    def marked(self, key: str) -> float | None:
+        """The value remembered under ``key`` by any process, or None (also when unknown)."""
+        try:
+            value = self._redis.get(self.PREFIX + "mark:" + key)
+        except Exception as exc:
+            log.warning("mark read of %s failed: %s", key, type(exc).__name__)
+            return None
+        return None if value is None else float(value)
 
     def close(self) -> None:
         """Stop the listener thread and close the connections."""

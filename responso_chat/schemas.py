@@ -6,6 +6,7 @@ Each area of the plugin keeps its schemas in its own section below.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 from itertools import zip_longest
 from urllib.parse import urlsplit
@@ -64,6 +65,22 @@ class _Trimmed(Schema):
         return {k: v.strip() if isinstance(v, str) else v for k, v in data.items()}
 
 
+#: Controls that reorder the text after them (a name could make a line read backwards).
+_DIRECTION_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern).
+_BLANK_GLYPHS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def readable(value: str) -> None:
+    """Refuse a name or subject made only of invisible characters, or with direction controls."""
+    if _DIRECTION_CONTROLS.search(value):
+        raise ValidationError("Remove the text-direction control characters.")
+    if not any(
+        unicodedata.category(c)[0] in "LNPS" and c not in _BLANK_GLYPHS for c in value
+    ):
+        raise ValidationError("Enter visible characters.")
+
+
 def _check_message_length(value: str) -> None:
     limit = plugin_state().setting("MAX_MESSAGE_LENGTH")
     if len(value) > limit:
@@ -91,9 +108,11 @@ class PageSchema(_Trimmed):
 class StartChatSchema(_Trimmed):
     """The pre-chat form: who the customer is and their first message."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=100), readable])
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), readable]
+    )
     message = fields.String(required=True, validate=validate.Length(min=1))
     page_url = fields.String(load_default=None, validate=validate.Length(max=2000))
     page_title = fields.String(load_default=None, validate=validate.Length(max=300))
@@ -106,6 +125,18 @@ class StartChatSchema(_Trimmed):
     @validates("message")
     def _message_length(self, value, **_kwargs):
         _check_message_length(value)
+
+
+def start_chat_limits() -> dict:
+    """The longest value of each pre-chat field and of a message, in characters: the widget
+    gets them with its config to count and refuse before sending (this schema checks again)."""
+    fields_ = StartChatSchema().fields
+    limits = {
+        name: next(v.max for v in fields_[name].validators if isinstance(v, validate.Length))
+        for name in ("name", "email", "subject")
+    }
+    limits["message"] = plugin_state().setting("MAX_MESSAGE_LENGTH")
+    return limits
 
 
 # --- Inbox: lists, ticket changes, agent messages, tasks, projects, contacts, teams ---------
@@ -228,7 +259,7 @@ class NewTicketSchema(InboxSchema):
 
     subject = InboxText(
         required=True,
-        validate=validate.Length(max=200),
+        validate=[validate.Length(max=200), readable],
         error_messages={"required": "Enter a subject."},
     )
     body = InboxText(required=True, error_messages={"required": "Write a message."})
@@ -279,7 +310,7 @@ class ContactSchema(InboxSchema):
 
     name = InboxText(
         required=True,
-        validate=validate.Length(max=100),
+        validate=[validate.Length(max=100), readable],
         error_messages={"required": "Enter a name."},
     )
     email = fields.Email(
@@ -1051,9 +1082,13 @@ class ApiTicketInputSchema(_Trimmed):
     """A ticket opened through the API, as if the customer had written its first message."""
 
     chat_id = _api_id(required=True, strict=True)
-    customer_name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    customer_name = fields.String(
+        required=True, validate=[validate.Length(min=1, max=100), readable]
+    )
     customer_email = fields.Email(required=True, validate=validate.Length(max=254))
-    subject = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    subject = fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), readable]
+    )
     message = fields.String(
         required=True,
         validate=validate.Length(min=1),

@@ -92,8 +92,11 @@ def app(make_app):
 
 @pytest.fixture
 def client(app):
-    """A test client of ``app``."""
-    return app.test_client()
+    """A test client of ``app`` that, like a browser, says its requests come from the site's
+    own pages (``Sec-Fetch-Site``)."""
+    client = app.test_client()
+    client.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
+    return client
 
 
 @pytest.fixture
@@ -218,17 +221,86 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def new_page(browser):
-    """Factory of pages, each in its own browser context (its own cookies and storage)."""
-    contexts = []
+#: How Chromium reports a response with an error status on the console; the test checks what
+#: the page shows about it instead.
+HTTP_STATUS_REPORT = "Failed to load resource: the server responded with a status of "
 
-    def open_page(**context_options):
-        context = browser.new_context(**context_options)
+
+#: What Chromium logs when a websocket served by the test's werkzeug server ends after the
+#: browser closed it: werkzeug answers the finished upgrade request with an HTTP status line
+#: (flask-sock with werkzeug's development server does so for any websocket route). A test
+#: that closes a socket on purpose allows it.
+DEV_SERVER_SOCKET_CLOSE = (
+    r"^WebSocket connection to 'ws://127\.0\.0\.1:\d+/[^']*' failed: Invalid frame header$"
+)
+
+
+class BrowserPages:
+    """Opens pages, each in its own browser context, and records what goes wrong in them.
+
+    Every page of every context it opened (tabs a test opens itself included) is watched:
+    an uncaught error (``pageerror``) or a console error (other than the report of a
+    response's error status, which the test checks on the page) is recorded, and the test
+    fails on it. A test that provokes a console error on purpose allows exactly that one with
+    :meth:`allow_console`; an uncaught error is never allowed.
+    """
+
+    def __init__(self, browser):
+        self._browser = browser
+        self._allowed: list[re.Pattern] = []
+        self.contexts = []
+        self.errors: list[str] = []
+        self.reported = 0
+
+    def __call__(self, **context_options):
+        context = self._browser.new_context(**context_options)
         context.set_default_timeout(10_000)
-        contexts.append(context)
+        context.on("page", self._watch)
+        self.contexts.append(context)
         return context.new_page()
 
-    yield open_page
-    for context in contexts:
-        context.close()
+    def allow_console(self, pattern: str):
+        """Let console errors matching the regular expression ``pattern`` pass."""
+        self._allowed.append(re.compile(pattern))
+
+    def _watch(self, page):
+        page.on("pageerror", lambda error: self.errors.append(
+            f"uncaught error on {page.url}: {error.stack or error.message}"))
+        page.on("console", lambda message: self._console(page, message))
+
+    def _console(self, page, message):
+        if message.type != "error" or any(p.search(message.text) for p in self._allowed):
+            return
+        if message.text.startswith(HTTP_STATUS_REPORT):
+            return  # a response with an error status the page handles (a form's 422 answer)
+        self.errors.append(f"console error on {page.url}: {message.text}")
+
+    def check(self):
+        """Fail with the errors recorded since the last check (events already sent included)."""
+        for context in self.contexts:
+            try:
+                context.cookies()  # a round trip: the browser's pending events arrive first
+            except Exception:  # noqa: BLE001 - a closed context has nothing left to send
+                pass
+        fresh, self.reported = self.errors[self.reported:], len(self.errors)
+        if fresh:
+            pytest.fail("the browser reported errors:\n" + "\n".join(fresh), pytrace=False)
+
+    def close(self):
+        for context in self.contexts:
+            context.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Factory of pages, each in its own browser context (its own cookies and storage).
+
+    The test fails on any uncaught error or console error in those pages (see
+    :class:`BrowserPages`); ``new_page.allow_console(pattern)`` lets an expected one pass.
+    """
+    pages = BrowserPages(browser)
+    yield pages
+    try:
+        pages.check()
+    finally:
+        pages.close()

@@ -57,6 +57,7 @@ def matrix_app(database_url: str):
         RESPONSO_CHAT_START_CHAT_RATE_LIMIT="10000 per minute",
         RESPONSO_CHAT_SEND_RATE_LIMIT="10000 per minute",
         RESPONSO_CHAT_PUBLIC_RATE_LIMIT="10000 per minute",
+        RESPONSO_CHAT_WS_FRAME_RATE_LIMIT="10000 per second",
     )
     _prepare(app, migrate=False)
     app.live = LiveServer(app)

@@ -585,7 +585,7 @@ def test_token_never_in_repr_errors_or_logs(standin, make_client, caplog):
 class EchoSession:
     """A session whose every answer is an ERROR quoting the token it was sent."""
 
-    def post(self, url, data, headers, timeout):
+    def post(self, url, data, headers, timeout, allow_redirects=True):
         response = requests.Response()
         response.status_code = 200
         response._content = json.dumps(
@@ -608,7 +608,7 @@ def test_token_echoed_by_the_api_is_masked():
 
 def test_blocked_message_without_a_time_is_not_retried():
     class Blocked(EchoSession):
-        def post(self, url, data, headers, timeout):
+        def post(self, url, data, headers, timeout, allow_redirects=True):
             response = requests.Response()
             response.status_code = 200
             response._content = (

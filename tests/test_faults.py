@@ -249,10 +249,10 @@ class Conversation:
 
     def automation_runs(self) -> list[tuple[int, int]]:
         state = self.app.extensions["responso_chat"]
-        Run = AutomationRun
         with self.app.app_context():
             rows = state.db.session.execute(
-                sa.select(Run.rule_id, Run.message_id).where(Run.ticket_id == self.ticket_id)
+                sa.select(AutomationRun.rule_id, AutomationRun.message_id)
+                .where(AutomationRun.ticket_id == self.ticket_id)
             ).all()
             state.db.session.remove()
         return [tuple(row) for row in rows]

@@ -446,7 +446,7 @@ def test_ticket_page_tells_messages_apart_and_shows_the_side_panel(app, client, 
     assert 'class="rc-msg rc-msg-system rc-msg-internal"' in html
     assert "Alice Agent set priority to high" in html
     for text in (f"Ticket #{ticket_id}", "Created", "Last message", "Store chat", "Inbox",
-                 "zoe@example.com", "unverified", "Linen shirt", "Tags", "Watchers", "Tasks",
+                 "zoe<wbr>@example.com", "unverified", "Linen shirt", "Tags", "Watchers", "Tasks",
                  "Base orders", "Quick actions", "Create task linked to this ticket",
                  "View projects", '<details class="rc-menu">', "Disable next auto-responder",
                  "Add sender to contacts", "Close ticket", "New ticket to this customer",

@@ -143,7 +143,7 @@ def test_host_alembic_history_is_left_untouched(postgres_url, make_app, tmp_path
 
 
 #: The head revision of the release whose databases shops run today.
-RELEASED_HEAD = "8d41f0a6b2e3"
+RELEASED_HEAD = "3c7a9e5d1f20"
 _T0 = datetime(2026, 11, 30, 9, 15, 30, 250000, tzinfo=UTC)
 #: One row for every plugin table, as the released code wrote them (values in column terms).
 RELEASED_ROWS = {
@@ -174,8 +174,8 @@ RELEASED_ROWS = {
     "responso_chat_message": {
         "id": 1, "ticket_id": 1, "seq": 1, "author_kind": "customer", "author_id": None,
         "author_name": "Zoe", "body": "Où est ma commande ?", "internal": False,
-        "client_msg_id": "c-1", "created_at": _T0, "seen_at": _T0, "sentiment": "negative",
-        "context": "shipping",
+        "client_msg_id": "c-1", "client_key": "customer::c-1", "created_at": _T0,
+        "seen_at": _T0, "sentiment": "negative", "context": "shipping",
     },
     "responso_chat_project": {
         "id": 1, "name": "Returns 2026", "description": "All returns", "created_at": _T0,

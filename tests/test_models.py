@@ -97,10 +97,17 @@ def test_messages_are_numbered_per_ticket_and_client_ids_are_unique(any_app):
         assert [m.seq for m in messages_after(second.id)] == [1, 2]
         assert [m.body for m in messages_after(first.id, after_seq=2)] == ["Thanks"]
         assert first.last_seq == 3 and first.last_sender == "customer"
-        assert find_by_client_id(first.id, "c1").body == "Thanks"
+        assert find_by_client_id(first.id, "customer", None, "c1").body == "Thanks"
+        assert find_by_client_id(first.id, "customer", None, "a1") is None  # the agent's id
         with pytest.raises(IntegrityError):
             add_message(first, author_kind="customer", body="again", client_msg_id="c1")
         state.db.session.rollback()
+        # Another author may use the same id: keys are scoped to their author.
+        add_message(first, author_kind="agent", body="Mine", author_id="3", client_msg_id="a1")
+        add_message(first, author_kind="customer", body="Also", client_msg_id="a1")
+        state.db.session.commit()
+        assert find_by_client_id(first.id, "agent", "2", "a1").body == "Hi"
+        assert find_by_client_id(first.id, "agent", "3", "a1").body == "Mine"
 
 
 def test_internal_notes_do_not_move_the_conversation(any_app):

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from responso_chat.conversation.websocket import VISITOR_PROTOCOL
 from responso_chat.realtime import RESYNC, InProcessBroker, RedisBroker
 from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
@@ -111,8 +112,9 @@ def desk(app, live_server):
         server.ticket_id, server.token = ticket.id, issue_token(ticket)
     sockets = []
 
-    def connect(path, **headers):
-        socket = Socket(server.url.replace("http://", "ws://") + "/chat/ws" + path, headers)
+    def connect(path, subprotocols=None, **headers):
+        socket = Socket(server.url.replace("http://", "ws://") + "/chat/ws" + path, headers,
+                        subprotocols)
         sockets.append(socket)
         return socket
 
@@ -135,7 +137,8 @@ def test_customer_tabs_and_agents_present_on_a_ticket(desk):
     alice = desk.agent("alice@shop.test")
     assert alice.next() == {"type": "presence", "ticket_id": desk.ticket_id, "who": "customer",
                             "online": False}
-    tabs = [desk.connect(f"/visitor?token={desk.token}&after=1", Origin="https://shop.example")
+    tabs = [desk.connect("/visitor?after=1", [VISITOR_PROTOCOL, desk.token],
+                         Origin="https://shop.example")
             for _ in range(2)]
     for tab in tabs:  # answered once the socket has opened (and joined)
         tab.send(type="ready?")

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from responso_chat.conversation.websocket import VISITOR_PROTOCOL
 from responso_chat.models import Chat, Ticket
 from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import messages, tickets
@@ -30,8 +31,8 @@ def server(app, live_server):
     server.ws_url = server.url.replace("http://", "ws://") + "/chat/ws"
     sockets = []
 
-    def connect(path, **headers):
-        socket = Socket(server.ws_url + path, headers)
+    def connect(path, subprotocols=None, **headers):
+        socket = Socket(server.ws_url + path, headers, subprotocols)
         sockets.append(socket)
         return socket
 
@@ -66,7 +67,8 @@ def agent_socket(app, server, email="alice@shop.test"):
 
 
 def visitor_socket(server, after=0, origin="https://shop.example"):
-    return server.connect(f"/visitor?token={server.token}&after={after}", Origin=origin)
+    return server.connect(f"/visitor?after={after}", [VISITOR_PROTOCOL, server.token],
+                          Origin=origin)
 
 
 def test_customer_and_agent_exchange_messages_and_typing(app, server):
@@ -203,18 +205,21 @@ def test_agent_socket_needs_an_agent_session_and_same_origin(app, server, who, h
 
 
 @pytest.mark.parametrize(
-    "query, origin",
+    "token, origin",
     [
-        ("token={token}", "https://evil.example"),
-        ("token={token}x", "https://shop.example"),
-        ("token=", "https://shop.example"),
+        ("{token}", "https://evil.example"),
+        ("{token}x", "https://shop.example"),
+        ("", "https://shop.example"),
     ],
 )
-def test_visitor_socket_refuses_wrong_origin_and_bad_tokens(server, query, origin):
-    url = server.ws_url + "/visitor?" + query.format(token=server.token)
-    assert handshake_status(url, {"Origin": origin}) == 403
+def test_visitor_socket_refuses_wrong_origin_and_bad_tokens(server, token, origin):
+    protocol = f"{VISITOR_PROTOCOL}, {token.format(token=server.token)}"
+    assert handshake_status(server.ws_url + "/visitor?after=0",
+                            {"Origin": origin, "Sec-WebSocket-Protocol": protocol}) == 403
 
 
 def test_visitor_socket_refuses_a_bad_sequence_number(server):
-    url = server.ws_url + f"/visitor?token={server.token}&after=-1"
-    assert handshake_status(url, {"Origin": "https://shop.example"}) == 400
+    assert handshake_status(server.ws_url + "/visitor?after=-1", {
+        "Origin": "https://shop.example",
+        "Sec-WebSocket-Protocol": f"{VISITOR_PROTOCOL}, {server.token}",
+    }) == 400

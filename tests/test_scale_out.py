@@ -12,6 +12,7 @@ import time
 import pytest
 import requests
 
+from responso_chat.conversation.websocket import VISITOR_PROTOCOL
 from tests.appserver import AppServer
 from tests.factories import make_chat
 from tests.servers import RedisServer
@@ -49,8 +50,8 @@ def serve(shop, tmp_path):
         return started
 
     def connector(server):
-        def connect(path, **headers):
-            socket = Socket(server.ws_url + "/chat/ws" + path, headers)
+        def connect(path, subprotocols=None, **headers):
+            socket = Socket(server.ws_url + "/chat/ws" + path, headers, subprotocols)
             sockets.append(socket)
             return socket
         return connect
@@ -74,7 +75,7 @@ def agent_socket(server, session, inbox=False):
 
 def visitor_socket(server, token, after=0):
     """The customer's websocket on ``server``."""
-    return server.connect(f"/visitor?token={token}&after={after}", Origin=ORIGIN)
+    return server.connect(f"/visitor?after={after}", [VISITOR_PROTOCOL, token], Origin=ORIGIN)
 
 
 def counts(server, session):

@@ -342,7 +342,8 @@ def test_no_token_secret_or_message_body_reaches_the_logs(
     monkeypatch.setattr(server_log, "propagate", True)
     caplog.set_level(logging.INFO, logger="werkzeug")
     try:
-        app = make_app(RESPONSO_CHAT_BASE_API_URL=base_url, RESPONSO_CHAT_BASE_API_TOKEN=base_token)
+        app = make_app(RESPONSO_CHAT_BASE_API_URL=base_url, RESPONSO_CHAT_BASE_API_TOKEN=base_token,
+                       RESPONSO_CHAT_WEBHOOK_PRIVATE_NETWORKS=True)  # a loopback receiver
         with app.app_context():
             chat = make_chat(allowed_origins=[SHOP])
             hook = webhooks.create_webhook({"url": receiver.url, "events": list(WEBHOOK_EVENTS),

@@ -63,6 +63,17 @@ class Receiver:
         self._thread.join(timeout=5)
 
 
+#: The receivers of these tests listen on loopback, a private address webhooks refuse unless
+#: the shop allows its own network (tests/test_trust.py checks the refusal).
+PRIVATE_OK = {"RESPONSO_CHAT_WEBHOOK_PRIVATE_NETWORKS": True}
+
+
+@pytest.fixture
+def app(make_app):
+    """A host app whose webhooks may reach the loopback receiver."""
+    return make_app(**PRIVATE_OK)
+
+
 @pytest.fixture
 def receiver():
     server = Receiver()
@@ -269,7 +280,7 @@ def test_the_log_keeps_the_latest_deliveries(app, receiver, monkeypatch):
 def test_deliveries_are_rq_jobs_retried_by_the_scheduler(make_app, redis_url, receiver):
     from rq.job import Job
 
-    app = make_app(RESPONSO_CHAT_REDIS_URL=redis_url)
+    app = make_app(RESPONSO_CHAT_REDIS_URL=redis_url, **PRIVATE_OK)
     queue = app.extensions["responso_chat"].jobs.queue
     webhook_id, _secret = add_webhook(app, receiver.url, events=["ticket.created"])
     receiver.answers = [500]

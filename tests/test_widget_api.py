@@ -30,7 +30,7 @@ FORM = {
 PUBLIC_FIELDS = {
     "name", "welcome_message", "alignment", "vertical_spacing", "path_rule_type", "paths",
     "out_of_hours_behaviour", "out_of_hours_message", "language", "color", "open_now",
-    "next_change_at",
+    "next_change_at", "limits",
 }
 
 
@@ -74,12 +74,23 @@ def test_config_gives_public_fields_with_cache_headers(client, chat):
     assert response.status_code == 200
     assert set(response.json) == PUBLIC_FIELDS
     assert response.json["open_now"] is True
+    assert response.json["limits"] == {"name": 100, "email": 254, "subject": 200, "message": 5000}
     assert response.headers["Access-Control-Allow-Origin"] == SHOP
     assert "max-age=30" in response.headers["Cache-Control"]
     etag = response.headers["ETag"]
     again = client.get(f"/chat/widget/{chat['key']}/config",
                        headers={"Origin": SHOP, "If-None-Match": etag})
     assert again.status_code == 304 and again.data == b""
+
+
+def test_config_gives_the_message_limit_of_the_settings(make_app):
+    app = make_app(RESPONSO_CHAT_MAX_MESSAGE_LENGTH=800)
+    with app.app_context():
+        key = make_chat(allowed_origins=[SHOP]).public_key
+    client = app.test_client()
+    limits = client.get(f"/chat/widget/{key}/config", headers={"Origin": SHOP}).json["limits"]
+    assert limits["message"] == 800
+    assert start(client, key, message="x" * 801).status_code == 422
 
 
 def test_config_of_unknown_or_disabled_chat_is_404(app, client, chat):
@@ -124,6 +135,7 @@ def test_loader_is_served_with_caching_headers(client, chat):
     assert response.status_code == 200
     assert "javascript" in response.content_type
     assert "max-age=300" in response.headers["Cache-Control"]
+    assert "stale-while-revalidate=86400" in response.headers["Cache-Control"]
     assert b"ResponsoChat" in response.data
     response.close()
 

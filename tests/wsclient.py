@@ -21,8 +21,8 @@ class BrowserLikeClient(Client):
 class Socket:
     """A websocket client reading JSON events, skipping pings."""
 
-    def __init__(self, url, headers=None):
-        self.ws = BrowserLikeClient.connect(url, headers=headers or {})
+    def __init__(self, url, headers=None, subprotocols=None):
+        self.ws = BrowserLikeClient.connect(url, headers=headers or {}, subprotocols=subprotocols)
 
     def send(self, **event):
         """Send one JSON frame."""

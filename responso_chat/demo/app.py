@@ -6,9 +6,10 @@ be shown on real pages, and the seeded chat's embed code on every storefront pag
 
 from __future__ import annotations
 
+import os
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
@@ -19,6 +20,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from responso_chat import ResponsoChat
 from responso_chat.models import Chat
+from responso_chat.safe_urls import local_path
 from responso_chat.services import chats
 
 DEMO_CHAT_NAME = "Shop chat"
@@ -75,11 +77,16 @@ CATALOGUE = {
 }
 
 
+#: What a login with an unknown e-mail checks its password against.
+_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the demo shop app; ``config`` overrides any setting (tests use it)."""
     app = Flask(__name__)
     app.config.update(
-        SECRET_KEY="demo-shop-secret-change-me",
+        # A key nobody else knows (sessions end when the demo restarts), or the one given.
+        SECRET_KEY=os.environ.get("DEMO_SECRET_KEY") or secrets.token_hex(32),
         SQLALCHEMY_DATABASE_URI="sqlite:///responso-chat-demo.db",
         RESPONSO_CHAT_USER_MODEL="responso_chat.demo.app:ShopUser",
         SESSION_COOKIE_HTTPONLY=True,
@@ -166,12 +173,12 @@ def _register_views(app: Flask) -> None:
             user = db.session.execute(
                 sa.select(ShopUser).filter_by(email=email)
             ).scalar_one_or_none()
-            if user is not None and user.check_password(request.form.get("password", "")):
+            password = request.form.get("password", "")
+            if user is None:  # the same work as a wrong password: timing tells no one apart
+                check_password_hash(_UNKNOWN_USER_HASH, password)
+            elif user.check_password(password):
                 login_user(user)
-                target = request.args.get("next", "")
-                if not target.startswith("/") or urlsplit(target).netloc or target.startswith("//"):
-                    target = url_for("home")
-                return redirect(target)
+                return redirect(local_path(request.args.get("next"), url_for("home")))
             error = "Wrong e-mail or password."
         return render_template("demo/login.html", error=error), (401 if error else 200)
 

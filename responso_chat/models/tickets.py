@@ -160,7 +160,7 @@ class Message(Base):
         one_of("author_kind", AUTHOR_KINDS, "ck_responso_chat_message_author_kind"),
         sa.UniqueConstraint("ticket_id", "seq", name="uq_responso_chat_message_seq"),
         sa.UniqueConstraint(
-            "ticket_id", "client_msg_id", name="uq_responso_chat_message_client_id"
+            "ticket_id", "client_key", name="uq_responso_chat_message_client_key"
         ),
     )
 
@@ -177,6 +177,9 @@ class Message(Base):
     body = mapped_column(sa.Text, nullable=False)
     internal = mapped_column(sa.Boolean, nullable=False, default=False)
     client_msg_id = mapped_column(sa.String(64), nullable=True)
+    #: The idempotency key: the client message id scoped to its author, so one author's
+    #: id can never reach another author's message (see messages.client_key).
+    client_key = mapped_column(sa.String(200), nullable=True)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     seen_at = mapped_column(UTCDateTime, nullable=True)
     sentiment = mapped_column(sa.String(10), nullable=True)

@@ -156,13 +156,12 @@ def list_tasks(
 
 def list_rules(*, enabled: bool | None, trigger: str | None, cursor: str | None, limit: int):
     """Automation rules in the order they run."""
-    Rule = AutomationRule
-    query = sa.select(Rule)
+    query = sa.select(AutomationRule)
     if enabled is not None:
-        query = query.where(Rule.enabled.is_(enabled))
+        query = query.where(AutomationRule.enabled.is_(enabled))
     if trigger:
-        query = query.where(Rule.trigger == trigger)
-    return keyset_page(query, [Rule.position, Rule.id], cursor, limit)
+        query = query.where(AutomationRule.trigger == trigger)
+    return keyset_page(query, [AutomationRule.position, AutomationRule.id], cursor, limit)
 
 
 def list_messages(

@@ -34,8 +34,8 @@ from datetime import timedelta
 from functools import cached_property
 
 import sqlalchemy as sa
-from jinja2 import TemplateError, meta
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import TemplateError, meta, nodes
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from sqlalchemy.exc import IntegrityError
 
 from responso_chat import jobs, signals
@@ -133,6 +133,7 @@ CONDITION_FIELDS = {
             "text",
         ),
         ConditionField("email_domain", "Customer e-mail domain", ("is", "is_not", "in"), "text"),
+        ConditionField("email_verified", "Customer e-mail verified", ("is",), "choice"),
         ConditionField("has_order", "Customer has a Base order", ("is",), "choice"),
         ConditionField("order_status", "Latest Base order status", _CHOICE_OPS, "choice"),
         ConditionField("open_hours", "Within opening hours", ("is",), "choice"),
@@ -215,6 +216,7 @@ def value_choices() -> dict[str, list[tuple[str, str]]]:
         "channel": [("chat", "Chat")],
         "sentiment": [(s, s.capitalize()) for s in SENTIMENTS],
         "context": [(c, CONTEXT_LABELS[c]) for c in CONTEXTS],
+        "email_verified": YES_NO,
         "has_order": YES_NO,
         "order_status": statuses,
         "open_hours": YES_NO,
@@ -261,25 +263,64 @@ def describe_action(action: dict, choices: dict) -> str:
 
 # --- Templates ------------------------------------------------------------------------------
 
-_templates = SandboxedEnvironment(autoescape=False, keep_trailing_newline=False)
+class _TemplateSandbox(SandboxedEnvironment):
+    """Jinja's sandbox for admins' templates, bounded in CPU and memory: no globals (``lipsum``,
+    ``range``, ``cycler``...), no loops or macros, no repeating text (``"x" * 10**9``) and no
+    powers, so a template renders in microseconds or is refused."""
+
+    intercepted_binops = frozenset({"*", "**"})
+    #: Filters that cannot grow a text past the template's own size.
+    FILTERS = ("capitalize", "default", "d", "lower", "title", "trim", "truncate", "upper")
+
+    def __init__(self):
+        super().__init__(autoescape=False, keep_trailing_newline=False)
+        self.globals.clear()
+        self.filters = {name: self.filters[name] for name in self.FILTERS}
+
+    def is_safe_attribute(self, obj, attr, value):
+        """No attributes or methods: ``customer_name.ljust(10**9)`` is refused."""
+        return False
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "**" or any(isinstance(v, str | list | tuple) for v in (left, right)):
+            raise SecurityError(f"“{operator}” is not available in templates")
+        return super().call_binop(context, operator, left, right)
+
+
+_templates = _TemplateSandbox()
+_UNBOUNDED = (nodes.For, nodes.Macro, nodes.CallBlock)
+
+
+def _parse(text: str):
+    """The template's syntax tree; loops and macros are refused (``TemplateError``)."""
+    parsed = _templates.parse(text)
+    if any(True for _ in parsed.find_all(_UNBOUNDED)):
+        raise TemplateError("loops and macros are not available in templates")
+    return parsed
 
 
 def template_problems(text: str) -> list[str]:
     """Why ``text`` is not a usable auto-responder template (empty when it is)."""
     try:
-        parsed = _templates.parse(text)
+        parsed = _parse(text)
+        unknown = sorted(meta.find_undeclared_variables(parsed) - set(TEMPLATE_VARIABLES))
     except TemplateError as exc:
-        return [f"The template has an error: {exc.message}."]
-    unknown = sorted(
-        meta.find_undeclared_variables(parsed) - set(TEMPLATE_VARIABLES) - set(_templates.globals)
-    )
+        return [_template_error(exc)]
     if unknown:
         return [
             f"Unknown variable {', '.join(unknown)}: use "
             + ", ".join(TEMPLATE_VARIABLES)
             + "."
         ]
+    try:  # what only shows when it runs: a refused operation, an unknown filter
+        _templates.from_string(parsed).render(**dict.fromkeys(TEMPLATE_VARIABLES, "x"))
+    except Exception as exc:
+        return [_template_error(exc)]
     return []
+
+
+def _template_error(exc: Exception) -> str:
+    return f"The template has an error: {str(getattr(exc, 'message', None) or exc).rstrip('.')}."
 
 
 def render_text(text: str, variables: dict) -> str:
@@ -288,7 +329,7 @@ def render_text(text: str, variables: dict) -> str:
     Any failure (a syntax error, an unsafe access, ``1 + "a"``) raises ``TemplateError``.
     """
     try:
-        rendered = _templates.from_string(text).render(**variables).strip()
+        rendered = _templates.from_string(_parse(text)).render(**variables).strip()
     except TemplateError:
         raise
     except Exception as exc:
@@ -328,10 +369,14 @@ class Facts:
 
     @cached_property
     def orders(self) -> list:
-        """The customer's cached Base orders, newest first."""
+        """The customer's cached Base orders, newest first; none for an unverified e-mail.
+
+        Anyone can type any address into the widget, so a rule never reads, tells or changes
+        the orders of an address nobody proved (signed ``setCustomer``, the host's login).
+        """
         state = plugin_state()
         email = orders.normalize_email(self.ticket.customer_email)
-        if not email:
+        if not email or not self.ticket.customer_email_verified:
             return []
         if self.fetch_orders and state.db.session.get(OrderSync, email) is None:
             try:
@@ -404,6 +449,8 @@ class Facts:
                 return email
             case "email_domain":
                 return email.rpartition("@")[2] or None
+            case "email_verified":
+                return "yes" if ticket.customer_email_verified else "no"
             case "has_order":
                 return "yes" if self.orders else "no"
             case "order_status":
@@ -529,7 +576,7 @@ def _auto_reply(ctx: _Context, template: str) -> str:
     body = render_text(template, ctx.facts.template_variables())
     # Lock the ticket (PostgreSQL) so two jobs never both pass the hourly limit.
     session.execute(sa.select(Ticket.id).where(Ticket.id == ticket.id).with_for_update())
-    if messages.find_by_client_id(ticket.id, ctx.step) is not None:
+    if messages.find_by_client_id(ticket.id, "automation", None, ctx.step) is not None:
         session.rollback()
         raise Skipped("the auto-response was sent by an earlier try")
     refusal = _autoreply_refusal(ticket)
@@ -565,6 +612,8 @@ def _auto_reply(ctx: _Context, template: str) -> str:
 
 
 def _change_order_status(ctx: _Context, status_id: str) -> str:
+    if not ctx.ticket.customer_email_verified:
+        raise Skipped("the customer's e-mail is not verified, so their orders are not changed")
     order = ctx.facts.target_order
     if order is None:
         raise Skipped("no Base order of this customer to change")
@@ -578,7 +627,7 @@ def _change_order_status(ctx: _Context, status_id: str) -> str:
 
 
 def _internal_note(ctx: _Context, template: str) -> str:
-    if messages.find_by_client_id(ctx.ticket.id, ctx.step) is not None:
+    if messages.find_by_client_id(ctx.ticket.id, "automation", None, ctx.step) is not None:
         raise Skipped("the note was added by an earlier try")
     body = render_text(template, ctx.facts.template_variables())
     if not body:
@@ -708,11 +757,14 @@ def _record_failure(ctx: _Context, text: str) -> None:
 
 def _rules(triggers, rule_id=None) -> list:
     state = plugin_state()
-    Rule = AutomationRule
-    query = sa.select(Rule).where(Rule.enabled.is_(True), Rule.trigger.in_(triggers))
+    query = sa.select(AutomationRule).where(
+        AutomationRule.enabled.is_(True), AutomationRule.trigger.in_(triggers)
+    )
     if rule_id is not None:
-        query = query.where(Rule.id == rule_id)
-    return list(state.db.session.scalars(query.order_by(Rule.position, Rule.id)))
+        query = query.where(AutomationRule.id == rule_id)
+    return list(
+        state.db.session.scalars(query.order_by(AutomationRule.position, AutomationRule.id))
+    )
 
 
 def _claim(rule, ticket, message):
@@ -724,8 +776,7 @@ def _claim(rule, ticket, message):
     """
     state = plugin_state()
     session = state.db.session
-    Run = AutomationRun
-    run = Run(rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[])
+    run = AutomationRun(rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[])
     session.add(run)
     rule.last_run_at = run.created_at = utcnow()
     try:
@@ -733,7 +784,9 @@ def _claim(rule, ticket, message):
     except IntegrityError:  # run before, by an earlier try of this job or a twin job
         session.rollback()
         earlier = session.scalars(
-            sa.select(Run).where(Run.rule_id == rule.id, Run.message_id == message.id)
+            sa.select(AutomationRun).where(
+                AutomationRun.rule_id == rule.id, AutomationRun.message_id == message.id
+            )
         ).first()
         return earlier if earlier is not None and not earlier.outcome else None
     return run
@@ -852,10 +905,13 @@ def run_automations(
 
 def _has_rules(triggers) -> bool:
     state = plugin_state()
-    Rule = AutomationRule
     return bool(
         state.db.session.scalar(
-            sa.select(sa.exists().where(Rule.enabled.is_(True), Rule.trigger.in_(triggers)))
+            sa.select(
+                sa.exists().where(
+                    AutomationRule.enabled.is_(True), AutomationRule.trigger.in_(triggers)
+                )
+            )
         )
     )
 
@@ -989,8 +1045,8 @@ def dry_run(rule, ticket) -> tuple[bool, list[str]]:
 def list_rules() -> list:
     """Every rule in the order they run."""
     state = plugin_state()
-    Rule = AutomationRule
-    return list(state.db.session.scalars(sa.select(Rule).order_by(Rule.position, Rule.id)))
+    query = sa.select(AutomationRule).order_by(AutomationRule.position, AutomationRule.id)
+    return list(state.db.session.scalars(query))
 
 
 def get_rule(rule_id: int):
@@ -1026,10 +1082,9 @@ def create_rule(values: dict):
     """
     data = _validated(values)
     state = plugin_state()
-    Rule = AutomationRule
     session = state.db.session
-    last = session.scalar(sa.select(sa.func.max(Rule.position)))
-    rule = Rule(position=(last + 1) if last is not None else 0)
+    last = session.scalar(sa.select(sa.func.max(AutomationRule.position)))
+    rule = AutomationRule(position=(last + 1) if last is not None else 0)
     _apply(rule, data)
     session.add(rule)
     session.commit()
@@ -1081,12 +1136,11 @@ class RunView:
 def runs_for_ticket(ticket_id: int, limit: int = 50) -> list[RunView]:
     """The rules that ran on a ticket, newest first, with what each action did."""
     state = plugin_state()
-    Run, Rule = AutomationRun, AutomationRule
     rows = state.db.session.execute(
-        sa.select(Run, Rule.name)
-        .join(Rule, Rule.id == Run.rule_id)
-        .where(Run.ticket_id == ticket_id)
-        .order_by(Run.created_at.desc(), Run.id.desc())
+        sa.select(AutomationRun, AutomationRule.name)
+        .join(AutomationRule, AutomationRule.id == AutomationRun.rule_id)
+        .where(AutomationRun.ticket_id == ticket_id)
+        .order_by(AutomationRun.created_at.desc(), AutomationRun.id.desc())
         .limit(limit)
     )
     return [RunView(name, run.created_at, list(run.outcome or [])) for run, name in rows]

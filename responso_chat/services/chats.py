@@ -15,7 +15,8 @@ from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
 from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
-from responso_chat.schemas import ChatSchema, chat_form_values
+from responso_chat.realtime import ACCESS_CHANNEL
+from responso_chat.schemas import ChatSchema, chat_form_values, start_chat_limits
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
@@ -135,7 +136,13 @@ def _save(chat, values: dict):
     except sa.exc.IntegrityError:  # another admin saved the same name meanwhile
         state.db.session.rollback()
         raise ValidationError({"name": [NAME_TAKEN]}) from None
+    _announce_access_change()
     return chat
+
+
+def _announce_access_change() -> None:
+    """Tell open agent sockets that who may see a chat may have changed: they check now."""
+    plugin_state().broker.publish(ACCESS_CHANNEL, {"type": "access", "user_id": None})
 
 
 def create_chat(data: dict):
@@ -169,11 +176,13 @@ def delete_chat(chat) -> None:
     )
     state.db.session.delete(chat)
     state.db.session.commit()
+    _announce_access_change()
 
 
 def public_config(chat, now) -> dict:
     """What the widget loader may know of ``chat`` at ``now``: its public settings only, plus
-    whether it is open and when that next changes (ISO 8601, or None)."""
+    whether it is open and when that next changes (ISO 8601, or None), and the longest text
+    each field of the pre-chat form and the composer takes (``limits``)."""
     open_now, next_change_at = opening_state(chat, now)
     return {
         "name": chat.name,
@@ -188,6 +197,7 @@ def public_config(chat, now) -> dict:
         "color": chat.color,
         "open_now": open_now,
         "next_change_at": next_change_at.isoformat() if next_change_at else None,
+        "limits": start_chat_limits(),
     }
 
 

@@ -21,8 +21,15 @@ from responso_chat.vocab import ENDED_STATUSES
 
 log = logging.getLogger(__name__)
 
+
+
 class ConversationEnded(Exception):
     """The customer tried to write into a ticket that is solved, closed or spam."""
+
+
+#: Authors whose client message ids go back to browsers: the clients that sent them match
+#: their pending messages by it. Automations' ids are their own business.
+_CLIENT_AUTHORS = ("customer", "agent")
 
 
 def message_event(message) -> dict:
@@ -35,7 +42,9 @@ def message_event(message) -> dict:
         "author_name": message.author_name,
         "body": message.body,
         "internal": message.internal,
-        "client_msg_id": message.client_msg_id,
+        "client_msg_id": (
+            message.client_msg_id if message.author_kind in _CLIENT_AUTHORS else None
+        ),
         "created_at": message.created_at.isoformat(),
         "seen": message.seen_at is not None,
     }
@@ -97,6 +106,7 @@ def add_message(
         body=body,
         internal=internal,
         client_msg_id=client_msg_id,
+        client_key=client_key(author_kind, author_id, client_msg_id),
         created_at=now,
         seen_at=None,
         sentiment=analysis.sentiment if analysis else None,
@@ -125,15 +135,25 @@ def classify_customer_message(ticket, message) -> None:
         message.context = ticket.context = result.context
 
 
-def find_by_client_id(ticket_id: int, client_msg_id: str | None):
-    """The message already stored under this client message id, if any (idempotent sends)."""
+def client_key(author_kind: str, author_id: str | None, client_msg_id: str | None):
+    """The idempotency key of a message: its client message id scoped to its author (None
+    without an id). Ids are chosen by clients, so a key never reaches another author's row."""
     if not client_msg_id:
+        return None
+    return f"{author_kind}:{author_id or ''}:{client_msg_id}"
+
+
+def find_by_client_id(
+    ticket_id: int, author_kind: str, author_id: str | None, client_msg_id: str | None
+):
+    """The message this author already stored under this client message id, if any
+    (idempotent sends); another author's message with the same id is never found."""
+    key = client_key(author_kind, author_id, client_msg_id)
+    if key is None:
         return None
     state = plugin_state()
     return state.db.session.execute(
-        sa.select(Message).where(
-            Message.ticket_id == ticket_id, Message.client_msg_id == client_msg_id
-        )
+        sa.select(Message).where(Message.ticket_id == ticket_id, Message.client_key == key)
     ).scalar_one_or_none()
 
 
@@ -148,7 +168,9 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
 
 def _commit_new(ticket, **fields):
     """Add a message (see :func:`add_message`), commit, publish; ``(message, created)``; the
-    message's values stay loaded.
+    message's values stay loaded, and ``message.committed_event`` is its browser event as
+    stored: acknowledge with it, never by reading the message again (the signals' receivers
+    that run next may roll the session back, which expires it; the database may be gone).
 
     A message already stored under the same ``client_msg_id`` (a resend, or two sends of it
     at once) fails the insert on the unique key: that one is returned with ``created=False``
@@ -162,10 +184,14 @@ def _commit_new(ticket, **fields):
         _commit_keeping(session, message)
     except IntegrityError:
         session.rollback()
-        existing = find_by_client_id(ticket_id, fields.get("client_msg_id"))
+        existing = find_by_client_id(
+            ticket_id, fields["author_kind"], fields.get("author_id"), fields.get("client_msg_id")
+        )
         if existing is None:
             raise
+        existing.committed_event = message_event(existing)
         return existing, False
+    message.committed_event = events[0][1]  # announcements() puts the message's own first
     publish(events)
     return message, True
 
@@ -181,7 +207,8 @@ def _commit_keeping(session, obj) -> None:
 
 
 def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
-    """Add the customer's message, commit, publish; returns ``(message, created)``.
+    """Add the customer's message, commit, publish; returns ``(message, created)``, the
+    message's event in ``message.committed_event`` (see :func:`_commit_new`).
 
     Sending again with the same ``client_msg_id`` returns the stored message with
     ``created=False`` and publishes nothing. A pending ticket becomes open again. Raises
@@ -189,8 +216,9 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     """
     ticket_id, status = ticket.id, ticket.status
     if status in ENDED_STATUSES:
-        existing = find_by_client_id(ticket_id, client_msg_id)
+        existing = find_by_client_id(ticket_id, "customer", None, client_msg_id)
         if existing is not None:
+            existing.committed_event = message_event(existing)
             return existing, False
         raise ConversationEnded(status)
     message, created = _commit_new(

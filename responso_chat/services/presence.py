@@ -12,6 +12,9 @@ stale state behind).
 
 - ``{"type": "presence", "ticket_id": N, "who": "customer", "online": bool}``
 - ``{"type": "viewers", "ticket_id": N, "agents": [{"id": str, "name": str}, ...]}``
+
+Socket slots count the customer sockets open at once per conversation and per client address
+the same way (members that expire unless refreshed), so a cap holds across processes.
 """
 
 from __future__ import annotations
@@ -104,3 +107,25 @@ def viewers(ticket_id: int) -> list[dict] | None:
         agents[agent_id] = name
     return [{"id": agent_id, "name": name} for agent_id, name in sorted(
         agents.items(), key=lambda item: item[1].lower())]
+
+
+def _slot_key(key: str) -> str:
+    return f"sockets:{key}"
+
+
+def take_socket_slot(key: str, connection_id: str, cap: int) -> bool:
+    """Count socket ``connection_id`` under ``key``; False when that makes more than ``cap``
+    sockets (the caller closes it, and releases the slot). An unknown count (Redis away)
+    passes: a broken Redis must not close every chat."""
+    result = plugin_state().broker.join(_slot_key(key), connection_id, TTL)
+    return result is None or result[1] <= cap
+
+
+def refresh_socket_slot(key: str, connection_id: str) -> None:
+    """Keep the slot of a socket still open (its heartbeat)."""
+    plugin_state().broker.join(_slot_key(key), connection_id, TTL)
+
+
+def release_socket_slot(key: str, connection_id: str) -> None:
+    """Free the slot of a socket that closed."""
+    plugin_state().broker.leave(_slot_key(key), connection_id)

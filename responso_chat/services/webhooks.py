@@ -22,12 +22,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import uuid
+from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
+from marshmallow import ValidationError
 
 from responso_chat import jobs, signals
 from responso_chat.models import (
@@ -78,18 +82,50 @@ def get_webhook(webhook_id: int):
     return state.db.session.get(Webhook, webhook_id)
 
 
+def refused_address(url: str) -> str | None:
+    """The loopback, private, link-local, reserved or multicast address ``url``'s host resolves
+    to, if any (None when it resolves only to public ones, or not at all).
+
+    Webhooks go to the public internet only, so a request the shop sends never reaches its own
+    database, cache or cloud metadata service; ``WEBHOOK_PRIVATE_NETWORKS`` allows a receiver
+    on the shop's own network.
+    """
+    if plugin_state().setting("WEBHOOK_PRIVATE_NETWORKS"):
+        return None
+    try:
+        infos = socket.getaddrinfo(urlsplit(url).hostname, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError, ValueError):
+        return None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if not address.is_global or address.is_multicast:
+            return str(address)
+    return None
+
+
+def _check_address(values: dict) -> dict:
+    address = refused_address(values.get("url", ""))
+    if address is not None:
+        raise ValidationError(
+            {"url": [f"This address leads to {address}, a private network: use a public URL."]}
+        )
+    return values
+
+
 def create_webhook(values: dict):
-    """Register a webhook from :class:`WebhookSchema` values; it gets a new secret."""
+    """Register a webhook from :class:`WebhookSchema` values; it gets a new secret.
+
+    Raises ``ValidationError`` when the URL leads to a private network."""
     state = plugin_state()
-    webhook = Webhook(**values)
+    webhook = Webhook(**_check_address(values))
     state.db.session.add(webhook)
     state.db.session.commit()
     return webhook
 
 
 def update_webhook(webhook, values: dict) -> None:
-    """Change a webhook's URL, events and enabled flag."""
-    for name, value in values.items():
+    """Change a webhook's URL, events and enabled flag (``ValidationError`` as on create)."""
+    for name, value in _check_address(values).items():
         setattr(webhook, name, value)
     plugin_state().db.session.commit()
 
@@ -101,8 +137,10 @@ def rotate_secret(webhook) -> None:
 
 
 def delete_webhook(webhook) -> None:
-    """Delete a webhook and its delivery log."""
-    session = plugin_state().db.session
+    """Delete a webhook and its delivery log (payloads included, on every database)."""
+    state = plugin_state()
+    session = state.db.session
+    session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
     session.delete(webhook)
     session.commit()
 
@@ -110,11 +148,10 @@ def delete_webhook(webhook) -> None:
 def recent_deliveries(webhook, limit: int = 50) -> list:
     """The webhook's latest deliveries, newest first."""
     state = plugin_state()
-    Delivery = WebhookDelivery
     query = (
-        sa.select(Delivery)
-        .where(Delivery.webhook_id == webhook.id)
-        .order_by(Delivery.id.desc())
+        sa.select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook.id)
+        .order_by(WebhookDelivery.id.desc())
         .limit(limit)
     )
     return list(state.db.session.scalars(query))
@@ -139,17 +176,18 @@ def _subscribers(event: str) -> list:
 def _prune(webhook_id: int) -> None:
     """Keep the :data:`LOG_KEPT` latest deliveries of a webhook."""
     state = plugin_state()
-    Delivery = WebhookDelivery
     oldest_kept = state.db.session.scalar(
-        sa.select(Delivery.id)
-        .where(Delivery.webhook_id == webhook_id)
-        .order_by(Delivery.id.desc())
+        sa.select(WebhookDelivery.id)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id.desc())
         .offset(LOG_KEPT - 1)
         .limit(1)
     )
     if oldest_kept is not None:
         state.db.session.execute(
-            sa.delete(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.id < oldest_kept)
+            sa.delete(WebhookDelivery).where(
+                WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.id < oldest_kept
+            )
         )
 
 
@@ -195,6 +233,11 @@ def deliver(delivery_id: int) -> None:
     webhook = session.get(Webhook, delivery.webhook_id)
     if not webhook.enabled:
         delivery.error = "Not sent: the webhook is disabled."
+        session.commit()
+        return
+    address = refused_address(webhook.url)  # again: a name may resolve elsewhere by now
+    if address is not None:
+        delivery.error = f"Not sent: the URL leads to {address}, a private network."
         session.commit()
         return
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()

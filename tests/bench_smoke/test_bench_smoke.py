@@ -16,12 +16,12 @@ import pytest
 from bench.__main__ import SECTIONS
 from tests.appserver import ROOT
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.e2e, pytest.mark.timeout(60)]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.e2e, pytest.mark.timeout(90)]
 
 
 def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     subprocess.run([sys.executable, "-m", "bench", "--quick", "--out", str(tmp_path)],
-                   cwd=ROOT, check=True, timeout=55, capture_output=True)
+                   cwd=ROOT, check=True, timeout=85, capture_output=True)
 
     results = json.loads(next(tmp_path.glob("*.json")).read_text())
     sections = results["sections"]
@@ -36,6 +36,8 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     assert sections["relay"]["idle"][0]["connected"] == 20
     assert 0 < sections["widget"]["loader_gzip_bytes"] < sections["widget"]["lazy_gzip_bytes"]
     assert sections["widget"]["launcher_visible_ms"] > 0
+    for visit in ("first", "repeat", "next_page"):
+        assert sections["widget"][visit]["launcher_ratio"] > 0
     pages = sections["inbox"]["queries"]
     assert {"all_first_page", "search_common_word", "view_counts", "http_inbox_page"} <= set(pages)
     assert all("seq_scans" in query for name, query in pages.items() if name.endswith("page")
@@ -43,6 +45,9 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     for name in ("home_page_baseline", "start_chat", "send_message"):
         assert sections["http"][name]["requests_per_s"] > 0
         assert sections["http"][name]["errors"] == 0
+    host_pages = sections["host_pages"]
+    assert host_pages["connected"] == 20 and host_pages["with_idle_sockets"]["errors"] == 0
+    assert host_pages["p99_ratio"] > 0
     assert results["machine"]["nproc"] >= 1
     summary = (tmp_path / "latest.md").read_text()
-    assert "Relay latency" in summary and "Inbox at volume" in summary
+    assert "Relay latency" in summary and "Inbox at volume" in summary and "Host pages" in summary

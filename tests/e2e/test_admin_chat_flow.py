@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 
 from responso_chat.models import Chat
 from responso_chat.state import plugin_state
+from tests.e2e.keys import paste, retype
 from tests.hostapp import PASSWORD
 
 
@@ -20,10 +21,10 @@ def saved_chats(app):
 
 def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_page, tmp_path):
     url = live_server(app).url
-    page = new_page(permissions=["clipboard-read", "clipboard-write"])
+    page = new_page(permissions=["clipboard-read", "clipboard-write"], locale="en-US")
     page.goto(url + "/login")
-    page.get_by_label("E-mail").fill("admin@shop.test")
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("E-mail").press_sequentially("admin@shop.test")
+    page.get_by_label("Password").press_sequentially(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
     # Add channel -> Chat -> Create.
@@ -32,34 +33,42 @@ def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_pag
     page.get_by_role("link", name="Create a chat").click()
     expect(page.get_by_role("heading", name="Create a chat")).to_be_visible()
 
-    page.get_by_label("Name", exact=True).fill("Storefront chat")
+    page.get_by_label("Name", exact=True).press_sequentially("Storefront chat")
     page.get_by_label("Enabled").uncheck()
     page.get_by_label("Enabled").check()
-    page.get_by_label("Welcome message").fill("Hi! Ask us about sizes and delivery.")
+    retype(page.get_by_label("Welcome message"), "Hi! Ask us about sizes and delivery.")
     page.get_by_label("Widget language").select_option("fr")
-    page.get_by_label("Widget colour").fill("#7c2d12")
+    page.get_by_label("Widget colour").fill("#7c2d12")  # a colour picker: no text to type
     page.get_by_label("Left").check()
-    page.get_by_label("Vertical spacing").fill("60")
+    retype(page.get_by_label("Vertical spacing"), "60")
     page.get_by_label("Whitelist").check()
-    page.get_by_label("Path access list").fill("/shop\n/products/*/reviews\n/shop?x=1")
+    paths = page.get_by_label("Path access list")
+    paste(paths, "/shop\n/products/*/reviews\n")
+    paths.press_sequentially("/shop?x=1")
+    expect(paths).to_have_value("/shop\n/products/*/reviews\n/shop?x=1")
     page.get_by_label("Alice Agent").check()
     page.get_by_label("Bob Other").check()
     expect(page.get_by_label("Save without agents")).to_be_hidden()
-    page.get_by_label("Timezone").fill("America/New_York")
+    retype(page.get_by_label("Timezone"), "America/New_York")
 
-    # Opening hours, by keyboard: Monday gets a second interval.
+    # Opening hours, by keyboard: Monday gets a second interval. Chromium draws time fields in
+    # its own language, American English here: hours, minutes, then A or P for AM or PM.
     page.get_by_label("Monday", exact=True).select_option("intervals")
-    page.get_by_label("Monday interval 1 from").fill("08:00")
-    page.get_by_label("Monday interval 1 to").fill("12:00")
-    add_monday = page.locator("[data-day=mon] [data-add-interval]")
-    add_monday.focus()
-    page.keyboard.press("Enter")
+    page.get_by_label("Monday interval 1 from").press_sequentially("0800A")
+    page.get_by_label("Monday interval 1 to").press_sequentially("1200P")
+    page.get_by_role("button", name="Add interval").first.focus()  # Monday's; Tab stays
+    page.keyboard.press("Enter")  # in the time field's hour, minute and AM/PM parts
     expect(page.get_by_label("Monday interval 2 from")).to_be_focused()
-    page.get_by_label("Monday interval 2 from").fill("13:00")
-    page.get_by_label("Monday interval 2 to").fill("17:00")
+    page.keyboard.type("0100P")
+    page.get_by_label("Monday interval 2 to").press_sequentially("0500P")
+    for name, value in [("Monday interval 1 from", "08:00"), ("Monday interval 1 to", "12:00"),
+                        ("Monday interval 2 from", "13:00"), ("Monday interval 2 to", "17:00")]:
+        expect(page.get_by_label(name)).to_have_value(value)
     page.get_by_label("Thursday", exact=True).select_option("intervals")
-    page.get_by_label("Thursday interval 1 from").fill("22:00")
-    page.get_by_label("Thursday interval 1 to").fill("02:00")
+    page.get_by_label("Thursday interval 1 from").press_sequentially("1000P")
+    page.get_by_label("Thursday interval 1 to").press_sequentially("0200A")
+    expect(page.get_by_label("Thursday interval 1 from")).to_have_value("22:00")
+    expect(page.get_by_label("Thursday interval 1 to")).to_have_value("02:00")
     page.get_by_label("Friday", exact=True).select_option("closed")
     page.get_by_label("Saturday", exact=True).select_option("all_day")
     expect(page.get_by_label("Saturday interval 1 from")).to_be_hidden()
@@ -77,7 +86,7 @@ def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_pag
     assert abs(icon["x"] - stage["x"] - 20) <= 2  # on the left
     assert abs(stage["y"] + stage["height"] - icon["y"] - icon["height"] - 60) <= 2  # 60 px up
     page.get_by_role("radio", name="Out of hours", exact=True).check()
-    page.get_by_label("Out-of-hours message").fill("Back at nine.")
+    page.get_by_label("Out-of-hours message").press_sequentially("Back at nine.")
     expect(preview.get_by_text("Back at nine.")).to_be_visible()
     page.screenshot(path=tmp_path / "form-preview.png")
     page.get_by_label("Hide the chat widget").check()
@@ -87,8 +96,8 @@ def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_pag
     expect(preview.get_by_text("Back at nine.")).to_be_hidden()
 
     # Two mistakes first: no out-of-hours message and an origin with a path.
-    page.get_by_label("Out-of-hours message").fill("")
-    page.get_by_label("Allowed websites").fill("https://shop.example.com/home")
+    retype(page.get_by_label("Out-of-hours message"), "")
+    page.get_by_label("Allowed websites").press_sequentially("https://shop.example.com/home")
     page.get_by_role("button", name="Create").click()
     expect(page.get_by_role("alert")).to_contain_text("please correct these 2 fields")
     expect(page.locator("#out_of_hours_message-error")).to_contain_text("Enter the message")
@@ -98,8 +107,13 @@ def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_pag
     page.screenshot(path=tmp_path / "form-errors.png", full_page=True)
     assert saved_chats(app) == []
 
-    page.get_by_label("Out-of-hours message").fill("We are offline; leave us a message.")
-    page.get_by_label("Allowed websites").fill("https://shop.example.com")
+    page.get_by_label("Out-of-hours message").press_sequentially(
+        "We are offline; leave us a message."
+    )
+    websites = page.get_by_label("Allowed websites")
+    retype(websites, "")
+    paste(websites, "https://shop.example.com")
+    expect(websites).to_have_value("https://shop.example.com")
     page.get_by_role("button", name="Create").click()
 
     # The list.
@@ -139,7 +153,7 @@ def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_pag
     page.get_by_role("link", name="Edit Storefront chat").click()
     expect(page.get_by_label("Timezone")).to_have_value("America/New_York")
     expect(page.get_by_label("Thursday interval 1 to")).to_have_value("02:00")
-    page.get_by_label("Name", exact=True).fill("Shop chat")
+    retype(page.get_by_label("Name", exact=True), "Shop chat")
     page.get_by_label("Bob Other").uncheck()
     page.get_by_role("button", name="Save changes").click()
     row = page.get_by_role("row", name=re.compile("Shop chat"))

@@ -3,8 +3,16 @@
 
 from __future__ import annotations
 
+import re
+
+import sqlalchemy as sa
+from flask import Flask
+from markupsafe import Markup
 from playwright.sync_api import expect
 
+from responso_chat.models import Ticket
+from responso_chat.services.chats import embed_snippet
+from tests.e2e.keys import paste
 from tests.factories import make_chat
 from tests.hostapp import PASSWORD
 
@@ -13,23 +21,41 @@ ANGRY = "This is UNACCEPTABLE!! My parcel arrived broken and nobody answers."
 
 def log_in(page, url, email):
     page.goto(url + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("E-mail").press_sequentially(email)
+    page.get_by_label("Password").press_sequentially(PASSWORD)
     page.get_by_role("button", name="Log in").click()
+
+
+def storefront(embed: dict) -> Flask:
+    """A shop on its own origin whose pages carry the chat's embed code."""
+    shop = Flask("angry_shop")
+
+    @shop.get("/")
+    def home():
+        return Markup(
+            "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Shop</title>"
+            f"</head><body><h1>Shop</h1>{embed['code']}</body></html>"
+        )
+
+    return shop
 
 
 def test_admin_rule_acts_on_an_angry_customer(app, live_server, new_page):
     url = live_server(app).url
+    embed = {}
+    shop = live_server(storefront(embed))
     with app.app_context():
         make_chat("Outlet chat")
-        public_key = make_chat("Store chat", agent_ids=("2",)).public_key
+        embed["code"] = embed_snippet(
+            make_chat("Store chat", agent_ids=("2",), allowed_origins=[shop.url]), url
+        )
 
     admin = new_page()
     log_in(admin, url, "admin@shop.test")
     admin.goto(url + "/chat/admin/")
     admin.get_by_role("link", name="Automations").click()
     admin.get_by_role("link", name="New rule").first.click()
-    admin.get_by_label("Name").fill("Angry customers")
+    admin.get_by_label("Name").press_sequentially("Angry customers")
     admin.get_by_label("Condition 1 field").select_option(label="Integration (chat)")
     admin.get_by_label("Condition 1 operator").select_option(label="is")
     admin.get_by_label("Condition 1 value").select_option(label="Store chat")
@@ -38,7 +64,11 @@ def test_admin_rule_acts_on_an_angry_customer(app, live_server, new_page):
     admin.get_by_label("Condition 2 field").select_option(label="Sentiment")
     admin.get_by_label("Condition 2 value").select_option(label="Negative")
     admin.get_by_label("Action 1", exact=True).select_option(label="Send auto-responder")
-    admin.get_by_label("Action 1 text").fill(
+    reply_text = admin.get_by_label("Action 1 text")
+    reply_text.press_sequentially("Sorry ")
+    paste(reply_text, "{{ customer_name }}")  # copied from the list of placeholders
+    reply_text.press_sequentially(", we are on it: ticket #{{ ticket_id }} is a priority.")
+    expect(reply_text).to_have_value(
         "Sorry {{ customer_name }}, we are on it: ticket #{{ ticket_id }} is a priority."
     )
     admin.get_by_role("button", name="Add action").click()
@@ -50,24 +80,21 @@ def test_admin_rule_acts_on_an_angry_customer(app, live_server, new_page):
         "Integration (chat) is Store chat and Sentiment is Negative"
     )
 
-    # On a storefront page, the customer starts a chat with an angry message (the widget's
-    # "Start chat" request).
+    # On the shop's page, the customer starts a chat in the widget with an angry message.
     customer = new_page()
-    customer.goto(url + "/")
-    started = customer.evaluate(
-        """async ([path, message]) => {
-            const response = await fetch(path, {
-                method: "POST",
-                headers: {"Content-Type": "application/json"},
-                body: JSON.stringify({name: "Zoe Customer", email: "zoe@example.com",
-                                      subject: "Broken parcel", message}),
-            });
-            return {status: response.status, body: await response.json()};
-        }""",
-        [f"/chat/widget/{public_key}/tickets", ANGRY],
-    )
-    assert started["status"] == 201, started
-    ticket_id = started["body"]["ticket"]["id"]
+    customer.goto(shop.url + "/")
+    customer.get_by_role("button", name="Chat", exact=True).click()
+    widget = customer.get_by_role("dialog")
+    widget.get_by_label("Name").press_sequentially("Zoe Customer")
+    widget.get_by_label("E-mail").press_sequentially("zoe@example.com")
+    widget.get_by_label("Subject").press_sequentially("Broken parcel")
+    widget.get_by_label("Message").press_sequentially(ANGRY)
+    widget.get_by_role("button", name="Start chat").click()
+    conversation = widget.get_by_role("log", name="Conversation")
+    expect(conversation.get_by_text(ANGRY)).to_be_visible()
+    with app.app_context():
+        state = app.extensions["responso_chat"]
+        ticket_id = state.db.session.execute(sa.select(Ticket.id)).scalar_one()
 
     agent = new_page()
     log_in(agent, url, "alice@shop.test")
@@ -85,14 +112,6 @@ def test_admin_rule_acts_on_an_angry_customer(app, live_server, new_page):
     expect(runs).to_contain_text("Angry customers")
     expect(runs).to_contain_text("sent the auto-response")
 
-    # The customer's conversation has the auto-response too (the widget's resume request).
-    resumed = customer.evaluate(
-        """async (token) => {
-            const response = await fetch("/chat/widget/tickets/messages?after=0",
-                                         {headers: {Authorization: "Bearer " + token}});
-            return (await response.json()).messages.map((m) => [m.author_kind, m.body]);
-        }""",
-        started["body"]["token"],
-    )
-    assert ["automation", expected] in resumed
-    assert all(kind != "system" or "priority" not in body for kind, body in resumed)
+    # The customer's conversation has the auto-response too, and no word of the priority.
+    expect(conversation.get_by_text(expected)).to_be_visible()
+    expect(conversation.get_by_text(re.compile("priority to high"))).to_have_count(0)

@@ -9,6 +9,7 @@ from responso_chat import migrations
 from responso_chat.demo.app import create_app, create_shop_tables, db
 from responso_chat.demo.seed import seed_shop_users
 from responso_chat.services.demo_data import seed_demo_chat
+from tests.e2e.keys import paste
 
 
 @pytest.fixture
@@ -26,10 +27,12 @@ def demo_url(tmp_path, live_server):
 
 
 def log_in(page, url, email, password):
+    """Type the e-mail, paste the password (as from a password manager), press Enter."""
     page.goto(url + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label("E-mail").press_sequentially(email)
+    paste(page.get_by_label("Password"), password)
+    expect(page.get_by_label("Password")).to_have_value(password)
+    page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
 

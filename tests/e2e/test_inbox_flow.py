@@ -20,6 +20,7 @@ from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import ticket_changes
 from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
+from tests.e2e.keys import paste, retype
 from tests.factories import make_chat, make_ticket
 from tests.polling import wait_until
 
@@ -30,7 +31,8 @@ SHOTS = os.environ.get("RESPONSO_CHAT_SCREENSHOTS") or tempfile.gettempdir()
 CUSTOMER_JS = """
 ([url, token]) => new Promise((resolve, reject) => {
   window.events = [];
-  const socket = new WebSocket(url.replace(/^http/, "ws") + "/chat/ws/visitor?token=" + token);
+  const socket = new WebSocket(url.replace(/^http/, "ws") + "/chat/ws/visitor",
+                                ["responso-chat", token]);
   socket.onmessage = (message) => window.events.push(JSON.parse(message.data));
   socket.onopen = () => { window.customer = socket; resolve(); };
   socket.onerror = () => reject(new Error("visitor socket refused"));
@@ -40,8 +42,8 @@ CUSTOMER_JS = """
 
 def _login(page, base_url, email):
     page.goto(base_url + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("secret-pass")
+    page.get_by_label("E-mail").press_sequentially(email)
+    page.get_by_label("Password").press_sequentially("secret-pass")
     page.get_by_role("button", name="Log in").click()
 
 
@@ -61,7 +63,7 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     customer.evaluate(CUSTOMER_JS, [server.url, token])
     _customer_saw(customer, "e.type === 'message' && e.seq === 1")
 
-    agent = new_page(viewport={"width": 1440, "height": 900})
+    agent = new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
     _login(agent, server.url, "alice@shop.test")
     agent.goto(server.url + "/chat/inbox/")
     agent.get_by_role("link", name=re.compile("Where is my order")).click()
@@ -74,9 +76,9 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
 
     # They exchange messages: Enter sends, Shift+Enter breaks the line.
     reply = agent.get_by_label("Reply to Zoe Customer")
-    reply.fill("Hello Zoe!")
+    reply.press_sequentially("Hello Zoe!")
     reply.press("Shift+Enter")
-    reply.type("Let me check your parcel.")
+    reply.press_sequentially("Let me check your parcel.")
     reply.press("Enter")
     _customer_saw(
         customer, "e.type === 'message' && e.body === 'Hello Zoe!\\nLet me check your parcel.'"
@@ -86,7 +88,7 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     expect(reply).to_have_value("")
 
     customer.evaluate("window.customer.send(JSON.stringify({type: 'typing', typing: true}))")
-    expect(agent.locator("#rc-typing")).to_have_text("Zoe Customer typing…")
+    expect(agent.locator("#rc-typing")).to_have_text("Zoe Customer is typing…")
     customer.evaluate(
         "window.customer.send(JSON.stringify({type: 'send', body: 'Thanks, it is order 1042',"
         " client_msg_id: 'v-1'}))"
@@ -107,7 +109,9 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
 
     # An internal note stays with the agents.
     agent.get_by_label("Internal note (only agents see it)").check()
-    reply.fill("Courier says Tuesday")
+    reply.press_sequentially("Courier says ")
+    paste(reply, "Tuesday")
+    expect(reply).to_have_value("Courier says Tuesday")
     reply.press("Enter")
     note = conversation.locator(".rc-msg-internal", has_text="Courier says Tuesday")
     expect(note).to_be_visible()
@@ -115,30 +119,32 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     agent.screenshot(path=os.path.join(SHOTS, "rc-inbox-ticket.png"))
 
     # Tag it (the tag box offers existing tags), set the priority.
-    panel.get_by_label("Add a tag").fill("VIP")
+    panel.get_by_label("Add a tag").press_sequentially("VIP")
     panel.get_by_role("button", name="Add tag").click()
     expect(panel.get_by_role("button", name="Remove tag vip")).to_be_visible()
     expect(conversation.get_by_text("Alice Agent added tag vip")).to_be_visible()
-    panel.get_by_label("Priority").select_option("high")
-    # Ada tags the ticket meanwhile: the panel refreshes live and keeps the priority Alice
-    # picked and has not set yet.
+    # Alice starts another tag; Ada tags the ticket meanwhile: the panel refreshes live and
+    # keeps what Alice typed and has not added yet.
+    panel.get_by_label("Add a tag").press_sequentially("fragi")
     with app.app_context():
         state = app.extensions["responso_chat"]
         ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.add_tag(ticket, "rush", Agent("1", "Ada Admin", "admin@shop.test"))
     expect(panel.get_by_role("button", name="Remove tag rush")).to_be_visible()
-    expect(panel.get_by_label("Priority")).to_have_value("high")
-    panel.locator("form", has=agent.locator("#rc-priority")).get_by_role(
-        "button", name="Set"
-    ).click()
+    expect(panel.get_by_label("Add a tag")).to_have_value("fragi")
+    retype(panel.get_by_label("Add a tag"), "")
+    # A priority picked applies at once.
+    panel.get_by_label("Priority").select_option("high")
     expect(conversation.get_by_text("Alice Agent set priority to high")).to_be_visible()
+    expect(agent.get_by_role("status").filter(has_text="Priority: high · saved")).to_be_visible()
     expect(agent.locator("#rc-list .rc-priority-high")).to_be_visible()  # the list is live
 
     # Create a task from the "…" menu.
     agent.locator("summary", has_text="More actions").click()
     agent.locator(".rc-menu").get_by_role("link", name="Create task linked to this ticket").click()
-    agent.get_by_label("Title").fill("Call the courier")
-    agent.get_by_label("Due date").fill("2030-05-01")
+    agent.get_by_label("Title").press_sequentially("Call the ")
+    paste(agent.get_by_label("Title"), "courier")
+    agent.get_by_label("Due date").press_sequentially("05012030")  # mm/dd/yyyy in en-US
     agent.get_by_role("button", name="Create task").click()
     panel = agent.get_by_role("complementary", name="Ticket details")
     expect(panel.get_by_text("Call the courier")).to_be_visible()
@@ -172,13 +178,14 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
         contact = state.db.session.execute(sa.select(Contact)).scalar_one()
         assert contact.email == "zoe@example.com"
         task = state.db.session.execute(sa.select(Task)).scalar_one()
-        assert (task.title, task.ticket_id, task.assignee_id) == (
-            "Call the courier", ticket_id, "2"
+        assert (task.title, task.ticket_id, task.assignee_id, str(task.due_date)) == (
+            "Call the courier", ticket_id, "2", "2030-05-01"
         )
 
     agent.locator("summary", has_text="More actions").click()
     agent.locator(".rc-menu").get_by_role("link", name="View projects").click()
-    agent.get_by_label("Name").fill("Courier issues")
+    paste(agent.get_by_label("Name"), "Courier")
+    agent.get_by_label("Name").press_sequentially(" issues")
     agent.get_by_role("button", name="Create project").click()
     expect(agent.get_by_role("heading", name=re.compile("Courier issues"))).to_be_visible()
     for name in ("tasks", "projects", "contacts"):

@@ -18,8 +18,8 @@ SHOTS = os.environ.get("RESPONSO_CHAT_SCREENSHOTS") or tempfile.gettempdir()
 def _agent_on_ticket(new_page, base_url, email, ticket_id):
     page = new_page(viewport={"width": 1280, "height": 800})
     page.goto(base_url + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("secret-pass")
+    page.get_by_label("E-mail").press_sequentially(email)
+    page.get_by_label("Password").press_sequentially("secret-pass")
     page.get_by_role("button", name="Log in").click()
     page.goto(f"{base_url}/chat/inbox/tickets/{ticket_id}")
     return page

@@ -3,16 +3,20 @@ against the Base stand-in over real HTTP."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from playwright.sync_api import expect
 
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
+from tests.e2e.keys import paste, retype
+from tests.e2e.test_widget_flow import SHOTS
 from tests.factories import make_chat, make_ticket
 
 TOKEN = "bl-e2e-token-3b8f61d2"
 ANNA = "anna.kowalska@example.com"
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 
 @pytest.fixture
@@ -38,8 +42,8 @@ def shop(make_app, live_server, standin):
 
 def log_in(page, url, email):
     page.goto(url + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("secret-pass")
+    page.get_by_label("E-mail").press_sequentially(email)
+    page.get_by_label("Password").press_sequentially("secret-pass")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(url + "/")
 
@@ -68,10 +72,33 @@ def test_agent_sees_orders_changes_a_status_and_sees_cached_orders_when_base_is_
     panel.screenshot(path=tmp_path / "orders-panel.png")
     page.screenshot(path=tmp_path / "ticket-page.png")
 
+    # A change on Base is confirmed first, and can be undone while it waits to be sent.
     status = panel.get_by_label("Change status of order 5104188")
     status.select_option(label="Paid")
-    order_form(page, 5104188).get_by_role("button", name="Change").click()
-    expect(panel.get_by_role("status")).to_have_text("Order 5104188 is now “Paid”.")
+    form = order_form(page, 5104188)
+    form.get_by_role("button", name="Change").click()
+    expect(form.get_by_text(
+        "Change order 5104188 from “Awaiting payment” to “Paid” in Base?")).to_be_visible()
+    page.screenshot(path=os.path.join(SHOTS, "orders-confirm.png"))
+    form.get_by_role("button", name="Cancel").click()
+    expect(status).to_have_value("1002")  # back to its status
+    expect(status).to_be_focused()
+    status.select_option(label="Paid")
+    form.get_by_role("button", name="Change").click()
+    form.get_by_role("button", name="Confirm change").click()
+    expect(form.get_by_text("Order 5104188 will change to “Paid” in 5 seconds.")).to_be_visible()
+    expect(form.get_by_role("button", name="Undo")).to_be_focused()
+    page.screenshot(path=os.path.join(SHOTS, "orders-undo.png"))
+    form.get_by_role("button", name="Undo").click()
+    expect(panel.get_by_role("status")).to_have_text(
+        "Not changed: order 5104188 keeps the status “Awaiting payment”.")
+    page.wait_for_timeout(5500)  # past the delay: nothing was sent
+    assert standin.order(5104188)["order_status_id"] == 1002
+    status.select_option(label="Paid")
+    form.get_by_role("button", name="Change").click()
+    form.get_by_role("button", name="Confirm change").click()
+    expect(panel.get_by_role("status")).to_have_text("Order 5104188 is now “Paid”.",
+                                                     timeout=10_000)
     expect(order_form(page, 5104188).get_by_role("button", name="Change")).to_be_focused()
     assert standin.order(5104188)["order_status_id"] == 1003
     line = "Alice Agent changed the status of Base order 5104188 from “Awaiting payment” to “Paid”"
@@ -80,7 +107,9 @@ def test_agent_sees_orders_changes_a_status_and_sees_cached_orders_when_base_is_
     panel.get_by_label("Change status of order 5104101").select_option(label="Returned")
     standin.down = True
     order_form(page, 5104101).get_by_role("button", name="Change").click()
-    expect(panel.get_by_role("alert")).to_contain_text("Base could not be reached")
+    order_form(page, 5104101).get_by_role("button", name="Confirm change").click()
+    expect(panel.get_by_role("alert")).to_contain_text("Base could not be reached",
+                                                       timeout=10_000)
     assert standin.order(5104101)["order_status_id"] == 1005
 
     panel.get_by_role("button", name="Refresh").click()
@@ -99,7 +128,7 @@ def test_admin_connects_base_and_tests_the_connection(new_page, shop, tmp_path):
     page.get_by_role("link", name="Integrations").click()
     expect(page.get_by_role("heading", name="Base", exact=True)).to_be_visible()
     expect(page.get_by_text("…61d2", exact=True)).to_be_visible()
-    page.get_by_label("API token").fill("wrong-token-0000")
+    paste(page.get_by_label("API token"), "wrong-token-0000")  # copied from Base's settings
     page.get_by_role("button", name="Test connection").click()
     expect(page.get_by_role("alert")).to_contain_text(
         "Base refused the request: Invalid or missing API token (ERROR_BAD_TOKEN)."
@@ -109,7 +138,7 @@ def test_admin_connects_base_and_tests_the_connection(new_page, shop, tmp_path):
     expect(page.get_by_text("8 order statuses found")).to_be_visible()
     expect(page.get_by_text("In preparation")).to_be_visible()
     page.screenshot(path=tmp_path / "base-integration.png", full_page=True)
-    page.get_by_label("API URL").fill("not a web address")
+    retype(page.get_by_label("API URL"), "not a web address")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Enter a web address starting with https://.")).to_be_visible()
     expect(page.get_by_label("API URL")).to_have_attribute("aria-invalid", "true")

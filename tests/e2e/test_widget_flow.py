@@ -21,6 +21,8 @@ from playwright.sync_api import expect
 
 from responso_chat.models import Chat, Message, Ticket
 from responso_chat.services import chats
+from tests.conftest import DEV_SERVER_SOCKET_CLOSE
+from tests.e2e.keys import paste, put_on_clipboard, type_on_layout, type_with_dead_key
 from tests.factories import make_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
@@ -86,9 +88,9 @@ def test_launcher_follows_the_path_rules_and_single_page_navigation(shop, new_pa
     with config_loaded(page):
         page.goto(shop.url + "/about")
     expect(launcher(page)).to_have_count(0)
-    page.click("#go-shirt")
+    page.get_by_role("button", name="Shirt").click()
     expect(launcher(page)).to_be_visible()
-    page.click("#go-about")
+    page.get_by_role("button", name="About").click()
     expect(launcher(page)).to_be_hidden()
     page.go_back()
     expect(launcher(page)).to_be_visible()
@@ -120,7 +122,7 @@ def test_form_errors_are_shown_and_announced(shop, new_page):
     page.goto(shop.url + "/")
     launcher(page).click()
     expect(page.get_by_label("Name")).to_be_focused()
-    page.get_by_label("E-mail").fill("not an e-mail")
+    page.get_by_label("E-mail").press_sequentially("not an e-mail")
     page.get_by_role("button", name="Start chat").click()
     expect(page.get_by_role("alert")).to_have_text("Please correct the marked fields.")
     expect(page.get_by_label("Name")).to_be_focused()
@@ -130,7 +132,8 @@ def test_form_errors_are_shown_and_announced(shop, new_page):
     )
     page.screenshot(path=os.path.join(SHOTS, "widget-form-errors.png"))
     dialog = page.get_by_role("dialog")
-    dialog.get_by_role("button", name="Close").focus()
+    page.keyboard.press("Shift+Tab")
+    expect(dialog.get_by_role("button", name="Close")).to_be_focused()
     page.keyboard.press("Shift+Tab")
     expect(dialog.get_by_role("button", name="Start chat")).to_be_focused()
     page.keyboard.press("Tab")
@@ -140,12 +143,84 @@ def test_form_errors_are_shown_and_announced(shop, new_page):
     expect(launcher(page)).to_be_focused()
 
 
+def test_a_customer_types_pastes_and_tabs_through_the_widget(shop, new_page, app):
+    """Real key presses reach every field: the panel's own key handling (Escape closes it)
+    must not cancel typing, pasting, Backspace, Tab or Enter."""
+    shop.use()
+    page = new_page()
+    page.goto(shop.url + "/products/linen")
+    launcher(page).click()
+    dialog = page.get_by_role("dialog")
+    name, email = dialog.get_by_label("Name"), dialog.get_by_label("E-mail")
+    subject, message = dialog.get_by_label("Subject"), dialog.get_by_label("Message")
+    start = dialog.get_by_role("button", name="Start chat")
+    expect(name).to_be_focused()
+
+    page.keyboard.type("Zoe Kx")
+    page.keyboard.press("Backspace")
+    page.keyboard.press("Backspace")
+    type_on_layout(page, "żółć")  # AltGr+Z, AltGr+O, AltGr+L, AltGr+C
+    expect(name).to_have_value("Zoe żółć")
+    page.keyboard.press("Tab")
+    expect(email).to_be_focused()
+    page.keyboard.type("zoe@")
+    put_on_clipboard(page, "example.com")
+    page.keyboard.press("Control+V")
+    expect(email).to_have_value("zoe@example.com")
+    page.keyboard.press("Tab")
+    expect(subject).to_be_focused()
+    page.keyboard.insert_text("Ç")  # how an input method (IME) commits a character
+    page.keyboard.type("a ")
+    type_with_dead_key(page, "BracketLeft", "e", "é")  # dead acute accent, then E
+    page.keyboard.type("t")
+    type_on_layout(page, "é")  # the É key of a French keyboard
+    expect(subject).to_have_value("Ça été")
+    page.keyboard.press("Tab")
+    expect(message).to_be_focused()
+    page.keyboard.type("My parcel is late.")
+    page.keyboard.press("Shift+Enter")  # a line break, not a submit
+    paste(message, "Order 1042, sent to Łódź.")
+    expect(message).to_have_value("My parcel is late.\nOrder 1042, sent to Łódź.")
+    page.keyboard.press("Tab")
+    expect(start).to_be_focused()
+    page.screenshot(path=os.path.join(SHOTS, "widget-typed-form.png"))
+    page.keyboard.press("Enter")
+
+    log = dialog.get_by_role("log", name="Conversation")
+    expect(log.get_by_text("Order 1042, sent to Łódź.")).to_be_visible()
+    composer = dialog.get_by_label("Your message")
+    expect(composer).to_be_focused()
+    page.keyboard.type("Merci, ")
+    type_on_layout(page, "ça")
+    page.keyboard.press("Shift+Enter")
+    type_on_layout(page, "żółć")
+    put_on_clipboard(page, " https://shop.example/orders/1042")
+    page.keyboard.press("Control+V")
+    expect(composer).to_have_value("Merci, ça\nżółć https://shop.example/orders/1042")
+    page.screenshot(path=os.path.join(SHOTS, "widget-typed-composer.png"))
+    page.keyboard.press("Enter")
+    expect(log.get_by_text("https://shop.example/orders/1042")).to_be_visible()
+    expect(composer).to_have_value("")
+    page.screenshot(path=os.path.join(SHOTS, "widget-typed-conversation.png"))
+
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(launcher(page)).to_be_focused()
+    with app.app_context():
+        state = app.extensions["responso_chat"]
+        ticket = state.db.session.get(Ticket, only_ticket_id(app))
+        assert (ticket.customer_name, ticket.customer_email, ticket.subject) == (
+            "Zoe żółć", "zoe@example.com", "Ça été"
+        )
+    assert count_bodies(app, "Merci, ça\nżółć https://shop.example/orders/1042") == 1
+
+
 def start_chat(page, message="Hello, where is my parcel?"):
     launcher(page).click()
-    page.get_by_label("Name").fill("Zoe Customer")
-    page.get_by_label("E-mail").fill("zoe@example.com")
-    page.get_by_label("Subject").fill("Where is my order?")
-    page.get_by_label("Message").fill(message)
+    page.get_by_label("Name").press_sequentially("Zoe Customer")
+    page.get_by_label("E-mail").press_sequentially("zoe@example.com")
+    page.get_by_label("Subject").press_sequentially("Where is my order?")
+    page.get_by_label("Message").press_sequentially(message)
     page.get_by_role("button", name="Start chat").click()
 
 
@@ -166,8 +241,8 @@ def count_bodies(app, body):
 def agent_opens(new_page, plugin_url, ticket_id):
     agent = new_page(viewport={"width": 1280, "height": 860})
     agent.goto(plugin_url + "/login")
-    agent.get_by_label("E-mail").fill("alice@shop.test")
-    agent.get_by_label("Password").fill("secret-pass")
+    agent.get_by_label("E-mail").press_sequentially("alice@shop.test")
+    agent.get_by_label("Password").press_sequentially("secret-pass")
     agent.get_by_role("button", name="Log in").click()
     agent.goto(f"{plugin_url}/chat/inbox/tickets/{ticket_id}")
     return agent
@@ -175,6 +250,7 @@ def agent_opens(new_page, plugin_url, ticket_id):
 
 def test_customer_and_agent_chat_across_reloads_and_a_dropped_connection(shop, new_page, app):
     shop.use(agent_ids=("2",))
+    new_page.allow_console(DEV_SERVER_SOCKET_CLOSE)  # the widget drops its socket when offline
     customer = new_page()
     customer.goto(shop.url + "/products/linen")
     start_chat(customer)
@@ -189,12 +265,12 @@ def test_customer_and_agent_chat_across_reloads_and_a_dropped_connection(shop, n
     expect(panel.get_by_text("You are chatting with Alice Agent")).to_be_visible()
 
     reply = agent.get_by_label("Reply to Zoe Customer")
-    reply.fill("Hi Zoe, let me check that for you.")
+    reply.press_sequentially("Hi Zoe, let me check that for you.")
     reply.press("Enter")
     expect(log.get_by_text("Hi Zoe, let me check that for you.")).to_be_visible()
 
     composer = customer.get_by_label("Your message")
-    composer.fill("Thank you!")
+    composer.press_sequentially("Thank you!")
     composer.press("Enter")
     agent_log = agent.get_by_role("list", name="Conversation")
     expect(agent_log.get_by_text("Thank you!")).to_be_visible()
@@ -204,7 +280,9 @@ def test_customer_and_agent_chat_across_reloads_and_a_dropped_connection(shop, n
     reply.press_sequentially("Let me")
     expect(panel.get_by_text("Alice Agent is typing…")).to_be_visible()
     customer.keyboard.press("Escape")
-    reply.fill("Your parcel is in Warsaw.")
+    reply.press("Control+A")
+    reply.press("Backspace")
+    reply.press_sequentially("Your parcel is in Warsaw.")
     reply.press("Enter")
     expect(customer.get_by_role("button", name="Chat (1 unread)")).to_be_visible()
     customer.get_by_role("button", name="Chat (1 unread)").click()
@@ -217,7 +295,7 @@ def test_customer_and_agent_chat_across_reloads_and_a_dropped_connection(shop, n
 
     customer.context.set_offline(True)
     expect(panel.get_by_text("You are offline")).to_be_visible()
-    composer.fill("Are you still there?")
+    composer.press_sequentially("Are you still there?")
     composer.press("Enter")
     expect(log.get_by_text("Sending…")).to_be_visible()
     customer.context.set_offline(False)
@@ -244,8 +322,8 @@ def test_a_signed_customer_is_prefilled_and_verified(shop, new_page, app):
     expect(page.get_by_label("Name")).to_have_value("Anna Kowalska")
     expect(page.get_by_label("E-mail")).to_have_value("anna@example.com")
     expect(page.get_by_label("Subject")).to_be_focused()
-    page.get_by_label("Subject").fill("Invoice")
-    page.get_by_label("Message").fill("Please send me the invoice.")
+    page.get_by_label("Subject").press_sequentially("Invoice")
+    page.get_by_label("Message").press_sequentially("Please send me the invoice.")
     page.get_by_role("button", name="Start chat").click()
     expect(page.get_by_role("log", name="Conversation")).to_contain_text("invoice")
     with app.app_context():
@@ -255,6 +333,7 @@ def test_a_signed_customer_is_prefilled_and_verified(shop, new_page, app):
 
 def test_a_second_tab_and_the_end_of_the_conversation(shop, new_page, app):
     shop.use()
+    new_page.allow_console(DEV_SERVER_SOCKET_CLOSE)  # "Start a new chat" closes the sockets
     customer = new_page()
     customer.goto(shop.url + "/")
     start_chat(customer, message="First tab here")
@@ -266,7 +345,7 @@ def test_a_second_tab_and_the_end_of_the_conversation(shop, new_page, app):
     launcher(second).click()
     second_log = second.get_by_role("log", name="Conversation")
     expect(second_log.get_by_text("First tab here")).to_be_visible()
-    second.get_by_label("Your message").fill("From the second tab")
+    second.get_by_label("Your message").press_sequentially("From the second tab")
     second.get_by_label("Your message").press("Enter")
     expect(log.get_by_text("From the second tab")).to_have_count(1)
 
@@ -300,10 +379,10 @@ def test_phone_layout_is_full_screen(shop, new_page):
 
 
 def start_chat_fields(page):
-    page.get_by_label("Name").fill("Zoe Customer")
-    page.get_by_label("E-mail").fill("zoe@example.com")
-    page.get_by_label("Subject").fill("Sizes")
-    page.get_by_label("Message").fill("Do you have this shirt in XL?")
+    page.get_by_label("Name").press_sequentially("Zoe Customer")
+    page.get_by_label("E-mail").press_sequentially("zoe@example.com")
+    page.get_by_label("Subject").press_sequentially("Sizes")
+    page.get_by_label("Message").press_sequentially("Do you have this shirt in XL?")
     page.get_by_role("button", name="Start chat").click()
     expect(page.get_by_role("log", name="Conversation").get_by_text("XL?")).to_be_visible()
     page.screenshot(path=os.path.join(SHOTS, "widget-phone-conversation.png"))

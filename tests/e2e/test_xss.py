@@ -26,6 +26,7 @@ from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
 from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import LiveServer
+from tests.e2e.keys import paste
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket, matrix_app
 
@@ -210,8 +211,8 @@ def assert_clean(page, where, markers=MARKERS):
 
 def login(page, url, email="admin@shop.test"):
     page.goto(url + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("secret-pass")
+    page.get_by_label("E-mail").press_sequentially(email)
+    page.get_by_label("Password").press_sequentially("secret-pass")
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(url + "/")
 
@@ -231,17 +232,22 @@ def test_the_widget_shows_hostile_text_as_text(world, new_page):
     page.get_by_role("button", name="Chat", exact=True).click()
     panel = page.get_by_role("dialog")
     expect(panel.get_by_role("heading")).to_contain_text("x07")
-    # The customer types the payloads into the pre-chat form.
-    panel.get_by_label("Name").fill(PAYLOADS[4])
-    panel.get_by_label("E-mail").fill("hostile@example.com")
-    panel.get_by_label("Subject").fill(PAYLOADS[5])
-    panel.get_by_label("Message").fill(PAYLOADS[0])
+    # The customer types the payloads into the pre-chat form and types or pastes the others.
+    panel.get_by_label("Name").press_sequentially(PAYLOADS[4])
+    panel.get_by_label("E-mail").press_sequentially("hostile@example.com")
+    panel.get_by_label("Subject").press_sequentially(PAYLOADS[5])
+    panel.get_by_label("Message").press_sequentially(PAYLOADS[0])
+    expect(panel.get_by_label("Subject")).to_have_value(PAYLOADS[5])
     panel.get_by_role("button", name="Start chat").click()
     log = page.get_by_role("log", name="Conversation")
     expect(log).to_contain_text("x01")
     composer = panel.get_by_label("Your message")
-    for payload in PAYLOADS[1:]:
-        composer.fill(payload)
+    for number, payload in enumerate(PAYLOADS[1:], start=1):
+        if number % 2:
+            paste(composer, payload)
+        else:
+            composer.press_sequentially(payload)
+        expect(composer).to_have_value(payload)
         composer.press("Enter")
     expect(log).to_contain_text("x14")
     state = world.extensions["responso_chat"]

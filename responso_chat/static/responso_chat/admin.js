@@ -124,6 +124,7 @@
   /* Live preview: the widget's own code draws the launcher and header for the form's values. */
   var stage = document.querySelector("[data-preview-stage]");
   var previewStatus = document.querySelector("[data-preview-status]");
+  var hiddenNote = document.querySelector("[data-preview-hidden]");
   var scheduled = false;
 
   function value(name) {
@@ -160,7 +161,9 @@
       return;
     }
     previewStatus.textContent = "";
-    widget.preview(previewConfig(), stage);
+    var config = previewConfig();
+    widget.preview(config, stage);
+    hiddenNote.hidden = config.open_now || config.out_of_hours_behaviour !== "hide_widget";
   }
 
   function schedulePreview() {

@@ -1,7 +1,8 @@
 /* Responso Chat — the agents' inbox: live list, conversation, composer and side panel.
  *
  * Plain JS, no build step. User text is only ever written with textContent. Every change is a
- * fetch with the page's CSRF token (header X-CSRFToken); without JS the same forms still post.
+ * fetch with the page's CSRF token (header X-CSRFToken); without JS the same forms still post
+ * (and the side panel's Set buttons, hidden with JS, apply its lists).
  */
 (function () {
   "use strict";
@@ -86,6 +87,7 @@
 
   localizeTimes(document);
   if (!desk) return;
+  document.documentElement.classList.add("rc-js");
 
   var ticketId = Number(desk.dataset.ticketId) || null;
   var lastSeq = Number(desk.dataset.lastSeq) || 0;
@@ -300,7 +302,10 @@
       delete typingNames[kind];
     }
     var names = Object.keys(typingNames).map(function (k) { return typingNames[k]; });
-    if (typingLine) typingLine.textContent = names.length ? names.join(", ") + " typing…" : "";
+    var text = "";
+    if (names.length === 1) text = names[0] + " is typing…";
+    else if (names.length) text = names.slice(0, -1).join(", ") + " and " + names[names.length - 1] + " are typing…";
+    if (typingLine) typingLine.textContent = text;
   }
 
   function setStatus(status) {
@@ -340,13 +345,26 @@
 
   /* ---- composer: Enter sends, Shift+Enter new line; idempotent by client_msg_id ---------- */
 
-  var typingSent = false;
+  var typingSent = 0;  // when "typing" was last sent
   var typingStop = null;
+
+  /* A reply not sent yet is kept per ticket in this browser (localStorage) until it is sent. */
+  var draftKey = "responsoChat.draft." + ticketId;
+
+  function keepDraft(text) {
+    try {
+      if (text) localStorage.setItem(draftKey, text); else localStorage.removeItem(draftKey);
+    } catch (e) { /* private mode: no draft kept */ }
+  }
+
+  function keptDraft() {
+    try { return localStorage.getItem(draftKey) || ""; } catch (e) { return ""; }
+  }
 
   function stopTyping() {
     clearTimeout(typingStop);
     if (typingSent) send({ type: "typing", ticket_id: ticketId, typing: false });
-    typingSent = false;
+    typingSent = 0;
   }
 
   function composerError(text) {
@@ -367,7 +385,10 @@
         if (result.status === 400 || result.status === 422) {
           li.remove();
           var box = composer.querySelector("textarea");
-          if (!box.value) box.value = body;
+          if (!box.value) {
+            box.value = body;
+            keepDraft(body);
+          }
           composerError(errorText(result.data.errors));
           return;
         }
@@ -398,6 +419,7 @@
     messageList.appendChild(li);
     scrollToEnd();
     box.value = "";
+    keepDraft("");
     stopTyping();
     deliver(body, internal, clientId, li);
   }
@@ -406,6 +428,7 @@
     if (!composer) return;
     var box = composer.querySelector("textarea");
     var internalBox = document.getElementById("rc-internal");
+    if (!box.value) box.value = keptDraft();  // a value from the server (an error) comes first
     composer.addEventListener("submit", function (event) {
       event.preventDefault();
       sendFromComposer();
@@ -417,9 +440,11 @@
       }
     });
     box.addEventListener("input", function () {
+      keepDraft(box.value);
       if (internalBox && internalBox.checked) return;  // notes are not typed to the customer
-      if (!typingSent && box.value.trim()) {
-        typingSent = true;
+      // said again every few seconds: the customer's line fades after 8 s
+      if (box.value.trim() && (!typingSent || Date.now() - typingSent > 3000)) {
+        typingSent = Date.now();
         send({ type: "typing", ticket_id: ticketId, typing: true });
       }
       clearTimeout(typingStop);
@@ -497,6 +522,41 @@
     });
   }
 
+  /* "Status: pending · saved", shown above the panel for a few seconds. */
+  var liveTimer = null;
+
+  function sayInPanel(text) {
+    var live = document.getElementById("rc-panel-live");
+    if (!live) return;
+    live.textContent = text;
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(function () { live.textContent = ""; }, 5000);
+  }
+
+  function appliedText(form) {
+    var select = form.querySelector("select");
+    var label = form.querySelector("label");
+    if (!select || !label || select.selectedIndex < 0) return "";
+    return label.textContent.trim() + ": " + select.options[select.selectedIndex].text + " · saved";
+  }
+
+  /* A list of the panel's main fields applies once picked; a short pause lets the arrow keys
+     go through several values without saving each. */
+  var applyTimer = null;
+
+  function setupApplyAtOnce() {
+    document.addEventListener("change", function (event) {
+      var select = event.target;
+      if (!select.matches || !select.matches("form[data-rc-apply] select")) return;
+      var id = select.id;
+      clearTimeout(applyTimer);
+      applyTimer = setTimeout(function () {
+        var current = document.getElementById(id);  // the panel may have been refreshed
+        if (current && current.form) current.form.requestSubmit();
+      }, 600);
+    });
+  }
+
   function setupPanelForms() {
     document.addEventListener("submit", function (event) {
       var form = event.target;
@@ -514,6 +574,7 @@
           location.href = result.data.redirect;
           return;
         }
+        if (form.hasAttribute("data-rc-apply")) sayInPanel(appliedText(form));
         form.reset();  // sent: the refreshed panel shows what was saved
         refreshPanel();
         scheduleListRefresh();
@@ -559,8 +620,10 @@
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
       case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
+      case "ping": send({ type: "pong" }); break;  // still here: the server closes idle sockets
+      case "unsubscribed":  // access to the ticket was taken away while it was open
       case "error":
-        if (event.error === "not_found" && event.ticket_id === ticketId) {
+        if ((event.type === "unsubscribed" || event.error === "not_found") && event.ticket_id === ticketId) {
           toast("This ticket is not available to you any more.");
         }
         break;
@@ -608,6 +671,82 @@
     if (event.key === "Escape") closeMenus(null, true);
   });
 
+  /* ---- keyboard shortcuts: never while typing in a field; "?" lists them ------------------ */
+
+  var TEXT_INPUTS = /^(text|search|email|url|tel|password|number|date|time|datetime-local|month|week)$/;
+
+  function typingIn(node) {
+    if (!node || !node.tagName) return false;
+    if (node.isContentEditable || node.tagName === "TEXTAREA" || node.tagName === "SELECT") return true;
+    return node.tagName === "INPUT" && TEXT_INPUTS.test(node.type || "text");
+  }
+
+  function byId(id) { return document.getElementById(id); }
+
+  function focusOn(id) {
+    var node = byId(id);
+    if (!node) return;
+    node.scrollIntoView({ block: "nearest" });
+    node.focus();
+  }
+
+  function writeNote(note) {
+    var internalBox = byId("rc-internal");
+    if (internalBox && internalBox.checked !== note) internalBox.click();
+    focusOn("rc-body");
+  }
+
+  function assignToMe() {
+    var select = byId("rc-assignee");
+    if (!select) return;
+    var mine = Array.prototype.find.call(select.options, function (option) {
+      return / \(me\)$/.test(option.text);
+    });
+    if (!mine || mine.selected) return;
+    select.value = mine.value;
+    select.form.requestSubmit();
+  }
+
+  function goToTicket(step) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#rc-list-rows a.rc-ticket-row"));
+    var at = rows.findIndex(function (row) { return row.getAttribute("aria-current") === "page"; });
+    var next = rows[at === -1 ? (step > 0 ? 0 : rows.length - 1) : at + step];
+    if (next) next.click();
+  }
+
+  var SHORTCUTS = {
+    "?": function () { var dialog = byId("rc-shortcuts"); if (dialog) dialog.showModal(); },
+    "r": function () { writeNote(false); },
+    "n": function () { writeNote(true); },
+    "c": function () { var close = byId("rc-close-ticket"); if (close) close.click(); },
+    "s": function () { focusOn("rc-status"); },
+    "a": function () { focusOn("rc-assignee"); },
+    "m": assignToMe,
+    "j": function () { goToTicket(1); },
+    "k": function () { goToTicket(-1); },
+    "/": function () { focusOn("rc-q"); },
+  };
+
+  function setupShortcuts() {
+    document.querySelectorAll("[data-rc-shortcuts]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", SHORTCUTS["?"]);
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey ||
+          event.isComposing) return;
+      if (typingIn(event.target)) {
+        if (event.key === "Escape" && event.target.id === "rc-body") event.target.blur();
+        return;
+      }
+      if (document.querySelector("dialog[open]")) return;
+      var action = SHORTCUTS[event.key];
+      if (!action) return;
+      event.preventDefault();
+      action();
+    });
+  }
+
   /* ---- start ------------------------------------------------------------------------------ */
 
   var list = document.getElementById("rc-list");
@@ -623,6 +762,8 @@
   }
   setupComposer();
   setupPanelForms();
+  setupApplyAtOnce();
+  setupShortcuts();
   document.addEventListener("visibilitychange", markRead);
   connect();
   if (ticketId) socket.addEventListener("open", markRead, { once: true });

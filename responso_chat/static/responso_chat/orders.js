@@ -3,6 +3,9 @@
  * The panel's forms (Refresh, each order's status) are sent with fetch; the server answers
  * with the panel rendered again (escaped by the server's templates), which replaces the old
  * one. A panel whose data is stale refreshes itself once when the page opens.
+ *
+ * A status change goes to Base, another system: the agent confirms it first, then it waits
+ * UNDO_SECONDS (with an Undo button) before it is sent. Without JS the form posts at once.
  */
 (function () {
   "use strict";
@@ -11,6 +14,8 @@
     return;
   }
   window.responsoChatOrders = true;
+
+  var UNDO_SECONDS = 5;
 
   function csrfToken() {
     var meta = document.querySelector('meta[name="csrf-token"]');
@@ -24,16 +29,16 @@
     }
   }
 
-  function send(panel, url, form) {
-    var focusedId = document.activeElement && panel.contains(document.activeElement)
-      ? document.activeElement.id : "";
+  function send(panel, url, form, focusId) {
+    var focusedId = focusId || (document.activeElement && panel.contains(document.activeElement)
+      ? document.activeElement.id : "");
     panel.setAttribute("aria-busy", "true");
-    say(panel, form && form.querySelector("select") ? "Changing the status in Base…" : "Fetching orders from Base…");
+    say(panel, form ? "Changing the status in Base…" : "Fetching orders from Base…");
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch", "Accept": "text/html" },
-      body: form ? new FormData(form) : null
+      body: form ? (form instanceof FormData ? form : new FormData(form)) : null
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("text/html") !== 0) {
@@ -57,6 +62,95 @@
     });
   }
 
+  function optionText(select, option) {
+    return option ? option.text : select.value;
+  }
+
+  function button(text, onClick) {
+    var node = document.createElement("button");
+    node.type = "button";
+    node.className = "rc-button rc-button-small";
+    node.textContent = text;
+    node.addEventListener("click", onClick);
+    return node;
+  }
+
+  /* The box under an order's status list: the question, then the countdown with Undo. */
+  function showBox(form, text, buttons) {
+    var box = form.querySelector(".rc-order-confirm");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "rc-order-confirm";
+      box.setAttribute("aria-live", "polite");
+      form.appendChild(box);
+    }
+    var line = document.createElement("p");
+    line.textContent = text;
+    var row = document.createElement("div");
+    row.className = "rc-order-confirm-buttons";
+    buttons.forEach(function (item) { row.appendChild(item); });
+    box.replaceChildren(line, row);
+    form.querySelector("select").disabled = true;
+    form.querySelector("button[type=submit]").hidden = true;
+    return box;
+  }
+
+  function closeBox(form, keepChoice) {
+    var box = form.querySelector(".rc-order-confirm");
+    if (box) {
+      box.remove();
+    }
+    var select = form.querySelector("select");
+    select.disabled = false;
+    form.querySelector("button[type=submit]").hidden = false;
+    if (!keepChoice) {
+      Array.prototype.forEach.call(select.options, function (option) {
+        option.selected = option.defaultSelected;
+      });
+    }
+    select.focus();
+  }
+
+  function askToChange(panel, form) {
+    var select = form.querySelector("select");
+    var current = Array.prototype.find.call(select.options, function (option) {
+      return option.defaultSelected;
+    });
+    var picked = select.options[select.selectedIndex];
+    var number = (form.action.match(/\/orders\/([^/]+)\/status/) || [])[1] || "";
+    if (picked === current) {
+      say(panel, "Order " + number + " already has the status “" + optionText(select, current) + "”.");
+      return;
+    }
+    var from = optionText(select, current), to = optionText(select, picked);
+    var data = new FormData(form);  // read before the list is disabled
+    var confirm = button("Confirm change", function () { startCountdown(form, data, number, from, to); });
+    showBox(form, "Change order " + number + " from “" + from + "” to “" + to + "” in Base?", [
+      confirm, button("Cancel", function () { closeBox(form, false); })
+    ]);
+    confirm.focus();
+  }
+
+  function startCountdown(form, data, number, from, to) {
+    var timer = null;
+    var undo = button("Undo", function () {
+      clearTimeout(timer);
+      closeBox(form, false);
+      say(document.getElementById("rc-orders"),
+          "Not changed: order " + number + " keeps the status “" + from + "”.");
+    });
+    showBox(form, "Order " + number + " will change to “" + to + "” in " + UNDO_SECONDS +
+            " seconds.", [undo]);
+    undo.focus();
+    var changeId = form.querySelector("button[type=submit]").id;
+    timer = setTimeout(function () {
+      var panel = document.getElementById("rc-orders");
+      if (panel) {
+        send(panel, form.action, data, changeId);
+      }
+    }, UNDO_SECONDS * 1000);
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var panel = form.closest && form.closest("#rc-orders");
@@ -65,6 +159,10 @@
     }
     event.preventDefault();
     if (panel.getAttribute("aria-busy") === "true") {
+      return;
+    }
+    if (form.classList.contains("rc-order-status-form")) {
+      askToChange(panel, form);
       return;
     }
     send(panel, form.action, form);

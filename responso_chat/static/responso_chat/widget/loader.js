@@ -1,4 +1,4 @@
-/* Responso Chat embed loader: the launcher in a Shadow DOM; the widget loads on first click.
+/* Responso Chat embed loader: the launcher in a Shadow DOM (how it works: widget.js).
    data-preview="1": draws nothing itself, adds ResponsoChat.preview(config, container). */
 (function (w, d) {
   "use strict";
@@ -22,25 +22,14 @@
     ":focus-visible{outline:3px solid #111;outline-offset:2px}" +
     ".b{position:absolute;top:-4px;right:-4px;padding:0 6px;border-radius:9px;" +
     "background:#dc2626;color:#fff;font:700 12px/18px sans-serif}" +
-    ".p{position:fixed;right:16px;bottom:calc(var(--b) + 68px);width:370px;" +
-    "height:min(600px,calc(100vh - var(--b) - 84px));max-width:calc(100vw - 32px);" +
-    "display:flex;flex-direction:column;overflow:hidden;border-radius:12px;background:#fff;" +
-    "color:#111;box-shadow:0 12px 40px #0005;font:15px/1.45 system-ui,sans-serif}" +
-    ".h{display:flex;gap:8px;padding:14px 12px 14px 18px;background:var(--c);color:var(--t)}" +
-    ".h h2{flex:1;margin:0;font-size:16px;white-space:pre-line;overflow-wrap:anywhere}" +
-    ".x{height:34px;border:0;border-radius:6px;cursor:pointer;background:none;color:inherit}" +
-    ".o{margin:0;padding:10px 18px;background:#fef3c7;color:#78350f;white-space:pre-line}" +
-    ".y{flex:1;min-height:0;display:flex;flex-direction:column}" +
-    ".left .l{left:20px;right:auto}.left .p{left:16px;right:auto}" +
-    "@media (max-width:479px){:not(.v)>.p{inset:0;width:auto;max-width:none;height:auto;" +
-    "border-radius:0}}.v{position:relative;height:100%}.v .l,.v .p{position:absolute}" +
-    ".v .p{height:auto;max-height:calc(100% - var(--b) - 84px)}";
+    ".left .l{left:20px;right:auto}.v{position:relative;height:100%}.v .l{position:absolute}";
 
   const handlers = {};
   let config, lang = "en", ui, widget, waiting, unread = 0, isOpen = false, timer, customer;
   let local, session;
   try { local = w.localStorage; session = w.sessionStorage; } catch (e) { /* blocked */ }
-  const openKey = "rc:open:" + key;
+  const openKey = "rc:open:" + key, configKey = "rc:cfg:" + key;
+  const sheet = () => el("link", "", { rel: "stylesheet", href: root + "/static/widget/widget.css" });
 
   const emit = (name, data) => (handlers[name] || []).forEach((fn) => {
     try { fn(data); } catch (e) { console.error(e); }
@@ -64,16 +53,13 @@
     '"/></svg>';
 
   /* Passes a strict CSP (no 'unsafe-inline'); <style> in old browsers. */
-  function styled(shadow, box) {
+  function styled(shadow) {
     try {
-      const sheet = new CSSStyleSheet();
-      sheet.replaceSync(CSS);
-      shadow.adoptedStyleSheets = [sheet];
-      shadow.replaceChildren(box);
+      const css = new CSSStyleSheet();
+      css.replaceSync(CSS);
+      shadow.adoptedStyleSheets = [css];
     } catch (e) {
-      const style = el("style");
-      style.textContent = CSS;
-      shadow.replaceChildren(style, box);
+      shadow.append(el("style")).textContent = CSS;
     }
   }
 
@@ -84,6 +70,7 @@
       Math.max(0, parseInt(cfg.vertical_spacing, 10) || 0) + "px";
     const view = {
       shadow,
+      ready: preview,
       launcher: el("button", "l", { type: "button" }),
       panel: el("div", "p", { role: "dialog", "aria-modal": true, "aria-labelledby": "rc-t" }),
       close: el("button", "x", { type: "button", "aria-label": TEXT[lang][1] }),
@@ -97,13 +84,13 @@
     head.append(title, view.close);
     view.panel.append(head, view.notice, view.body);
     box.append(view.launcher, view.panel);
-    styled(shadow, box);
+    shadow.append(box);
     look(view, preview, cfg);
     return view;
   }
   function look(view, opened, cfg) {
     const t = TEXT[lang];
-    view.panel.hidden = !opened;
+    view.panel.hidden = !(opened && view.ready);
     view.launcher.innerHTML = icon(opened ? 1 : 0);
     view.launcher.setAttribute("aria-expanded", opened);
     view.launcher.setAttribute("aria-label", t[0] + (unread ? ` (${unread} ${t[2]})` : ""));
@@ -135,9 +122,12 @@
       const host = el("responso-chat");
       host.style.cssText = "position:fixed;top:0;left:0;width:0;height:0;z-index:2147483000";
       d.body.append(host);
-      ui = draw(host.attachShadow({ mode: "open" }), config, false);
+      const shadow = host.attachShadow({ mode: "open" });
+      styled(shadow);
+      ui = draw(shadow, config, false);
       ui.host = host;
       ui.launcher.onclick = () => (isOpen ? close() : open());
+      ui.launcher.onpointerenter = ui.launcher.onfocus = () => load();
       ui.close.onclick = close;
       ui.panel.addEventListener("keydown", (event) => event.key === "Escape" && close());
       if (local && local["rc:" + key]) load(); /* a conversation is going on */
@@ -154,21 +144,27 @@
     if (widget) return then && then();
     if (waiting) return then && waiting.push(then);
     waiting = then ? [then] : [];
-    ui.shadow.append(el("link", "", { rel: "stylesheet", href: root + "/static/widget/widget.css" }));
-    const script = el("script", "", { src: root + "/static/widget/widget.js" });
-    script.addEventListener("rc-widget", (event) => {
-      widget = event.detail({
-        root, key, local, session, emit, body: ui.body, panel: ui.panel, shadow: ui.shadow,
-        language: () => lang,
-        config: () => config,
-        customer: () => customer,
-        isOpen: () => isOpen,
-        unread: (count) => { unread = count; look(ui, isOpen, config); }
-      });
-      waiting.forEach((fn) => fn());
-      waiting = null;
-    });
+    let mount, count = 2;
+    const link = sheet(), script = el("script", "", { src: root + "/static/widget/widget.js" });
+    const done = () => --count || ready(mount);
+    link.onload = link.onerror = done;
+    ui.shadow.append(link);
+    script.addEventListener("rc-widget", (event) => { mount = event.detail; done(); });
     d.head.append(script);
+  }
+  function ready(mount) {
+    ui.ready = true;
+    widget = mount({
+      root, key, local, session, emit, body: ui.body, panel: ui.panel, shadow: ui.shadow,
+      language: () => lang,
+      config: () => config,
+      customer: () => customer,
+      isOpen: () => isOpen,
+      unread: (count) => { unread = count; look(ui, isOpen, config); }
+    });
+    look(ui, isOpen, config);
+    waiting.forEach((fn) => fn());
+    waiting = null;
   }
 
   function open() {
@@ -177,7 +173,6 @@
     unread = 0;
     look(ui, true, config);
     if (session) session[openKey] = 1;
-    ui.close.focus();
     load(() => isOpen && widget.opened());
     emit("open");
   }
@@ -190,19 +185,29 @@
     emit("close");
   }
 
+  function use(cfg) {
+    config = cfg;
+    if (cfg) lang = pickLanguage(cfg);
+    check();
+  }
   function fetchConfig() {
     fetch(root + "/widget/" + encodeURIComponent(key) + "/config")
       .then((r) => (r.ok ? r.json() : null))
       .then((cfg) => {
-        if (!cfg) return;
-        config = cfg;
-        lang = pickLanguage(cfg);
-        check();
+        try { local[configKey] = JSON.stringify(cfg); } catch (e) { /* full or blocked */ }
+        use(cfg);
         clearTimeout(timer); /* ask again when it opens or closes */
-        if (cfg.next_change_at) timer = setTimeout(fetchConfig, Math.min(864e5,
+        if (cfg && cfg.next_change_at) timer = setTimeout(fetchConfig, Math.min(864e5,
           Math.max(0, Date.parse(cfg.next_change_at) - Date.now()) + 1500));
       })
-      .catch(() => {}); /* no chat on this page */
+      .catch(() => {}); /* offline */
+  }
+  function start() {
+    try {
+      const kept = JSON.parse(local[configKey]);
+      if (!(Date.parse(kept.next_change_at) <= Date.now())) use(kept);
+    } catch (e) { /* none */ }
+    fetchConfig();
   }
 
   const api = {
@@ -215,9 +220,13 @@
   if (me && me.dataset.preview === "1") {
     api.preview = (cfg, container) => {
       lang = pickLanguage(cfg);
-      const shadow = container.shadowRoot || container.attachShadow({ mode: "open" });
+      let shadow = container.shadowRoot, old;
+      if (!shadow) {
+        styled(shadow = container.attachShadow({ mode: "open" }));
+        shadow.append(sheet());
+      }
+      if ((old = shadow.querySelector("div"))) old.remove();
       if (cfg.open_now || cfg.out_of_hours_behaviour === "show_message") draw(shadow, cfg, true);
-      else shadow.replaceChildren();
     };
     return;
   }
@@ -231,6 +240,6 @@
     };
   });
   w.addEventListener("popstate", navigated);
-  if (d.body) fetchConfig();
-  else d.addEventListener("DOMContentLoaded", fetchConfig);
+  if (d.body) start();
+  else d.addEventListener("DOMContentLoaded", start);
 })(window, document);

@@ -1,9 +1,18 @@
-/* Responso Chat widget, loaded by loader.js on the first click (or at once when a conversation
-   is going on). It fills the panel's body: the pre-chat form, then the conversation over the
-   visitor websocket. Messages are kept by sequence number: after a drop it resumes from the
-   last one (HTTP, then the socket), and sends are idempotent by client message id, so nothing
-   is lost or shown twice; messages typed offline wait in localStorage until the socket is back.
-   All text from people goes in with textContent. */
+/* Responso Chat widget.
+
+   The loader (loader.js, on every shop page, kept small) draws the launcher at once from the
+   config this browser kept from its last visit (localStorage "rc:cfg:<key>"), then asks the
+   server for the current one and redraws or hides it. It loads this file and widget.css (the
+   panel's style) when the launcher is pointed at, focused or clicked, or at once when a
+   conversation is going on (its token is in localStorage), so the unread count of replies that
+   came while the customer was away shows on the launcher without a click.
+
+   This file fills the panel's body: the pre-chat form, then the conversation over the visitor
+   websocket. Messages are kept by sequence number: after a drop it resumes from the last one
+   (HTTP, then the socket), and sends are idempotent by client message id, so nothing is lost
+   or shown twice; messages typed offline wait in localStorage until the socket is back. The
+   last message the customer saw is kept too (":seen"), and drafts in sessionStorage. The
+   limits of each field come from the config. All text from people goes in with textContent. */
 (function (w, d) {
   "use strict";
   const STRINGS = {
@@ -20,7 +29,8 @@
       newChat: "Start a new chat", conversation: "Conversation",
       offline: "You are offline. Your messages will be sent when you are back online.",
       reconnecting: "Reconnecting…", network: "The chat could not be reached. Please try again.",
-      tooMany: "Too many attempts. Try again in {n} s.", closed: "The chat is closed right now."
+      tooMany: "Too many attempts. Try again in {n} s.", closed: "The chat is closed right now.",
+      count: "{n} of {max} characters"
     },
     fr: {
       intro: "Laissez vos coordonnées, nous vous répondrons ici même.",
@@ -36,7 +46,7 @@
       offline: "Vous êtes hors ligne. Vos messages partiront dès le retour de la connexion.",
       reconnecting: "Reconnexion…", network: "Le chat est injoignable. Veuillez réessayer.",
       tooMany: "Trop de tentatives. Réessayez dans {n} s.",
-      closed: "Le chat est fermé pour le moment."
+      closed: "Le chat est fermé pour le moment.", count: "{n} caractères sur {max}"
     },
     pl: {
       intro: "Zostaw swoje dane, odpowiemy właśnie tutaj.",
@@ -51,12 +61,14 @@
       newChat: "Rozpocznij nową rozmowę", conversation: "Rozmowa",
       offline: "Jesteś offline. Wiadomości zostaną wysłane po odzyskaniu połączenia.",
       reconnecting: "Ponowne łączenie…", network: "Nie udało się połączyć z czatem. Spróbuj ponownie.",
-      tooMany: "Zbyt wiele prób. Spróbuj ponownie za {n} s.", closed: "Czat jest teraz nieczynny."
+      tooMany: "Zbyt wiele prób. Spróbuj ponownie za {n} s.", closed: "Czat jest teraz nieczynny.",
+      count: "{n} z {max} znaków"
     }
   };
-  /* The server's limits (schemas.StartChatSchema): checked here first, and there again. */
-  const FIELDS = [["name", "text", 100, "name"], ["email", "email", 254, "email"],
-    ["subject", "text", 200, "off"], ["message", "textarea", 5000, "off"]];
+  /* The pre-chat form's fields: name, type, autocomplete. Their longest values come with the
+     config (limits): checked here first, and by the server again. */
+  const FIELDS = [["name", "text", "name"], ["email", "email", "email"],
+    ["subject", "text", "off"], ["message", "textarea", "off"]];
   const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
   const ENDED = ["solved", "closed", "spam"];
   const TYPING_IDLE = 3000, TYPING_SHOWN = 8000, MAX_RETRY_DELAY = 15000;
@@ -84,6 +96,7 @@
     const api = ctx.root + "/widget/";
     const socketUrl = ctx.root.replace(/^http/, "ws") + "/ws/visitor";
     const tokenKey = "rc:" + ctx.key, outboxKey = tokenKey + ":out", meKey = tokenKey + ":me";
+    const seenKey = tokenKey + ":seen", draftKey = tokenKey + ":draft", composeKey = draftKey + ":c";
     const read = (k, fallback) => {
       try { return JSON.parse(ctx.local.getItem(k)) || fallback; } catch (e) { return fallback; }
     };
@@ -93,10 +106,22 @@
         else ctx.local.setItem(k, JSON.stringify(value));
       } catch (e) { /* storage full or blocked: the conversation still works in this page */ }
     };
+    /* Drafts live in this tab's sessionStorage: they survive a reload, not the tab. */
+    const kept = (k) => {
+      try { return JSON.parse(ctx.session.getItem(k)); } catch (e) { return null; }
+    };
+    const keep = (k, value) => {
+      try {
+        if (value) ctx.session.setItem(k, JSON.stringify(value));
+        else ctx.session.removeItem(k);
+      } catch (e) { /* blocked: no draft kept */ }
+    };
+    const limits = () => ctx.config().limits || {};
 
     let token = null, ticket = null, socket = null, retries = 0, retryTimer = 0, live = false;
-    let lastSeq = 0, lastAgentSeq = 0, seenSent = 0, unread = 0, agentName = null;
-    let typingSent = false, typingTimer = 0, shownTypingTimer = 0, form = null, chat = null;
+    let lastSeq = 0, lastAgentSeq = 0, seen = 0, seenSent = 0, unread = 0, agentName = null;
+    let firstTake = true;
+    let typingSent = 0, typingTimer = 0, shownTypingTimer = 0, form = null, chat = null;
     let outbox = [];
     const bySeq = new Map(), pending = new Map();
 
@@ -105,15 +130,20 @@
       const fields = {};
       const alert = h("p", { class: "rc-alert", role: "alert" });
       const button = h("button", { type: "submit", class: "rc-primary" }, t.start);
-      const rows = FIELDS.map(([name, type, max, auto]) => {
+      const rows = FIELDS.map(([name, type, auto]) => {
         const id = "rc-f-" + name, error = h("p", { class: "rc-error", id: id + "-e" });
-        const input = h(type === "textarea" ? "textarea" : "input", {
-          id, name, type: type === "textarea" ? null : type, rows: type === "textarea" ? 4 : null,
-          maxlength: max, autocomplete: auto, required: true, "aria-describedby": id + "-e",
-          oninput: () => { if (input.getAttribute("aria-invalid")) check(name); }
+        const long = type === "textarea", max = limits()[name];
+        /* no maxlength on a message: it would cut a long paste without a word */
+        const input = h(long ? "textarea" : "input", {
+          id, name, type: long ? null : type, rows: long ? 4 : null,
+          maxlength: long ? null : max, autocomplete: auto, required: true,
+          "aria-describedby": id + "-e",
+          oninput: () => { saveDraft(); if (input.getAttribute("aria-invalid")) check(name); }
         });
-        fields[name] = { input, error, max };
-        return h("div", { class: "rc-field" }, h("label", { for: id }, t[name]), input, error);
+        const count = long ? counter(input, id) : null;
+        fields[name] = { input, error, max, count };
+        return h("div", { class: "rc-field" }, h("label", { for: id }, t[name]), input, count,
+          error);
       });
       form = h("form", { class: "rc-form", novalidate: true, onsubmit: start },
         h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
@@ -126,11 +156,34 @@
     }
 
     function prefill() {
-      const who = ctx.customer() || {}, last = read(meKey, {});
-      const { name, email } = form.fields;
-      name.input.value = name.input.value || who.name || last.name || "";
-      email.input.value = who.email || email.input.value || last.email || "";
+      const who = ctx.customer() || {}, last = read(meKey, {}), draft = kept(draftKey) || {};
+      const { name, email, subject, message } = form.fields;
+      name.input.value = name.input.value || draft.name || who.name || last.name || "";
+      email.input.value = who.email || email.input.value || draft.email || last.email || "";
       email.input.readOnly = !!(who.signature && who.email);
+      subject.input.value = subject.input.value || draft.subject || "";
+      message.input.value = message.input.value || draft.message || "";
+      message.count.update();
+    }
+    function saveDraft() {
+      const values = {};
+      for (const name in form.fields) values[name] = form.fields[name].input.value;
+      keep(draftKey, values);
+    }
+
+    /* "n of max characters" under a message field, from 80 % of the limit (red past it). */
+    function counter(input, id) {
+      const note = h("p", { class: "rc-count", id: id + "-c" });
+      note.update = () => {
+        const max = limits().message, n = input.value.trim().length;
+        note.hidden = !max || n < max * 0.8;
+        note.textContent = note.hidden ? "" : fill(t.count, { n, max });
+        note.classList.toggle("rc-over", n > max);
+        input.setAttribute("aria-describedby", id + "-e" + (note.hidden ? "" : " " + id + "-c"));
+      };
+      input.addEventListener("input", note.update);
+      note.update();
+      return note;
     }
 
     function check(name) {
@@ -161,7 +214,8 @@
         page_url: location.href.slice(0, 2000), page_title: d.title.slice(0, 300),
         language: ctx.language(), client_msg_id: newId()
       });
-      form.button.disabled = true;
+      const button = form.button; /* the form is gone once the chat has begun */
+      button.disabled = true;
       fetch(api + encodeURIComponent(ctx.key) + "/tickets", {
         method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify(values)
@@ -177,11 +231,12 @@
           : response.status === 409 ? t.closed : first ? t.fix : t.network;
         if (first) form.fields[first[0]].input.focus();
       })).catch(() => { form.alert.textContent = t.network; })
-        .finally(() => { form.button.disabled = false; });
+        .finally(() => { button.disabled = false; });
     }
 
     function begin(body, values) {
       write(meKey, { name: values.name, email: values.email });
+      keep(draftKey, null);
       write(tokenKey, { token: body.token });
       token = body.token;
       showChat();
@@ -195,11 +250,12 @@
     /* --- the conversation ----------------------------------------------------------------- */
     function showChat() {
       const input = h("textarea", {
-        id: "rc-compose", rows: 2, maxlength: 5000, "aria-describedby": "rc-compose-e",
-        oninput: typing, onkeydown: (e) => {
+        id: "rc-compose", rows: 2, "aria-describedby": "rc-compose-e",
+        oninput: () => { typing(); keep(composeKey, input.value); }, onkeydown: (e) => {
           if (e.key === "Enter" && !e.shiftKey && !e.isComposing) send(e);
         }
       });
+      input.value = kept(composeKey) || "";
       chat = {
         status: h("p", { class: "rc-status", role: "status" }),
         log: h("ol", { class: "rc-log", role: "log", "aria-live": "polite",
@@ -210,11 +266,12 @@
           h("p", {}, t.ended),
           h("button", { type: "button", class: "rc-primary", onclick: restart }, t.newChat)),
         error: h("p", { class: "rc-error", id: "rc-compose-e" }),
+        count: counter(input, "rc-compose"),
         input
       };
       chat.composer = h("form", { class: "rc-composer", onsubmit: send },
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
-        h("button", { type: "submit", class: "rc-primary" }, t.send), chat.error);
+        h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
       form = null;
       ctx.body.replaceChildren(chat.status, chat.log, chat.typing, chat.connection, chat.ended,
         chat.composer);
@@ -226,6 +283,9 @@
       agentName = ticket.agent_name;
       body.messages.forEach(add);
       showState();
+      if (firstTake && ctx.isOpen()) place();
+      firstTake = false;
+      tally();
     }
 
     function showState() {
@@ -247,6 +307,7 @@
         h("p", { class: "rc-text" }, m.body),
         h("span", { class: "rc-meta" }, clock(m.created_at) + (mine ? " · " : ""),
           mine ? h("span", { class: "rc-state" }, m.seen ? t.seen : t.sent) : null));
+      item.fromShop = m.author_kind === "agent" || m.author_kind === "automation";
       bySeq.set(m.seq, item);
       const waitingEntry = m.client_msg_id && pending.get(m.client_msg_id);
       if (waitingEntry) {
@@ -256,21 +317,40 @@
         write(outboxKey, outbox);
       }
       const later = [...bySeq.keys()].filter((seq) => seq > m.seq).sort((a, b) => a - b)[0];
+      const follow = atEnd();
       chat.log.insertBefore(item, later ? bySeq.get(later) : chat.log.querySelector(".rc-pending"));
+      if (follow || mine) toEnd();
       lastSeq = Math.max(lastSeq, m.seq);
       if (!mine) {
         lastAgentSeq = Math.max(lastAgentSeq, m.seq);
         if (m.author_kind === "agent" && !agentName) agentName = m.author_name;
-        if (live) arrived(m);
+        if (live) ctx.emit("message", { author: m.author_name, body: m.body, seq: m.seq });
       }
-      item.scrollIntoView({ block: "nearest" });
     }
 
-    function arrived(m) { /* a new message from the shop's side */
-      ctx.emit("message", { author: m.author_name, body: m.body, seq: m.seq });
-      if (ctx.isOpen() && !d.hidden) return markSeen();
-      unread += 1;
-      ctx.unread(unread);
+    /* The log follows new messages while the customer is at its end, not when they scrolled
+       up to read; it opens at the first reply they have not seen, else at the end. */
+    function atEnd() {
+      const log = chat.log;
+      return log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    }
+    function toEnd() { chat.log.scrollTop = chat.log.scrollHeight; }
+    function place() {
+      const first = [...bySeq.keys()].sort((a, b) => a - b)
+        .find((seq) => seq > seen && bySeq.get(seq).fromShop);
+      if (!first) return toEnd();
+      const item = bySeq.get(first);
+      chat.log.scrollTop += item.getBoundingClientRect().top -
+        chat.log.getBoundingClientRect().top - 12;
+    }
+
+    /* Replies after the last one seen: seen now if the panel is open and the page shown, else
+       counted on the launcher (replies that came while the customer was away included). */
+    function tally() {
+      if (ctx.isOpen() && !d.hidden) markSeen();
+      let count = 0;
+      bySeq.forEach((item, seq) => { count += seq > seen && item.fromShop; });
+      if (count !== unread) ctx.unread(unread = count);
     }
 
     function clock(iso) {
@@ -285,19 +365,21 @@
         h("span", { class: "rc-meta" }, t.sending));
       pending.set(entry.id, item);
       chat.log.append(item);
-      item.scrollIntoView({ block: "nearest" });
+      toEnd();
     }
 
     function send(event) {
       event.preventDefault();
-      const body = chat.input.value.trim();
-      chat.error.textContent = body.length > 5000 ? fill(t.tooLong, { n: 5000 }) : "";
+      const body = chat.input.value.trim(), max = limits().message;
+      chat.error.textContent = body.length > max ? fill(t.tooLong, { n: max }) : "";
       if (!body || chat.error.textContent) return;
       const entry = { id: newId(), body };
       outbox.push(entry);
       write(outboxKey, outbox);
       showPending(entry);
       chat.input.value = "";
+      keep(composeKey, null);
+      chat.count.update();
       stopTyping();
       transmit(entry);
     }
@@ -308,29 +390,33 @@
       if (socket && socket.readyState === 1) socket.send(JSON.stringify(frame));
     }
 
-    function typing() {
-      if (!typingSent) emitFrame({ type: "typing", typing: true });
-      typingSent = true;
+    function typing() { /* said again every few seconds: the agent's line fades after 8 s */
+      if (!typingSent || Date.now() - typingSent > TYPING_IDLE) {
+        emitFrame({ type: "typing", typing: true });
+        typingSent = Date.now();
+      }
       clearTimeout(typingTimer);
       typingTimer = setTimeout(stopTyping, TYPING_IDLE);
     }
     function stopTyping() {
       clearTimeout(typingTimer);
       if (typingSent) emitFrame({ type: "typing", typing: false });
-      typingSent = false;
+      typingSent = 0;
     }
 
     function markSeen() {
-      if (lastAgentSeq > seenSent && socket && socket.readyState === 1) {
-        seenSent = lastAgentSeq;
-        emitFrame({ type: "seen", seq: lastAgentSeq });
+      if (lastAgentSeq > seen) write(seenKey, seen = lastAgentSeq);
+      if (seen > seenSent && socket && socket.readyState === 1) {
+        seenSent = seen;
+        emitFrame({ type: "seen", seq: seen });
       }
     }
 
     function receive(event) {
       let e;
       try { e = JSON.parse(event.data); } catch (err) { return; }
-      if (e.type === "message") add(e);
+      if (e.type === "ping") return emitFrame({ type: "pong" }); /* still here: not idle */
+      if (e.type === "message") { add(e); tally(); }
       else if (e.type === "status") { ticket.status = e.status; showState(); }
       else if (e.type === "agent_joined") { agentName = e.name; showState(); }
       else if (e.type === "typing") {
@@ -413,12 +499,15 @@
       clearTimeout(retryTimer);
       token = ticket = null;
       agentName = null;
-      lastSeq = lastAgentSeq = seenSent = unread = 0;
+      lastSeq = lastAgentSeq = seen = seenSent = unread = 0;
+      firstTake = true;
       outbox = [];
       bySeq.clear();
       pending.clear();
       write(tokenKey, null);
       write(outboxKey, null);
+      write(seenKey, null);
+      keep(composeKey, null);
       ctx.unread(0);
       showForm();
     }
@@ -432,6 +521,7 @@
       const saved = read(tokenKey, null);
       token = saved && saved.token;
       outbox = token ? read(outboxKey, []) : [];
+      seen = token ? read(seenKey, 0) : 0;
       if (!token) return showForm();
       showChat();
       resume();
@@ -461,7 +551,7 @@
     ctx.panel.addEventListener("keydown", trapFocus);
     w.addEventListener("online", resume);
     w.addEventListener("offline", drop);
-    d.addEventListener("visibilitychange", () => { if (ctx.isOpen()) markSeen(); });
+    d.addEventListener("visibilitychange", () => { if (chat) tally(); });
     if (w.visualViewport) w.visualViewport.addEventListener("resize", fitToViewport);
     w.addEventListener("storage", (event) => { /* another tab started or left a chat */
       if (event.key !== tokenKey) return;
@@ -474,9 +564,11 @@
 
     return {
       opened() {
-        unread = 0;
         fitToViewport();
-        markSeen();
+        if (chat) {
+          place();
+          tally();
+        }
         const target = form
           ? FIELDS.map(([name]) => form.fields[name].input).find((input) => !input.value)
           : chat.composer.hidden ? chat.ended.querySelector("button") : chat.input;
