@@ -41,6 +41,9 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.utils import import_string
 
+from responso_chat.models import KeptJob, utcnow
+from responso_chat.state import plugin_state
+
 log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 30, 60]
@@ -56,26 +59,22 @@ RQ_PERIODIC_JOBS = PERIODIC_JOBS + ((QUEUE_KEPT_JOBS, "KEPT_JOBS_INTERVAL"),)
 
 def enqueue(func_path: str, *args, **kwargs):
     """Run ``func_path(*args, **kwargs)`` in the background (RQ or in-process)."""
-    from . import current_chat
 
-    return current_chat().jobs.enqueue(func_path, *args, **kwargs)
+    return plugin_state().jobs.enqueue(func_path, *args, **kwargs)
 
 
 def enqueue_in(seconds: float, func_path: str, *args):
     """Run ``func_path(*args)`` in the background after ``seconds`` (RQ's scheduler or a timer)."""
-    from . import current_chat
-
-    return current_chat().jobs.enqueue_in(seconds, func_path, *args)
+    return plugin_state().jobs.enqueue_in(seconds, func_path, *args)
 
 
 def run_periodic(func_path: str) -> None:
     """Run the periodic job ``func_path``, then schedule its next run (even if it failed)."""
-    from . import current_chat
 
     try:
         import_string(func_path)()
     finally:
-        current_chat().jobs.schedule_next(func_path)
+        plugin_state().jobs.schedule_next(func_path)
 
 
 #: How many failures the in-process runner remembers for the "Failed jobs" page.
@@ -348,14 +347,11 @@ class RQJobs:
 def _keep(func_path: str, args, kwargs, delay: float) -> None:
     """Write a job that could not reach Redis to the database, on a connection of its own
     (the caller's session and its transaction are left as they are)."""
-    from . import current_chat
-    from .models import utcnow
-
-    state = current_chat()
+    state = plugin_state()
     now = utcnow()
     with state.db.engine.begin() as connection:
         connection.execute(
-            state.models.KeptJob.__table__.insert().values(
+            KeptJob.__table__.insert().values(
                 func_path=func_path,
                 args=list(args),
                 kwargs=dict(kwargs),
@@ -367,10 +363,8 @@ def _keep(func_path: str, args, kwargs, delay: float) -> None:
 
 def kept_jobs() -> tuple[int, datetime | None]:
     """How many jobs wait for Redis in the database, and since when the oldest does."""
-    from . import current_chat
 
-    state = current_chat()
-    KeptJob = state.models.KeptJob
+    state = plugin_state()
     count, oldest = state.db.session.execute(
         sa.select(sa.func.count(KeptJob.id), sa.func.min(KeptJob.created_at))
     ).one()
@@ -385,11 +379,8 @@ def queue_kept_jobs(limit: int = 500) -> int:
     Each row is deleted in the transaction that queues its job, so a Redis that goes away
     again leaves the rest kept; concurrent workers skip the rows another one holds.
     """
-    from . import current_chat
-    from .models import utcnow
-
-    state = current_chat()
-    runner, session, KeptJob = state.jobs, state.db.session, state.models.KeptJob
+    state = plugin_state()
+    runner, session = state.jobs, state.db.session
     oldest = sa.select(KeptJob).order_by(KeptJob.id).limit(1).with_for_update(skip_locked=True)
     queued = 0
     while queued < limit and (job := session.scalars(oldest).first()) is not None:

@@ -14,16 +14,17 @@ import pytest
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from responso_chat import current_chat
 from responso_chat.jobs import run_worker
 from responso_chat.services import messages, ticket_changes, webhooks
+from responso_chat.state import plugin_state
 from responso_chat.users import Agent
+from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
 from tests.polling import wait_until
 
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
-ALL_EVENTS = list(webhooks.EVENTS)
+ALL_EVENTS = list(WEBHOOK_EVENTS)
 
 
 class Receiver:
@@ -94,7 +95,7 @@ def add_webhook(app, url, events=ALL_EVENTS, enabled=True):
 
 def deliveries(app, webhook_id):
     with app.app_context():
-        current_chat().db.session.expire_all()
+        plugin_state().db.session.expire_all()
         return webhooks.recent_deliveries(webhooks.get_webhook(webhook_id))
 
 

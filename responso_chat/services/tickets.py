@@ -6,8 +6,9 @@ import logging
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat, signals
+from responso_chat import signals
 from responso_chat.jobs import enqueue
+from responso_chat.models import Message, Ticket
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.services.messages import (
     ENDED_STATUSES,
@@ -19,6 +20,7 @@ from responso_chat.services.messages import (
     publish,
     publish_messages,
 )
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,8 @@ def open_chat_ticket(
     client_msg_id: str | None = None,
 ):
     """Create a chat ticket and its first customer message, commit, then publish."""
-    state = current_chat()
-    ticket = state.models.Ticket(
+    state = plugin_state()
+    ticket = Ticket(
         chat_id=chat.id,
         chat_name=chat.name,
         subject=subject,
@@ -91,8 +93,7 @@ def _joined_line(ticket, agent_id: str, agent_name: str):
 
 
 def _has_joined(ticket, agent_id: str) -> bool:
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     return state.db.session.execute(
         sa.select(
             sa.exists().where(
@@ -106,7 +107,7 @@ def _has_joined(ticket, agent_id: str) -> bool:
 
 
 def _announce_join(ticket, agent_name: str, lines) -> None:
-    broker = current_chat().broker
+    broker = plugin_state().broker
     publish_messages(lines)
     broker.publish(
         ticket_channel(ticket.id),
@@ -129,7 +130,7 @@ def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
     previous = ticket.assignee_id
     ticket.assignee_id = agent_id
     line = _joined_line(ticket, agent_id, agent_name)
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     _announce_join(ticket, agent_name, [line])
     if previous != agent_id:
         _send_assigned(ticket, agent_id)
@@ -151,7 +152,7 @@ def take_over(ticket, agent_id, agent_name: str, previous_name: str = "") -> Non
         text = TOOK_OVER_TEXT.format(name=agent_name, previous=previous_name or previous)
         lines.append(add_system_line(ticket, text, author_id=agent_id))
     lines.append(_joined_line(ticket, agent_id, agent_name))
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     _announce_join(ticket, agent_name, lines)
     if previous != agent_id:
         _send_assigned(ticket, agent_id)
@@ -172,8 +173,8 @@ def record_page(ticket, url: str, title: str) -> None:
     if (ticket.page_url, ticket.page_title) == (url, title):
         return
     ticket.page_url, ticket.page_title = url, title
-    current_chat().db.session.commit()
-    current_chat().broker.publish(
+    plugin_state().db.session.commit()
+    plugin_state().broker.publish(
         agent_ticket_channel(ticket.id),
         {"type": "page", "ticket_id": ticket.id, "url": url, "title": title},
     )
