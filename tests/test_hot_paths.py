@@ -103,10 +103,12 @@ def test_the_conversation_costs_the_statements_it_needs(any_app):
     assert [m["seq"] for m in response.json["messages"]] == [1, 2]
     assert _own(resume) == ["SELECT responso_chat_ticket", "SELECT responso_chat_message"]
 
-    with app.test_request_context(), statements_of_this_thread(engine) as check:
-        ticket = ticket_for_token(body["token"])
-        assert ticket.chat.enabled and ticket.chat.public_key == key
-    assert len(check) == 1 and re.search(r"\bJOIN responso_chat_chat\b", check[0])
+    with app.test_request_context():
+        for _known_or_not in range(2):  # a ticket the session holds is read the same way
+            with statements_of_this_thread(engine) as check:
+                ticket = ticket_for_token(body["token"])
+                assert ticket.chat.enabled and ticket.chat.public_key == key
+            assert len(check) == 1 and re.search(r"\bJOIN responso_chat_chat\b", check[0])
 
 
 # --- a host written as the README's snippet --------------------------------------------------
