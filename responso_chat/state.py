@@ -72,7 +72,7 @@ class PluginState:
     def per_transaction(self, key, compute):
         """``compute()``, read once per database transaction of the current session.
 
-        What one page asks for several times (the agents, an agent's chats) costs one query;
+        What one page asks for several times (an agent's chats) costs one query;
         the next transaction (the next request, or a websocket's next loop) reads it afresh.
         """
         session = self.db.session()  # this thread's session, behind the scoped proxy
