@@ -38,5 +38,5 @@ def pytest_runtest_call(item):
     result = yield
     pages = item.funcargs.get("new_page")
     if isinstance(pages, BrowserPages):
-        pages.check()
+        pages.check(final=True)
     return result
