@@ -160,7 +160,8 @@ def loader(public_key):
 
 @bp.post("/<public_key>/tickets")
 def start_chat(public_key):
-    """Start chat: the pre-chat form creates the ticket and its first message."""
+    """Start chat: the pre-chat form creates the ticket and its first message; the answer is
+    built from the values written, none read again."""
     chat = _chat(public_key)
     _allow_origin(chat)
     _limit("START_CHAT_RATE_LIMIT", "start_chat")
@@ -188,7 +189,7 @@ def start_chat(public_key):
     return jsonify(
         token=issue_token(ticket),
         ticket=tickets.visitor_summary(ticket),
-        messages=[messages.message_event(m) for m in messages.messages_after(ticket.id)],
+        messages=[ticket.opening_event],
     ), 201
 
 

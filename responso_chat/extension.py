@@ -20,7 +20,7 @@ from responso_chat.realtime import create_broker
 from responso_chat.services.automations import connect_signals as connect_automations
 from responso_chat.services.orders import create_rate_limiter
 from responso_chat.services.webhooks import connect_signals as connect_webhooks
-from responso_chat.state import EXTENSION_KEY, PluginState
+from responso_chat.state import EXTENSION_KEY, ExpiringValue, PluginState
 
 _CALLABLE_SETTINGS = ("IS_ADMIN", "IS_AGENT", "LIST_AGENTS", "CLASSIFIER", "LOAD_USER")
 
@@ -63,6 +63,7 @@ class ResponsoChat:
             classifier=resolved["CLASSIFIER"](),
             user_model=user_model,
             base_rate_limiter=create_rate_limiter(redis_url),
+            agents=ExpiringValue(app.config[config.PREFIX + "AGENTS_CACHE_SECONDS"]),
         )
         connect_automations(app)
         connect_webhooks(app)

@@ -49,7 +49,7 @@ from responso_chat.schemas.common import parse_count, unstorable
 from responso_chat.schemas.widget import PageSchema, VisitorMessageSchema
 from responso_chat.services import access, messages, presence, tickets
 from responso_chat.state import plugin_state
-from responso_chat.users import agents_by_id, as_agent, is_agent, load_user
+from responso_chat.users import agent_by_id, as_agent, is_agent, load_user
 from responso_chat.visitor import ticket_for_token
 
 log = logging.getLogger(__name__)
@@ -454,7 +454,7 @@ class AgentConnection(Connection):
         self.user_id = str(user.get_id())
         self.signin = signin
         self.opened_at = time.time()
-        self.agent = agents_by_id().get(self.user_id) or as_agent(user)
+        self.agent = agent_by_id(self.user_id) or as_agent(user)
         self.tickets: set[int] = set()
         self._visible: set[int] | None = None
         self._visible_at = 0.0
