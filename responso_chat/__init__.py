@@ -82,13 +82,11 @@ class ResponsoChat:
 
         from .blueprints import create_blueprint
         from .conversation.sessions import connect_signals as connect_sessions
-        from .jobs import create_job_runner
+        from .infra.jobs import create_job_runner
         from .models import define_models
         from .ratelimit import RateLimits
         from .realtime import create_broker
-        from .services.automations import connect_signals as connect_automations
         from .services.orders import create_rate_limiter
-        from .services.webhooks import connect_signals as connect_webhooks
 
         resolved = {name: _resolve_setting(app, name) for name in _CALLABLE_SETTINGS}
         user_model = _resolve_setting(app, "USER_MODEL") if app.config[
@@ -112,8 +110,6 @@ class ResponsoChat:
             base_rate_limiter=create_rate_limiter(redis_url),
         )
         app.extensions[EXTENSION_KEY] = state
-        connect_automations(app)
-        connect_webhooks(app)
         connect_sessions(app)
         app.register_blueprint(
             create_blueprint(), url_prefix=app.config[_config.PREFIX + "URL_PREFIX"]

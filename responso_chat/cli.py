@@ -73,7 +73,7 @@ def seed_demo():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst):
     """Run an RQ worker (with scheduler) for the plugin's queue."""
-    from responso_chat.jobs import run_worker
+    from responso_chat.infra.jobs import run_worker
 
     _require_plugin()
     try:

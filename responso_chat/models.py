@@ -522,6 +522,9 @@ def define_models(db) -> SimpleNamespace:
         __tablename__ = "responso_chat_webhook_delivery"
         __table_args__ = (
             sa.Index("ix_responso_chat_webhook_delivery_log", "webhook_id", "created_at"),
+            sa.Index(
+                "ix_responso_chat_webhook_delivery_event", "webhook_id", "event_id", unique=True
+            ),
         )
         id = sa.Column(sa.Integer, primary_key=True)
         webhook_id = sa.Column(
@@ -530,6 +533,9 @@ def define_models(db) -> SimpleNamespace:
             nullable=False,
         )
         event = sa.Column(sa.String(40), nullable=False)
+        #: The event's id (its payload's ``event_id``): one delivery per webhook and event,
+        #: however many times the event's job runs.
+        event_id = sa.Column(sa.String(32), nullable=True)
         payload = sa.Column(sa.JSON, nullable=False)
         status_code = sa.Column(sa.Integer, nullable=True)
         error = sa.Column(sa.Text, nullable=False, default="")
@@ -537,17 +543,24 @@ def define_models(db) -> SimpleNamespace:
         created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
         delivered_at = sa.Column(UTCDateTime, nullable=True)
 
-    class KeptJob(Model):
-        """A background job that could not reach Redis, kept until the queue is back
-        (see :func:`responso_chat.jobs.queue_kept_jobs`)."""
+    class OutboxEntry(Model):
+        """A background job written in the transaction of the change that needs it; the relay
+        hands it to RQ (or the in-process runner) once committed (see
+        :mod:`responso_chat.infra.outbox`)."""
 
-        __tablename__ = "responso_chat_kept_job"
+        __tablename__ = "responso_chat_outbox"
+        __table_args__ = (
+            sa.Index("ix_responso_chat_outbox_due", "dispatched_at", "available_at"),
+        )
         id = sa.Column(sa.Integer, primary_key=True)
-        func_path = sa.Column(sa.String(200), nullable=False)
+        job = sa.Column(sa.String(200), nullable=False)  # the job's dotted path
         args = sa.Column(sa.JSON, nullable=False)
-        kwargs = sa.Column(sa.JSON, nullable=False)
-        run_at = sa.Column(UTCDateTime, nullable=False)  # when it was due
         created_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)
+        available_at = sa.Column(UTCDateTime, nullable=False, default=utcnow)  # due from
+        attempts = sa.Column(sa.Integer, nullable=False, default=0)  # claims so far
+        claimed_by = sa.Column(sa.String(32), nullable=True)  # the relay run holding it
+        claimed_until = sa.Column(UTCDateTime, nullable=True)  # ... until then
+        dispatched_at = sa.Column(UTCDateTime, nullable=True)  # RQ accepted it (or it ran)
 
     models = SimpleNamespace(
         Chat=Chat,
@@ -570,7 +583,7 @@ def define_models(db) -> SimpleNamespace:
         ApiToken=ApiToken,
         Webhook=Webhook,
         WebhookDelivery=WebhookDelivery,
-        KeptJob=KeptJob,
+        OutboxEntry=OutboxEntry,
     )
     _models_by_db[db] = models
     return models

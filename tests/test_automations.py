@@ -13,7 +13,7 @@ from flask import render_template_string
 
 from responso_chat import signals
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
-from responso_chat.jobs import RQJobs, job_class_for
+from responso_chat.infra.jobs import RQJobs, job_class_for
 from responso_chat.models import utcnow
 from responso_chat.services import automations, messages, orders, ticket_changes, tickets
 from responso_chat.users import Agent

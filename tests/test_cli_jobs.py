@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from responso_chat import migrations
 from responso_chat.cli import responso_chat_cli
-from responso_chat.jobs import (
+from responso_chat.infra.jobs import (
     InProcessJobs,
     RQJobs,
     enqueue,
@@ -149,7 +149,7 @@ def test_the_first_job_after_an_outage_queues_the_kept_ones(outage):
         enqueue("tests.jobs_for_tests.rename_chat", chat_id, "After")
     queue = outage.state.jobs.queue
     assert [job.func_name for job in queue.jobs] == [
-        "tests.jobs_for_tests.rename_chat", "responso_chat.jobs.queue_kept_jobs"]
+        "tests.jobs_for_tests.rename_chat", "responso_chat.infra.jobs.queue_kept_jobs"]
     assert queue.scheduled_job_registry.count == 2  # the periodic jobs, scheduled again
     _work(app)  # "After", then the kept jobs' turn: "Kept" runs last
     with app.app_context():

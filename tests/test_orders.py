@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from responso_chat.demo.base_standin import StandinStore, create_standin_app, serve_standin
-from responso_chat.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
+from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
 from responso_chat.services import orders
 from tests.conftest import AuthActions, csrf_from_page
 from tests.factories import make_chat, make_ticket
@@ -637,7 +637,7 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
     assert set(cached_orders(app, ANNA)) == ANNA_RECENT and len(cached_orders(app, JEAN)) == 3
     assert state.jobs.connection.keys("responso_chat:base_api:rate:*")  # counted in Redis
     with app.app_context():
-        enqueue("responso_chat.jobs.run_periodic", PERIODIC_SYNC)
+        enqueue("responso_chat.infra.jobs.run_periodic", PERIODIC_SYNC)
     standin.store.calls.clear()
     work()
     assert standin.store.calls == ["getOrderStatusList", "getOrders", "getOrders"]

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from responso_chat import current_chat
-from responso_chat.jobs import run_worker
+from responso_chat.infra.jobs import run_worker
 from responso_chat.services import messages, ticket_changes, webhooks
 from responso_chat.users import Agent
 from tests.conftest import csrf_from_page
@@ -254,7 +254,7 @@ def test_an_unreachable_url_is_recorded(app, quick_retries):
     webhook_id, _secret = add_webhook(app, f"http://127.0.0.1:{port}/", ["ticket.created"])
     with app.app_context():
         make_ticket(make_chat())
-    wait_until(lambda: deliveries(app, webhook_id)[0].attempt == 3)
+    wait_until(lambda: [d.attempt for d in deliveries(app, webhook_id)] == [3])
     (delivery,) = deliveries(app, webhook_id)
     assert delivery.status_code is None and "ConnectionError" in delivery.error
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import sqlalchemy as sa
 
 from responso_chat import current_chat, signals
-from responso_chat.jobs import enqueue
+from responso_chat.infra import outbox
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
+from responso_chat.services import events
 from responso_chat.services.messages import (
     ENDED_STATUSES,
     add_message,
@@ -20,8 +19,6 @@ from responso_chat.services.messages import (
     publish_messages,
 )
 from responso_chat.users import agents_by_id
-
-log = logging.getLogger(__name__)
 
 #: "<agent> joined the chat" in the ticket's language (the customer reads it in the widget).
 JOINED_TEXT = {
@@ -70,14 +67,13 @@ def open_chat_ticket(
         client_msg_id=client_msg_id,
         analysis=classify(ticket, message),
     )
-    events = announcements([first], inbox="created")
+    published = announcements([first], inbox="created")
     ticket_id, message_id = ticket.id, first.id  # the commit expires both objects
+    outbox.add("responso_chat.services.orders.sync_ticket_orders", ticket_id)
+    events.ticket_created(ticket_id, message_id)
+    events.message_created(ticket_id, message_id, "customer")
     state.db.session.commit()
-    publish(events)
-    try:
-        enqueue("responso_chat.services.orders.sync_ticket_orders", ticket_id)
-    except Exception:  # the ticket is committed: a queue that is away must not fail Start chat
-        log.exception("could not enqueue the order sync of ticket %s", ticket_id)
+    publish(published)
     signals.send(signals.ticket_created, ticket_id=ticket_id, message_id=message_id)
     signals.send(
         signals.message_created, ticket_id=ticket_id, message_id=message_id, author_kind="customer"
@@ -129,6 +125,8 @@ def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
     previous = ticket.assignee_id
     ticket.assignee_id = agent_id
     line = _joined_line(ticket, agent_id, agent_name)
+    if previous != agent_id:
+        events.assigned(ticket.id, agent_id, agents_by_id().get(agent_id))
     current_chat().db.session.commit()
     _announce_join(ticket, agent_name, [line])
     if previous != agent_id:
@@ -151,6 +149,8 @@ def take_over(ticket, agent_id, agent_name: str, previous_name: str = "") -> Non
         text = TOOK_OVER_TEXT.format(name=agent_name, previous=previous_name or previous)
         lines.append(add_system_line(ticket, text, author_id=agent_id))
     lines.append(_joined_line(ticket, agent_id, agent_name))
+    if previous != agent_id:
+        events.assigned(ticket.id, agent_id, agents_by_id().get(agent_id))
     current_chat().db.session.commit()
     _announce_join(ticket, agent_name, lines)
     if previous != agent_id:
