@@ -11,11 +11,14 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from responso_chat import current_chat
 from responso_chat.infra.jobs import run_worker
+from responso_chat.infra.outbox import RELAY_DUE, relay_due
+from responso_chat.models import utcnow
 from responso_chat.services import messages, ticket_changes, webhooks
 from responso_chat.users import Agent
 from tests.conftest import csrf_from_page
@@ -276,16 +279,18 @@ def test_the_log_keeps_the_latest_deliveries(app, receiver, monkeypatch):
 
 
 @pytest.mark.redis
-def test_deliveries_are_rq_jobs_retried_by_the_scheduler(make_app, redis_url, receiver):
+def test_deliveries_are_rq_jobs_retried_through_the_outbox(make_app, redis_url, receiver):
     from rq.job import Job
 
     app = make_app(RESPONSO_CHAT_REDIS_URL=redis_url, **PRIVATE_OK)
-    queue = app.extensions["responso_chat"].jobs.queue
+    state = app.extensions["responso_chat"]
+    queue = state.jobs.queue
     webhook_id, _secret = add_webhook(app, receiver.url, events=["ticket.created"])
     receiver.answers = [500]
     with app.app_context():
         make_ticket(make_chat())
-    assert any(j.func_name == webhooks.DELIVER for j in queue.jobs)
+    assert deliveries(app, webhook_id) == []  # the event's job, in the worker, makes them
+    assert "responso_chat.services.events.on_ticket_created" in [j.func_name for j in queue.jobs]
     run_worker(app, burst=True)
     (delivery,) = deliveries(app, webhook_id)
     assert (delivery.attempt, delivery.status_code, delivery.delivered_at) == (1, 500, None)
@@ -293,9 +298,15 @@ def test_deliveries_are_rq_jobs_retried_by_the_scheduler(make_app, redis_url, re
         Job.fetch(job_id, connection=queue.connection)
         for job_id in queue.scheduled_job_registry.get_job_ids()
     ]
-    (retry,) = [job for job in scheduled if job.func_name == webhooks.DELIVER]
-    queue.scheduled_job_registry.remove(retry)
-    queue.enqueue_job(retry)  # its time has come
+    assert RELAY_DUE in [job.func_name for job in scheduled]  # a relay when the retry is due
+    Entry = state.models.OutboxEntry
+    with app.app_context():  # its time has come
+        state.db.session.execute(
+            sa.update(Entry).where(Entry.job == webhooks.DELIVER, Entry.dispatched_at.is_(None))
+            .values(available_at=utcnow())
+        )
+        state.db.session.commit()
+        assert relay_due() == 1
     run_worker(app, burst=True)
     (delivery,) = deliveries(app, webhook_id)
     assert (delivery.attempt, delivery.status_code) == (2, 200)
