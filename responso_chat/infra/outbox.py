@@ -184,7 +184,9 @@ def relay(state, ids=None, limit: int = 500) -> int:
         for row in rows:
             result = state.jobs.enqueue(row.job, *row.args)
             if isinstance(result, Future):  # in-process: dispatched once it ran
-                result.add_done_callback(lambda _f, i=row.id: _settle(engine, table, token, [i], True))
+                result.add_done_callback(
+                    lambda _f, i=row.id: _settle(engine, table, token, [i], True)
+                )
             else:
                 handed.append(row.id)
     except Exception:
