@@ -15,6 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from wtforms.validators import ValidationError
 
 from responso_chat.schemas import MAX_ID, unstorable
+from responso_chat.state import plugin_state
+from responso_chat.users import is_admin, is_agent
+from responso_chat.version import __version__
 
 from . import account, admin, api, automations, inbox, webhooks, widget, ws
 
@@ -132,9 +135,7 @@ def _database_gone(error):
     connection; any other database error stays a 500."""
     if not error.connection_invalidated:
         raise error
-    from responso_chat import current_chat
-
-    current_chat().db.session.rollback()
+    plugin_state().db.session.rollback()
     response = jsonify(errors={"_request": ["The service is restarting; try again."]})
     response.status_code = 503
     response.headers["Retry-After"] = "1"
@@ -188,9 +189,6 @@ def _check_csrf():
 
 
 def _template_globals():
-    from responso_chat import __version__
-    from responso_chat.users import is_admin, is_agent
-
     return {
         "csrf_token": generate_csrf,
         "responso_chat_version": __version__,

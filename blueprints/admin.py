@@ -14,6 +14,7 @@ from responso_chat.schemas import (
 )
 from responso_chat.services import chats, orders
 from responso_chat.users import admin_required, list_agents
+from responso_chat.vocab import CHAT_LANGUAGE_LABELS
 
 bp = Blueprint("admin", __name__)
 
@@ -55,6 +56,7 @@ def _chat_form(values: dict, errors: dict, chat=None, status: int = 200):
             agents=list_agents(),
             timezones=timezone_names(),
             day_names=DAY_NAMES,
+            languages=CHAT_LANGUAGE_LABELS,
         ),
         status,
     )

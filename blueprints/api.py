@@ -28,7 +28,6 @@ from flask import (
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from responso_chat import __version__, current_chat
 from responso_chat import schemas as s
 from responso_chat.openapi import build_document, operation
 from responso_chat.services import api_tokens, automations, chats, contacts, inbox, messages, tasks
@@ -49,7 +48,9 @@ from responso_chat.services.api import (
     rename_tag,
 )
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 from responso_chat.users import as_agent, is_admin, is_agent
+from responso_chat.version import __version__
 
 bp = Blueprint("api", __name__)
 
@@ -215,7 +216,7 @@ def _page(schema_class, make_page):
 def health():
     """Liveness for load balancers: the plugin's version and whether its database answers."""
     try:
-        current_chat().db.session.execute(sa.text("SELECT 1"))
+        plugin_state().db.session.execute(sa.text("SELECT 1"))
         database = "ok"
     except sa.exc.SQLAlchemyError:
         database = "unavailable"

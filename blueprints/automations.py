@@ -7,10 +7,10 @@ from marshmallow import ValidationError
 
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import QueueUnreachable
-from responso_chat.models import AUTOMATION_TRIGGERS
 from responso_chat.schemas import DryRunSchema, automation_form_input, automation_form_values
 from responso_chat.services import automations
 from responso_chat.users import admin_required
+from responso_chat.vocab import AUTOMATION_TRIGGERS, TRIGGER_LABELS
 
 bp = Blueprint("automations", __name__)
 
@@ -38,7 +38,7 @@ def rule_list():
         "responso_chat/automations/rule_list.html",
         rules=automations.list_rules(),
         choices=automations.value_choices(),
-        trigger_labels=automations.TRIGGER_LABELS,
+        trigger_labels=TRIGGER_LABELS,
         describe_condition=automations.describe_condition,
         describe_action=automations.describe_action,
     )
@@ -92,7 +92,7 @@ def _rule_form(values: dict, errors: dict, rule=None, status: int = 200):
             operators=automations.OPERATOR_LABELS,
             field_operators={k: f.operators for k, f in automations.CONDITION_FIELDS.items()},
             action_types=automations.ACTION_TYPES,
-            triggers=[(t, automations.TRIGGER_LABELS[t]) for t in AUTOMATION_TRIGGERS],
+            triggers=[(t, TRIGGER_LABELS[t]) for t in AUTOMATION_TRIGGERS],
             choices=automations.value_choices(),
             variables=automations.TEMPLATE_VARIABLES,
         ),

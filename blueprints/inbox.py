@@ -23,7 +23,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from responso_chat import schemas
-from responso_chat.models import TICKET_PRIORITIES, TICKET_STATUSES, utcnow
+from responso_chat.models import utcnow
 from responso_chat.safe_urls import local_path
 from responso_chat.services import (
     contacts,
@@ -37,6 +37,7 @@ from responso_chat.services import (
 )
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.users import admin_required, agent_required, agents_by_id, as_agent, list_agents
+from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES, UNFINISHED_STATUSES
 
 bp = Blueprint("inbox", __name__)
 
@@ -129,7 +130,7 @@ def _list_context(current_ticket_id: int | None = None) -> dict:
         "current_ticket_id": current_ticket_id,
         "watching": inbox.watched_ticket_ids(current_user),
         "waiting_senders": inbox.WAITING_SENDERS,
-        "unfinished": inbox.UNFINISHED,
+        "unfinished": UNFINISHED_STATUSES,
     }
 
 
@@ -163,7 +164,7 @@ def _render_ticket(ticket, errors=None, values=None, status: int = 200):
     context = _panel_context(ticket, errors, values)
     context.update(_list_context(ticket.id))
     context["me_name"] = as_agent(current_user).name
-    context["unfinished"] = inbox.UNFINISHED
+    context["unfinished"] = UNFINISHED_STATUSES
     context["conversation"] = messages.messages_after(ticket.id, 0, include_internal=True)
     return render_template("responso_chat/inbox/ticket.html", **context), status
 
@@ -257,7 +258,7 @@ def ticket_page(ticket_id: int):
         return render_template("responso_chat/inbox/_panel.html", **_panel_context(ticket))
     me = str(current_user.get_id())
     if (
-        ticket.status in inbox.UNFINISHED
+        ticket.status in UNFINISHED_STATUSES
         and ticket.assignee_id in (None, me)
         and _opened_from_this_site()
     ):

@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 from responso_chat.schemas import WebhookSchema, webhook_form_input
 from responso_chat.services import webhooks
 from responso_chat.users import admin_required
+from responso_chat.vocab import WEBHOOK_EVENT_LABELS
 
 bp = Blueprint("webhooks", __name__)
 
@@ -30,7 +31,7 @@ def _form(values: dict, errors: dict, webhook=None, status: int = 200):
             webhook=webhook,
             values=values,
             errors=errors,
-            events=webhooks.EVENTS,
+            events=WEBHOOK_EVENT_LABELS,
             deliveries=webhooks.recent_deliveries(webhook) if webhook else [],
             delivery_state=webhooks.delivery_state,
             max_attempts=webhooks.max_attempts(),
@@ -49,7 +50,7 @@ def webhook_list():
     return render_template(
         "responso_chat/webhooks/webhook_list.html",
         rows=rows,
-        events=webhooks.EVENTS,
+        events=WEBHOOK_EVENT_LABELS,
         delivery_state=webhooks.delivery_state,
     )
 
@@ -58,7 +59,7 @@ def webhook_list():
 def webhook_create():
     """Register a webhook: its URL and the events it receives."""
     if request.method == "GET":
-        return _form({"url": "", "events": list(webhooks.EVENTS), "enabled": True}, {})
+        return _form({"url": "", "events": list(WEBHOOK_EVENT_LABELS), "enabled": True}, {})
     values = webhook_form_input(request.form)
     try:
         webhook = webhooks.create_webhook(WebhookSchema().load(values))

@@ -26,10 +26,10 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat import current_chat
 from responso_chat.models import utcnow
 from responso_chat.schemas import StartChatSchema, VisitorMessageSchema
 from responso_chat.services import chats, messages, tickets
+from responso_chat.state import plugin_state
 from responso_chat.visibility import opening_state
 from responso_chat.visitor import (
     email_is_verified,
@@ -97,7 +97,7 @@ def _load(schema):
 
 
 def _limit(name: str, scope: str) -> None:
-    current_chat().rate_limits.enforce(current_chat().setting(name), scope)
+    plugin_state().rate_limits.enforce(plugin_state().setting(name), scope)
 
 
 @bp.before_request

@@ -14,7 +14,6 @@ from flask import Blueprint, abort, g, request
 from flask_login import current_user
 from flask_sock import Sock
 
-from responso_chat import current_chat
 from responso_chat.conversation import sessions
 from responso_chat.conversation.websocket import (
     VISITOR_PROTOCOL,
@@ -23,6 +22,7 @@ from responso_chat.conversation.websocket import (
     count_arg,
 )
 from responso_chat.ratelimit import client_address
+from responso_chat.state import plugin_state
 from responso_chat.users import is_agent
 from responso_chat.visitor import origin_allowed, ticket_for_token
 
@@ -57,7 +57,7 @@ def _check_handshake():
     """Refuse before the upgrade: bad visitor token or Origin, or not an agent of this host."""
     origin = request.headers.get("Origin")
     if request.endpoint == "responso_chat.ws.visitor":
-        state = current_chat()  # a public endpoint: limited like the widget's others
+        state = plugin_state()  # a public endpoint: limited like the widget's others
         state.rate_limits.enforce(state.setting("PUBLIC_RATE_LIMIT"), "public")
         ticket = ticket_for_token(_visitor_token())
         if ticket is None or not origin_allowed(ticket.chat, origin, request.host_url):

@@ -1,10 +1,10 @@
-"""Alembic environment of the plugin: the host's engine, the plugin's tables only."""
+"""Alembic environment of the plugin: the host's engine, the plugin's own metadata only."""
 
 from alembic import context
 from flask import current_app
 from responso_chat.migrations import VERSION_TABLE
 
-from responso_chat.models import include_object
+from responso_chat.models import include_object, metadata
 
 state = current_app.extensions["responso_chat"]
 
@@ -14,7 +14,7 @@ def run_migrations_online() -> None:
     with state.db.engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=state.db.metadata,
+            target_metadata=metadata,
             version_table=VERSION_TABLE,
             include_object=include_object,
             render_as_batch=connection.dialect.name == "sqlite",

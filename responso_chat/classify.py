@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-LANGUAGES = ("en", "fr", "pl")
+from responso_chat.vocab import LANGUAGES
 
 # Longest stretch of a message that is looked at; chat messages are far shorter.
 MAX_CHARS = 5000
@@ -174,8 +174,8 @@ ACCENTS = {"pl": "ąćęłńśźżó", "fr": "àâçèéêëîïôùûüÿœ"}
 class Classification:
     """What a classifier says about one message."""
 
-    sentiment: str  # one of models.SENTIMENTS
-    context: str  # one of models.CONTEXTS
+    sentiment: str  # one of vocab.SENTIMENTS
+    context: str  # one of vocab.CONTEXTS
     language: str  # one of LANGUAGES
 
 

@@ -6,6 +6,10 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from responso_chat import migrations
+from responso_chat.infra.jobs import run_worker
+from responso_chat.services.demo_data import seed_demo_chat
+
 responso_chat_cli = AppGroup("responso-chat", help="Responso Chat: migrations, demo data, worker.")
 db_cli = AppGroup("db", help="The plugin's own database migrations (its tables only).")
 responso_chat_cli.add_command(db_cli)
@@ -20,8 +24,6 @@ def _require_plugin():
 @click.argument("revision", default="head")
 def db_upgrade(revision):
     """Create or upgrade the plugin's tables (default: to the newest revision)."""
-    from responso_chat import migrations
-
     _require_plugin()
     migrations.upgrade(revision)
     click.echo(f"Responso Chat schema at {migrations.current()}.")
@@ -31,8 +33,6 @@ def db_upgrade(revision):
 @click.argument("revision", default="-1")
 def db_downgrade(revision):
     """Downgrade the plugin's tables (``base`` drops them all)."""
-    from responso_chat import migrations
-
     _require_plugin()
     migrations.downgrade(revision)
     click.echo(f"Responso Chat schema at {migrations.current() or 'base (no tables)'}.")
@@ -41,8 +41,6 @@ def db_downgrade(revision):
 @db_cli.command("current")
 def db_current():
     """Show the plugin's schema revision in the database."""
-    from responso_chat import migrations
-
     _require_plugin()
     current, head = migrations.current(), migrations.head()
     state = "up to date" if current == head else f"newest is {head}"
@@ -53,8 +51,6 @@ def db_current():
 @click.option("-m", "--message", required=True, help="What the revision changes.")
 def db_revision(message):
     """Write a new migration from the models (plugin development, from a checkout)."""
-    from responso_chat import migrations
-
     _require_plugin()
     migrations.revision(message)
 
@@ -62,8 +58,6 @@ def db_revision(message):
 @responso_chat_cli.command("seed-demo")
 def seed_demo():
     """Add the demo chat and a sample conversation (idempotent)."""
-    from responso_chat.services.demo_data import seed_demo_chat
-
     _require_plugin()
     summary = seed_demo_chat()
     click.echo(summary)
@@ -73,8 +67,6 @@ def seed_demo():
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 def worker(burst):
     """Run an RQ worker (with scheduler) for the plugin's queue."""
-    from responso_chat.infra.jobs import run_worker
-
     _require_plugin()
     try:
         run_worker(current_app._get_current_object(), burst=burst)

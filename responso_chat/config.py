@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-PREFIX = "RESPONSO_CHAT_"
+from responso_chat.vocab import AUTO_LANGUAGE, CHAT_LANGUAGES
 
-LANGUAGES = ("auto", "en", "fr", "pl")
+PREFIX = "RESPONSO_CHAT_"
 
 SETTINGS: dict[str, tuple[object, str]] = {
     "URL_PREFIX": ("/chat", "URL prefix under which every page, endpoint and websocket lives."),
@@ -69,7 +69,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "acts for.",
     ),
     "DEFAULT_TIMEZONE": ("Europe/Warsaw", "IANA timezone preselected for a new chat."),
-    "DEFAULT_LANGUAGE": ("auto", "Widget language preselected for a new chat: auto, en, fr, pl."),
+    "DEFAULT_LANGUAGE": (
+        AUTO_LANGUAGE,
+        f"Widget language preselected for a new chat: {', '.join(CHAT_LANGUAGES)}.",
+    ),
     "VISITOR_TOKEN_MAX_AGE": (30 * 24 * 3600, "Seconds a customer's visitor token stays valid."),
     "START_CHAT_RATE_LIMIT": ("10 per minute", "Rate limit of 'Start chat' per client address."),
     "SEND_RATE_LIMIT": ("60 per minute", "Rate limit of customer messages per client address."),
@@ -142,7 +145,7 @@ class _SettingsSchema(Schema):
     WEBHOOK_PRIVATE_NETWORKS = fields.Boolean(required=True, truthy={True}, falsy={False})
     OUTBOX_RELAY_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=1))
     DEFAULT_TIMEZONE = fields.String(required=True)
-    DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(LANGUAGES))
+    DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(CHAT_LANGUAGES))
     VISITOR_TOKEN_MAX_AGE = fields.Integer(required=True, validate=validate.Range(min=60))
     TRUSTED_PROXIES = fields.Integer(required=True, strict=True, validate=validate.Range(0, 10))
     WS_MAX_FRAME_SIZE = fields.Integer(

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from responso_chat import __version__
 from responso_chat.schemas import MAX_ID, ApiErrorsSchema
+from responso_chat.version import __version__
 
 OPENAPI_VERSION = "3.0.3"
 _ENDPOINT_PREFIX = "responso_chat.api."

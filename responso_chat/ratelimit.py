@@ -19,7 +19,7 @@ from limits import parse_many
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
-from responso_chat import current_chat
+from responso_chat.state import plugin_state
 
 #: Longest client address kept from ``X-Forwarded-For`` (an IPv6 address with a zone fits).
 MAX_ADDRESS_LENGTH = 64
@@ -32,7 +32,7 @@ def client_address() -> str:
     right of ``X-Forwarded-For`` (what the nearest trusted proxy saw; werkzeug's ``ProxyFix``
     reads it the same way), else, or when the header has fewer entries, the connection's.
     """
-    hops = current_chat().setting("TRUSTED_PROXIES")
+    hops = plugin_state().setting("TRUSTED_PROXIES")
     if hops:
         forwarded = [
             entry.strip()

@@ -24,25 +24,28 @@ from marshmallow import (
     validates_schema,
 )
 
-from responso_chat import current_chat
-from responso_chat.models import (
-    AUTOMATION_MATCH,
-    AUTOMATION_TRIGGERS,
-    CHAT_ALIGNMENTS,
-    OUT_OF_HOURS_BEHAVIOURS,
-    PATH_RULE_TYPES,
-    TICKET_PRIORITIES,
-    TICKET_STATUSES,
-    WEBHOOK_EVENTS,
-)
-from responso_chat.models import WIDGET_LANGUAGES as CHAT_LANGUAGES
 from responso_chat.services.inbox import VIEWS as INBOX_VIEWS
+from responso_chat.state import plugin_state
 from responso_chat.visibility import (
     ALL_DAY,
     DAY_MINUTES,
     WEEKDAYS,
     interval_minutes,
     normalize_path,
+)
+from responso_chat.vocab import (
+    AUTO_LANGUAGE,
+    AUTOMATION_MATCH,
+    AUTOMATION_TRIGGERS,
+    CHAT_ALIGNMENTS,
+    CHAT_LANGUAGES,
+    LANGUAGE_LABELS,
+    LANGUAGES,
+    OUT_OF_HOURS_BEHAVIOURS,
+    PATH_RULE_TYPES,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    WEBHOOK_EVENTS,
 )
 
 #: Largest id or sequence number a record can have: they are 32-bit integers in the database,
@@ -51,9 +54,6 @@ MAX_ID = 2**31 - 1
 
 
 # --- Widget: what a customer's browser sends ------------------------------------------------
-
-WIDGET_LANGUAGES = ("en", "fr", "pl")
-
 
 class _Trimmed(Schema):
     """Strips surrounding whitespace from every string before validation."""
@@ -82,7 +82,7 @@ def readable(value: str) -> None:
 
 
 def _check_message_length(value: str) -> None:
-    limit = current_chat().setting("MAX_MESSAGE_LENGTH")
+    limit = plugin_state().setting("MAX_MESSAGE_LENGTH")
     if len(value) > limit:
         raise ValidationError(f"Longer than maximum length {limit}.")
 
@@ -116,7 +116,7 @@ class StartChatSchema(_Trimmed):
     message = fields.String(required=True, validate=validate.Length(min=1))
     page_url = fields.String(load_default=None, validate=validate.Length(max=2000))
     page_title = fields.String(load_default=None, validate=validate.Length(max=300))
-    language = fields.String(load_default=None, validate=validate.OneOf(WIDGET_LANGUAGES))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
     client_msg_id = fields.String(load_default=None, validate=validate.Length(min=1, max=64))
     signature = fields.String(
         load_default=None, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Not a signature.")
@@ -135,7 +135,7 @@ def start_chat_limits() -> dict:
         name: next(v.max for v in fields_[name].validators if isinstance(v, validate.Length))
         for name in ("name", "email", "subject")
     }
-    limits["message"] = current_chat().setting("MAX_MESSAGE_LENGTH")
+    limits["message"] = plugin_state().setting("MAX_MESSAGE_LENGTH")
     return limits
 
 
@@ -579,6 +579,11 @@ def _known_timezone(value: str) -> None:
         raise ValidationError("Choose a timezone from the list, such as Europe/Warsaw.")
 
 
+_NAMES = list(LANGUAGE_LABELS.values())
+#: "Choose auto, English, French or Polish."
+_CHAT_LANGUAGE_ERROR = f"Choose {AUTO_LANGUAGE}, {', '.join(_NAMES[:-1])} or {_NAMES[-1]}."
+
+
 class ChatSchema(Schema):
     """Every setting of a chat channel, validated and normalized (the chat form's input).
 
@@ -634,7 +639,7 @@ class ChatSchema(Schema):
     )
     language = fields.String(
         required=True,
-        validate=validate.OneOf(CHAT_LANGUAGES, error="Choose auto, English, French or Polish."),
+        validate=validate.OneOf(CHAT_LANGUAGES, error=_CHAT_LANGUAGE_ERROR),
     )
     allowed_origins = LineList(
         web_origin, limit=MAX_ORIGINS, what="origins", load_default=list
@@ -895,7 +900,7 @@ class AutomationRuleSchema(Schema):
         else:
             if not value:
                 return {"value": ["Write the text."]}
-            if len(value) > current_chat().setting("MAX_MESSAGE_LENGTH"):
+            if len(value) > plugin_state().setting("MAX_MESSAGE_LENGTH"):
                 return {"value": ["The text is too long."]}
             problems = template_problems(value)
             if problems:
@@ -1089,7 +1094,7 @@ class ApiTicketInputSchema(_Trimmed):
         validate=validate.Length(min=1),
         metadata={"description": "The customer's first message."},
     )
-    language = fields.String(load_default=None, validate=validate.OneOf(WIDGET_LANGUAGES))
+    language = fields.String(load_default=None, validate=validate.OneOf(LANGUAGES))
 
     @validates("message")
     def _message_length(self, value, **_kwargs):

@@ -14,6 +14,8 @@ from functools import wraps
 from flask import abort, current_app
 from flask_login import current_user
 
+from responso_chat.state import plugin_state
+
 
 @dataclass(frozen=True)
 class Agent:
@@ -36,9 +38,7 @@ def attribute_is_agent(user) -> bool:
 
 def agents_from_user_model() -> list[Agent]:
     """Default agent list: users of ``RESPONSO_CHAT_USER_MODEL`` who are agents or admins."""
-    from . import current_chat
-
-    state = current_chat()
+    state = plugin_state()
     model = state.user_model
     if model is None:
         raise RuntimeError(
@@ -60,16 +60,14 @@ def as_agent(user) -> Agent:
 
 def list_agents() -> list[Agent]:
     """Every agent and admin of the host, sorted by name."""
-    from . import current_chat
-
     def read() -> tuple[Agent, ...]:
         agents = [
             a if isinstance(a, Agent) else Agent(*map(str, a))
-            for a in current_chat().list_agents()
+            for a in plugin_state().list_agents()
         ]
         return tuple(sorted(agents, key=lambda a: a.name.lower()))
 
-    return list(current_chat().per_transaction("agents", read))
+    return list(plugin_state().per_transaction("agents", read))
 
 
 def agents_by_id() -> dict[str, Agent]:
@@ -79,19 +77,15 @@ def agents_by_id() -> dict[str, Agent]:
 
 def is_admin(user=None) -> bool:
     """Whether ``user`` (default: the logged-in user) may administer chats."""
-    from . import current_chat
-
     user = current_user if user is None else user
-    return bool(user.is_authenticated) and bool(current_chat().is_admin(user))
+    return bool(user.is_authenticated) and bool(plugin_state().is_admin(user))
 
 
 def is_agent(user=None) -> bool:
     """Whether ``user`` (default: the logged-in user) may answer chats; admins may."""
-    from . import current_chat
-
     user = current_user if user is None else user
     return bool(user.is_authenticated) and (
-        bool(current_chat().is_agent(user)) or is_admin(user)
+        bool(plugin_state().is_agent(user)) or is_admin(user)
     )
 
 
@@ -113,9 +107,7 @@ def user_from_login_manager(user_id: str):
 
 def load_user(user_id: str):
     """The host user with ``user_id`` (through ``RESPONSO_CHAT_LOAD_USER``), or None."""
-    from . import current_chat
-
-    return current_chat().load_user(str(user_id))
+    return plugin_state().load_user(str(user_id))
 
 
 def current_user_id() -> str:

@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import joinedload
 
-from responso_chat import current_chat
+from responso_chat.models import Ticket
+from responso_chat.state import plugin_state
 
 SALT = "responso-chat-visitor"
 
@@ -34,7 +36,7 @@ def ticket_for_token(token: str | None):
         return None
     try:
         data = _serializer().loads(
-            token, max_age=current_chat().setting("VISITOR_TOKEN_MAX_AGE")
+            token, max_age=plugin_state().setting("VISITOR_TOKEN_MAX_AGE")
         )
     except BadSignature:  # SignatureExpired is a BadSignature too
         return None
@@ -43,8 +45,8 @@ def ticket_for_token(token: str | None):
     ticket_id, chat_id = data.get("t"), data.get("c")
     if not isinstance(ticket_id, int) or not isinstance(chat_id, int):
         return None
-    state = current_chat()
-    ticket = state.db.session.get(state.models.Ticket, ticket_id)
+    state = plugin_state()
+    ticket = state.db.session.get(Ticket, ticket_id, options=[joinedload(Ticket.chat)])
     if ticket is None or ticket.chat_id != chat_id or not ticket.chat.enabled:
         return None
     return ticket

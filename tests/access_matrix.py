@@ -49,9 +49,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from responso_chat import current_chat
-from responso_chat.models import utcnow
+from responso_chat.models import Order, Tag, utcnow
 from responso_chat.services import api_tokens, automations, contacts, tasks, teams, webhooks
+from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
@@ -302,15 +302,15 @@ def build_world(serial: int) -> dict:
     contact, an automation rule and a team. Returns the URL values by variable name, plus
     ``visitor_token`` (of the ticket) ``tag`` (the ticket's tag)
     and ``serial``. ``serial`` keeps names unique between worlds."""
-    state = current_chat()
-    models, session = state.models, state.db.session
+    state = plugin_state()
+    session = state.db.session
     alice = Agent("2", "Alice Agent", "alice@shop.test")
     chat = make_chat(f"World chat {serial}", agent_ids=("2",))
     customer = f"world-{serial}@customers.test"
     ticket = make_ticket(chat, f"World ticket {serial}", email=customer)
-    ticket.tags.append(models.Tag(name=f"world-tag-{serial}"))
+    ticket.tags.append(Tag(name=f"world-tag-{serial}"))
     session.add(
-        models.Order(base_order_id=900000 + serial, email=customer, date_add=utcnow()
+        Order(base_order_id=900000 + serial, email=customer, date_add=utcnow()
                      - timedelta(days=2), status_id=1)
     )
     session.commit()

@@ -7,8 +7,11 @@ import threading
 import uuid
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session, raiseload
 from werkzeug.serving import make_server
 
+from responso_chat import migrations, models
 from tests.hostapp import PASSWORD, create_host_app, seed_accounts
 from tests.servers import PostgresServer, RedisServer
 
@@ -24,16 +27,33 @@ CHROMIUM_ARGS = [
 ]
 
 
+def _raise_on_lazy_loads(execute_state):
+    """Every object a query loads raises on a lazy load that needs SQL: code asks for the
+    relationships it walks (``selectinload``, ``joinedload``) instead of one query per row."""
+    if (
+        execute_state.is_select
+        and not execute_state.is_column_load
+        and not execute_state.is_relationship_load
+    ):
+        execute_state.statement = execute_state.statement.options(raiseload("*", sql_only=True))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def lazy_loads_raise():
+    """Lazy loads raise in every session of the test process (see _raise_on_lazy_loads)."""
+    event.listen(Session, "do_orm_execute", _raise_on_lazy_loads)
+    yield
+    event.remove(Session, "do_orm_execute", _raise_on_lazy_loads)
+
+
 def _prepare(app, *, migrate: bool):
     with app.app_context():
         state = app.extensions["responso_chat"]
+        state.db.create_all()  # the host's own tables: never the plugin's
         if migrate:
-            from responso_chat import migrations
-
             migrations.upgrade()
-            app.extensions["host_shop"].Account.__table__.create(state.db.engine)
         else:
-            state.db.create_all()
+            models.metadata.create_all(state.db.engine)
         seed_accounts(app)
 
 

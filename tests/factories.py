@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from responso_chat import current_chat
+from responso_chat.models import Chat, ChatAgent
 from responso_chat.services.tickets import open_chat_ticket
+from responso_chat.state import plugin_state
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in WEEKDAYS}
@@ -11,8 +12,7 @@ ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in WEEKDAYS}
 
 def make_chat(name: str = "Store chat", agent_ids=("2",), **fields):
     """A saved chat, open all week, with access for the given agent ids (default: Alice)."""
-    state = current_chat()
-    models = state.models
+    state = plugin_state()
     values = {
         "name": name,
         "welcome_message": "Hello! How can we help?",
@@ -20,8 +20,8 @@ def make_chat(name: str = "Store chat", agent_ids=("2",), **fields):
         "out_of_hours_message": "We are closed.",
     }
     values.update(fields)
-    chat = models.Chat(**values)
-    chat.agent_rows = [models.ChatAgent(user_id=str(agent_id)) for agent_id in agent_ids]
+    chat = Chat(**values)
+    chat.agent_rows = [ChatAgent(user_id=str(agent_id)) for agent_id in agent_ids]
     state.db.session.add(chat)
     state.db.session.commit()
     return chat

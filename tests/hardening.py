@@ -15,6 +15,8 @@ from flask import url_for
 
 from blueprints import UNSAFE_METHODS
 from blueprints.ws import VISITOR_PROTOCOL
+from responso_chat import models
+from responso_chat.models import Message
 from tests import access_matrix
 from tests.access_matrix import LOGIN, OK, REDIRECT
 from tests.conftest import LiveServer, _dispose, _prepare
@@ -217,12 +219,11 @@ def database_fingerprint(app) -> dict[str, int]:
     state.jobs.join()
     with app.app_context():
         fingerprint = {}
-        for table in state.db.metadata.sorted_tables:
-            if table.name.startswith("responso_chat_"):
-                rows = state.db.session.execute(
-                    sa.select(table).order_by(*table.primary_key.columns)
-                ).all()
-                fingerprint[table.name] = hash(repr(rows))
+        for table in models.metadata.sorted_tables:
+            rows = state.db.session.execute(
+                sa.select(table).order_by(*table.primary_key.columns)
+            ).all()
+            fingerprint[table.name] = hash(repr(rows))
         state.db.session.remove()
     return fingerprint
 
@@ -230,7 +231,6 @@ def database_fingerprint(app) -> dict[str, int]:
 def message_counts(app, ticket_id: int, include_internal: bool = True) -> Counter:
     """How many times each (author kind, body) is stored in the ticket's conversation."""
     state = app.extensions["responso_chat"]
-    Message = state.models.Message
     with app.app_context():
         query = sa.select(Message.author_kind, Message.body).where(Message.ticket_id == ticket_id)
         if not include_internal:

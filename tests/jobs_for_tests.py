@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from responso_chat import current_chat
+from responso_chat.models import Chat
+from responso_chat.state import plugin_state
 
 
 def rename_chat(chat_id: int, name: str) -> str:
     """Rename a chat inside the job's app context, proving the context and db work."""
-    state = current_chat()
-    chat = state.db.session.get(state.models.Chat, chat_id)
+    state = plugin_state()
+    chat = state.db.session.get(Chat, chat_id)
     chat.name = name
     state.db.session.commit()
     return name

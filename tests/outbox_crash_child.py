@@ -8,6 +8,7 @@ import signal
 import sys
 
 from responso_chat.infra import outbox
+from responso_chat.models import Chat
 from tests.factories import make_ticket
 from tests.hostapp import create_host_app
 
@@ -18,7 +19,7 @@ def main(database_url: str, redis_url: str, chat_id: int) -> None:
     outbox.relay = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
     with app.app_context():
         state = app.extensions["responso_chat"]
-        make_ticket(state.db.session.get(state.models.Chat, chat_id))
+        make_ticket(state.db.session.get(Chat, chat_id))
     sys.exit("still alive after the commit")
 
 

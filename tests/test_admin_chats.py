@@ -10,9 +10,11 @@ import pytest
 import sqlalchemy as sa
 from flask import url_for
 from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
 
-from responso_chat import current_chat
+from responso_chat.models import Chat, Ticket
 from responso_chat.services import chats
+from responso_chat.state import plugin_state
 from responso_chat.visibility import WEEKDAYS
 from tests.factories import make_chat, make_ticket
 
@@ -59,8 +61,9 @@ def post(client, url, data):
 
 def all_chats(app):
     with app.app_context():
-        state = current_chat()
-        return list(state.db.session.execute(sa.select(state.models.Chat)).scalars())
+        state = plugin_state()
+        query = sa.select(Chat).options(selectinload(Chat.agent_rows))
+        return list(state.db.session.execute(query).scalars())
 
 
 def field_errors(page: str, field: str) -> str:
@@ -292,7 +295,7 @@ def test_list_shows_every_chat_with_its_figures_and_code(app, admin):
         make_ticket(shop, "Second")
         solved = make_ticket(shop, "Done")
         solved.status = "solved"
-        current_chat().db.session.commit()
+        plugin_state().db.session.commit()
         key, secret = shop.public_key, shop.secret
     page = admin.get("/chat/admin/").get_data(as_text=True)
     shop_row = list_row(page, "Shop")
@@ -364,8 +367,8 @@ def test_delete_asks_then_keeps_the_tickets_marked_with_the_chat_name(app, admin
     assert response.status_code == 302
     assert all_chats(app) == []
     with app.app_context():
-        state = current_chat()
-        tickets = [state.db.session.get(state.models.Ticket, i) for i in ticket_ids]
+        state = plugin_state()
+        tickets = [state.db.session.get(Ticket, i) for i in ticket_ids]
         assert [(t.chat_id, t.chat_name) for t in tickets] == [(None, "Shop"), (None, "Shop")]
 
 

@@ -8,8 +8,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from responso_chat import current_chat
+from responso_chat.models import ApiToken, Chat, Team, Ticket
 from responso_chat.services import api_tokens, automations, tasks
+from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
@@ -96,8 +97,8 @@ def test_revoked_token_is_401(app, world):
 
 def test_token_is_stored_hashed_and_of_a_user_who_must_still_be_an_agent(app, world):
     with app.app_context():
-        rows = current_chat().db.session.scalars(
-            current_chat().db.select(current_chat().models.ApiToken)
+        rows = plugin_state().db.session.scalars(
+            plugin_state().db.select(ApiToken)
         ).all()
         assert all(world.tokens[row.user_id] not in (row.token_hash, row.name) for row in rows)
         assert {row.token_hash for row in rows} == {
@@ -134,7 +135,7 @@ def test_ticket_list_follows_the_inbox_access_rules(world):
 
 def test_ticket_list_pages_with_a_cursor_and_filters(app, world):
     with app.app_context():
-        chat = current_chat().db.session.get(current_chat().models.Chat, world.ids.chat)
+        chat = plugin_state().db.session.get(Chat, world.ids.chat)
         for n in range(4):
             make_ticket(chat, f"Refund {n}", email=f"c{n}@example.com")
     seen, cursor = [], None
@@ -181,9 +182,9 @@ def test_open_a_ticket(world):
 
 def test_change_a_ticket_records_each_change(app, world):
     with app.app_context():
-        team = current_chat().models.Team(name="Returns")
-        current_chat().db.session.add(team)
-        current_chat().db.session.commit()
+        team = Team(name="Returns")
+        plugin_state().db.session.add(team)
+        plugin_state().db.session.commit()
         team_id = team.id
     url = f"/tickets/{world.ids.ticket}"
     changes = {
@@ -295,7 +296,7 @@ def test_contacts(world):
 
 def test_tasks_follow_ticket_access(app, world):
     with app.app_context():
-        ticket = current_chat().db.session.get(current_chat().models.Ticket, world.ids.ticket)
+        ticket = plugin_state().db.session.get(Ticket, world.ids.ticket)
         linked = tasks.create_task(ALICE, title="Call the carrier", ticket=ticket).id
     created = world.bob.post("/tasks", json={"title": "Order boxes", "assignee_id": "3"})
     assert created.status_code == 201

@@ -15,7 +15,20 @@ from responso_chat import signals
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import RQJobs, job_class_for
-from responso_chat.models import utcnow
+from responso_chat.models import (
+    AutomationRule,
+    AutomationRun,
+    Chat,
+    Message,
+    Order,
+    OrderStatus,
+    OrderSync,
+    OutboxEntry,
+    Team,
+    Ticket,
+    ticket_details,
+    utcnow,
+)
 from responso_chat.services import automations, messages, orders, ticket_changes, tickets
 from responso_chat.users import Agent
 from tests.factories import WEEKDAYS, make_chat, make_ticket
@@ -57,7 +70,6 @@ def add_rule(*args, **kwargs):
 def lines_of(app, ticket_id, kind=None):
     """The bodies of a ticket's messages (of one author kind), in order."""
     state = state_of(app)
-    Message = state.models.Message
     with app.app_context():
         query = sa.select(Message).where(Message.ticket_id == ticket_id).order_by(Message.seq)
         if kind:
@@ -67,15 +79,15 @@ def lines_of(app, ticket_id, kind=None):
 
 def runs_of(app, ticket_id):
     state = state_of(app)
-    Run = state.models.AutomationRun
     with app.app_context():
-        return list(state.db.session.scalars(sa.select(Run).where(Run.ticket_id == ticket_id)))
+        query = sa.select(AutomationRun).where(AutomationRun.ticket_id == ticket_id)
+        return list(state.db.session.scalars(query))
 
 
 def get_ticket(app, ticket_id):
     state = state_of(app)
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         state.db.session.expunge(ticket)
         return ticket
 
@@ -89,7 +101,7 @@ def open_ticket(app, chat_name="Store chat", message=ANGRY, **fields):
     state = state_of(app)
     with app.app_context():
         chat = state.db.session.scalar(
-            sa.select(state.models.Chat).where(state.models.Chat.name == chat_name)
+            sa.select(Chat).where(Chat.name == chat_name)
         ) or make_chat(chat_name)
         ticket_id = make_ticket(chat, message=message, **fields).id
     state.jobs.join()
@@ -99,7 +111,7 @@ def open_ticket(app, chat_name="Store chat", message=ANGRY, **fields):
 def customer_writes(app, ticket_id, body):
     state = state_of(app)
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         message, _created = messages.post_customer_message(ticket, body)
         message_id = message.id
     state.jobs.join()
@@ -110,7 +122,7 @@ def add_order(app, base_order_id, email="zoe@example.com", status_id=1, days_ago
     state = state_of(app)
     with app.app_context():
         state.db.session.add(
-            state.models.Order(
+            Order(
                 base_order_id=base_order_id,
                 shop_order_id=shop_id,
                 status_id=status_id,
@@ -126,7 +138,7 @@ def add_statuses(app, *pairs):
     state = state_of(app)
     with app.app_context():
         for status_id, name in pairs:
-            state.db.session.add(state.models.OrderStatus(id=status_id, name=name))
+            state.db.session.add(OrderStatus(id=status_id, name=name))
         state.db.session.commit()
 
 
@@ -140,7 +152,7 @@ def facts_of(app):
     def check(ticket_id, field, operator, value):
         state = state_of(app)
         with app.app_context():
-            ticket = state.db.session.get(state.models.Ticket, ticket_id)
+            ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
             facts = automations.Facts(ticket)
             return automations.condition_met(
                 {"field": field, "operator": operator, "value": value}, facts
@@ -158,9 +170,9 @@ def test_each_condition_field_and_operator(app, facts_of):
         email="Zoe@Example.COM",
     )
     with app.app_context():
-        chat_id = state.db.session.get(state.models.Ticket, ticket_id).chat_id
+        chat_id = state.db.session.get(Ticket, ticket_id).chat_id
         other_chat = make_chat("Other chat").id
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.add_tag(ticket, "VIP", ALICE)
         ticket_changes.set_priority(ticket, "high", ALICE)
     add_statuses(app, (1, "New"), (2, "Shipped"))
@@ -240,7 +252,8 @@ def test_match_all_any_and_no_conditions(app):
             self.match, self.conditions = match, conditions
 
     with app.app_context():
-        facts = automations.Facts(state.db.session.get(state.models.Ticket, ticket_id))
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
+        facts = automations.Facts(ticket)
         assert not automations.rule_matches(Rule("all", [negative, low]), facts)
         assert automations.rule_matches(Rule("any", [negative, low]), facts)
         assert automations.rule_matches(Rule("any", []), facts)
@@ -252,7 +265,7 @@ def test_match_all_any_and_no_conditions(app):
 def test_ticket_actions_are_recorded_as_the_rule(app):
     state = state_of(app)
     with app.app_context():
-        team = state.models.Team(name="Complaints")
+        team = Team(name="Complaints")
         state.db.session.add(team)
         state.db.session.commit()
         team_id = team.id
@@ -280,9 +293,8 @@ def test_ticket_actions_are_recorded_as_the_rule(app):
         "pending",
     )
     with app.app_context():
-        assert [t.name for t in state.db.session.get(state.models.Ticket, ticket_id).tags] == [
-            "broken"
-        ]
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
+        assert [t.name for t in ticket.tags] == ["broken"]
     assert lines_of(app, ticket_id, "system") == [
         "Automation Sort complaints set priority to urgent",
         "Automation Sort complaints added tag broken",
@@ -334,7 +346,7 @@ def test_auto_reply_template_and_notify_watchers(app):
     }
     # With a watcher, the notice is recorded for the agents and the host's signal is sent.
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.add_watcher(ticket, "3", ALICE)
         automations.update_rule(
             automations.list_rules()[0],
@@ -446,7 +458,7 @@ def test_runner_fetches_orders_never_fetched_before(base):
         )
         state = state_of(app)
         # The ticket is created without the order sync job racing the automation.
-        chat = state.db.session.get(state.models.Chat, chat_id)
+        chat = state.db.session.get(Chat, chat_id)
         ticket = tickets.open_chat_ticket(
             chat, name="Zoe", email="zoe@example.com", subject="Hi", message="Hi",
             email_verified=True,
@@ -508,7 +520,7 @@ def test_an_auto_response_waiting_on_base_never_holds_the_ticket(make_app, postg
 def get_ticket_tags(app, ticket_id):
     state = state_of(app)
     with app.app_context():
-        return list(state.db.session.get(state.models.Ticket, ticket_id).tags)
+        return list(state.db.session.get(Ticket, ticket_id, options=ticket_details()).tags)
 
 
 # --- The runner's guarantees -------------------------------------------------------------
@@ -521,7 +533,7 @@ def test_each_rule_acts_once_per_message_even_when_the_job_runs_again(app):
     ticket_id = open_ticket(app)
     with app.app_context():
         first = state.db.session.scalar(
-            sa.select(state.models.Message.id).where(state.models.Message.ticket_id == ticket_id)
+            sa.select(Message.id).where(Message.ticket_id == ticket_id)
         )
         assert automations.run_automations("new_ticket", ticket_id, first) == []
         assert automations.run_automations("new_ticket", ticket_id, first) == []
@@ -555,13 +567,13 @@ def test_loop_protection(app):
     ]
     with app.app_context():
         automation_messages = state.db.session.scalars(
-            sa.select(state.models.Message.id).where(
-                state.models.Message.author_kind == "automation"
+            sa.select(Message.id).where(
+                Message.author_kind == "automation"
             )
         ).all()
         for message_id in automation_messages:  # never answer an automation's own message
             assert automations.run_automations("customer_message", ticket_id, message_id) == []
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.set_status(ticket, "solved", ALICE)
     state.jobs.join()
     # The agent's change ran the status rule once; its own change to pending did not.
@@ -575,7 +587,7 @@ def test_disable_next_autoresponder_skips_exactly_one(app):
         add_rule("Reply", trigger="customer_message", actions=[("auto_reply", "Got it")])
     ticket_id = open_ticket(app, message="First")
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.disable_next_autoresponder(ticket, ALICE)
     customer_writes(app, ticket_id, "Second")
     assert lines_of(app, ticket_id, "automation") == ["Got it"]
@@ -621,7 +633,7 @@ def test_status_changed_trigger(app):
         )
     ticket_id = open_ticket(app)
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.set_status(ticket, "pending", ALICE)
         ticket_changes.set_status(ticket, "solved", ALICE)
     state.jobs.join()
@@ -640,13 +652,13 @@ def test_a_stale_status_change_runs_nothing(app):
         )
     ticket_id = open_ticket(app)
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket.status = "solved"
         state.db.session.commit()
         last = ticket.last_seq
         message_id = state.db.session.scalar(
-            sa.select(state.models.Message.id).where(
-                state.models.Message.ticket_id == ticket_id, state.models.Message.seq == last
+            sa.select(Message.id).where(
+                Message.ticket_id == ticket_id, Message.seq == last
             )
         )
         assert automations.run_automations(
@@ -658,7 +670,7 @@ def test_a_stale_status_change_runs_nothing(app):
 def scheduled_checks(app):
     """The delayed "no agent reply" checks in the outbox: (delay in seconds, args)."""
     state = state_of(app)
-    Entry = state.models.OutboxEntry
+    Entry = OutboxEntry
     with app.app_context():
         rows = state.db.session.scalars(
             sa.select(Entry).where(Entry.job == RUNNER).order_by(Entry.id)
@@ -687,10 +699,10 @@ def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app):
     assert get_ticket(app, ticket_id).priority == "high"
     # An agent answers, the customer writes again: a new wait; an answer cancels the check.
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         messages.post_agent_message(ticket, "2", "Alice Agent", "Hello!")
         third = customer_writes(app, ticket_id, "Thanks, and?")
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.set_priority(ticket, "normal", ALICE)
         messages.post_agent_message(ticket, "2", "Alice Agent", "On it")
         assert automations.run_automations("no_agent_reply", ticket_id, third, rule_id) == []
@@ -703,16 +715,16 @@ def test_a_delayed_outbox_job_runs_later_in_process(app):
         chat_id = make_chat("Before").id
         outbox.add("tests.jobs_for_tests.rename_chat", chat_id, "After", delay=0.05)
         state.db.session.commit()
-        assert state.db.session.get(state.models.Chat, chat_id).name == "Before"
+        assert state.db.session.get(Chat, chat_id).name == "Before"
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         state.jobs.join()
         with app.app_context():
-            if state.db.session.get(state.models.Chat, chat_id).name == "After":
+            if state.db.session.get(Chat, chat_id).name == "After":
                 break
         time.sleep(0.02)
     with app.app_context():
-        assert state.db.session.get(state.models.Chat, chat_id).name == "After"
+        assert state.db.session.get(Chat, chat_id).name == "After"
 
 
 def test_signals_are_sent_after_the_commit(app):
@@ -766,7 +778,7 @@ def test_dry_run_says_what_would_happen_and_changes_nothing(app):
     state = state_of(app)
     ticket_id = open_ticket(app)
     with app.app_context():
-        chat_id = state.db.session.get(state.models.Ticket, ticket_id).chat_id
+        chat_id = state.db.session.get(Ticket, ticket_id).chat_id
         rule = automations.create_rule(
             rule_values(
                 "Angry",
@@ -775,7 +787,7 @@ def test_dry_run_says_what_would_happen_and_changes_nothing(app):
                 actions=[("set_priority", "high"), ("auto_reply", "Sorry {{ customer_name }}")],
             )
         )
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         before = (ticket.priority, ticket.last_seq)
         matched, would_do = automations.dry_run(rule, ticket)
         assert matched
@@ -791,7 +803,7 @@ def test_dry_run_says_what_would_happen_and_changes_nothing(app):
             ("Sentiment is Negative", True),
         ]
         state.db.session.expire_all()
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         assert (ticket.priority, ticket.last_seq) == before
         assert not runs_of(app, ticket_id)
         rule.conditions = [{"field": "sentiment", "operator": "is", "value": "positive"}]
@@ -898,7 +910,7 @@ def test_admin_creates_edits_and_orders_rules(app, client, auth):
     client.post(f"/chat/admin/automations/{other_id}/delete", data={"csrf_token": csrf})
     with app.app_context():
         assert [r.id for r in automations.list_rules()] == [rule_id]
-        assert state.db.session.get(state.models.AutomationRule, other_id) is None
+        assert state.db.session.get(AutomationRule, other_id) is None
 
 
 def test_admin_form_errors_next_to_the_field_and_nothing_saved(app, client, auth):
@@ -999,7 +1011,7 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
         worker.work(burst=True)
 
     with app.app_context():
-        state.models.OrderSync.__table__.create(state.db.engine, checkfirst=True)
+        OrderSync.__table__.create(state.db.engine, checkfirst=True)
         chat = make_chat("Store chat")
         add_rule(
             "Angry",
@@ -1024,8 +1036,8 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
     # A retried job (the same job enqueued again) acts no more.
     with app.app_context():
         first_id = state.db.session.scalar(
-            sa.select(state.models.Message.id).where(
-                state.models.Message.ticket_id == ticket_id, state.models.Message.seq == message_id
+            sa.select(Message.id).where(
+                Message.ticket_id == ticket_id, Message.seq == message_id
             )
         )
         state.jobs.enqueue(RUNNER, "new_ticket", ticket_id, first_id)

@@ -15,7 +15,7 @@ from responso_chat.classify import (
     detect_language,
     normalize,
 )
-from responso_chat.models import CONTEXTS, SENTIMENTS
+from responso_chat.vocab import CONTEXTS, SENTIMENTS
 from tests.classify_dataset import DATASET, HELD_OUT
 
 MIN_ACCURACY = 0.8

@@ -12,12 +12,14 @@ from types import SimpleNamespace
 import pytest
 import redis
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from responso_chat import migrations
 from responso_chat.cli import responso_chat_cli
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, worker_for
 from responso_chat.infra.outbox import relay_due
+from responso_chat.models import Chat, OutboxEntry, Ticket
 from responso_chat.realtime import InProcessBroker, RedisBroker
 from tests.conftest import AuthActions
 from tests.factories import make_chat
@@ -47,9 +49,10 @@ def test_seed_demo_is_idempotent(app):
     assert second.output == first.output
     state = app.extensions["responso_chat"]
     with app.app_context():
-        chat = state.db.session.query(state.models.Chat).one()
+        query = sa.select(Chat).options(selectinload(Chat.agent_rows))
+        chat = state.db.session.scalars(query).one()
         assert chat.agent_ids == ["1", "2", "3"]
-        assert state.db.session.query(state.models.Ticket).count() == 1
+        assert state.db.session.query(Ticket).count() == 1
 
 
 def test_worker_without_redis_explains_itself(app):
@@ -66,7 +69,7 @@ def test_in_process_jobs_run_in_the_app_context(app):
         future = enqueue("tests.jobs_for_tests.rename_chat", chat_id, "After")
     assert future.result(timeout=10) == "After"
     with app.app_context():
-        assert state.db.session.get(state.models.Chat, chat_id).name == "After"
+        assert state.db.session.get(Chat, chat_id).name == "After"
 
 
 def test_rq_jobs_run_by_the_worker_command(make_app, postgres_url, redis_url):
@@ -83,7 +86,7 @@ def test_rq_jobs_run_by_the_worker_command(make_app, postgres_url, redis_url):
     assert job.get_status() == "finished" and job.return_value() == "Worked"
     with app.app_context():
         state.db.session.expire_all()
-        assert state.db.session.get(state.models.Chat, chat_id).name == "Worked"
+        assert state.db.session.get(Chat, chat_id).name == "Worked"
 
 
 @pytest.fixture
@@ -94,7 +97,7 @@ def outage(make_app, postgres_url):
     app = make_app(database_url=postgres_url, migrate=True,
                    RESPONSO_CHAT_REDIS_URL=redis_server.url)
     state = app.extensions["responso_chat"]
-    Entry = state.models.OutboxEntry
+    Entry = OutboxEntry
     with app.app_context():
         chat_id = make_chat("Kept").id
 
@@ -142,7 +145,7 @@ def test_outbox_rows_written_while_redis_is_down_wait_then_go(outage):
         "tests.jobs_for_tests.rename_chat", "responso_chat.infra.outbox.relay_due"]
     _work(app)
     with app.app_context():
-        assert outage.state.db.session.get(outage.state.models.Chat, chat_id).name == "Worked"
+        assert outage.state.db.session.get(Chat, chat_id).name == "Worked"
 
 
 def test_the_first_job_after_an_outage_relays_the_rows_left(outage):
@@ -159,7 +162,7 @@ def test_the_first_job_after_an_outage_relays_the_rows_left(outage):
     assert queue.scheduled_job_registry.count == 2  # the periodic jobs, scheduled again
     _work(app)  # "After", then the relay's turn: "Kept" runs last
     with app.app_context():
-        assert outage.state.db.session.get(outage.state.models.Chat, chat_id).name == "Kept"
+        assert outage.state.db.session.get(Chat, chat_id).name == "Kept"
         assert outage.waiting() == []
 
 

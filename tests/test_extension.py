@@ -9,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 
 from responso_chat import ConfigurationError, ResponsoChat
 from responso_chat.config import PREFIX, SETTINGS
+from responso_chat.models import Chat
 from tests.hostapp import create_host_app
 
 
@@ -39,13 +40,13 @@ def test_two_apps_in_one_process_keep_their_own_state(make_app):
     first = make_app()
     second = make_app(RESPONSO_CHAT_URL_PREFIX="/help")
     a, b = first.extensions["responso_chat"], second.extensions["responso_chat"]
-    assert a.db is not b.db and a.broker is not b.broker and a.models is not b.models
+    assert a.db is not b.db and a.broker is not b.broker
     from tests.factories import make_chat
 
     with first.app_context():
         make_chat("Only in the first app")
     with second.app_context():
-        assert b.db.session.query(b.models.Chat).count() == 0
+        assert b.db.session.query(Chat).count() == 0
     assert first.test_client().get("/chat/api/health").status_code == 200
     assert second.test_client().get("/help/api/health").status_code == 200
     assert second.test_client().get("/chat/api/health").status_code == 404

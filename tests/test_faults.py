@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from simple_websocket import ConnectionClosed
 
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
-from responso_chat.models import utcnow
+from responso_chat.models import AutomationRun, OutboxEntry, Ticket, ticket_details, utcnow
 from responso_chat.services import messages
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket
@@ -249,10 +249,10 @@ class Conversation:
 
     def automation_runs(self) -> list[tuple[int, int]]:
         state = self.app.extensions["responso_chat"]
-        Run = state.models.AutomationRun
         with self.app.app_context():
             rows = state.db.session.execute(
-                sa.select(Run.rule_id, Run.message_id).where(Run.ticket_id == self.ticket_id)
+                sa.select(AutomationRun.rule_id, AutomationRun.message_id)
+                .where(AutomationRun.ticket_id == self.ticket_id)
             ).all()
             state.db.session.remove()
         return [tuple(row) for row in rows]
@@ -358,7 +358,7 @@ def test_redis_stopped_and_started_again_mid_conversation(
     assert counts["auto_responses"] == 8
     with app.app_context():
         state = app.extensions["responso_chat"]
-        Entry = state.models.OutboxEntry
+        Entry = OutboxEntry
         due = sa.and_(Entry.dispatched_at.is_(None), Entry.available_at <= utcnow())
         waiting = sa.select(Entry).where(due)
         assert state.db.session.scalars(waiting).all() == []
@@ -574,8 +574,8 @@ def test_a_run_cut_short_is_finished_by_the_retry_once(app, monkeypatch):
         bodies = [m.body for m in messages.messages_after(ticket.id, include_internal=True)
                   if m.author_kind == "automation"]
         assert bodies == [AUTO, "Customer answered"]
-        assert [tag.name for tag in state.db.session.get(state.models.Ticket, ticket.id).tags] \
-            == ["answered"]
+        ticket = state.db.session.get(Ticket, ticket.id, options=ticket_details())
+        assert [tag.name for tag in ticket.tags] == ["answered"]
         (run,) = automations.runs_for_ticket(ticket.id)
         assert [step["result"] for step in run.outcome] == ["skipped", "done", "done"]
 

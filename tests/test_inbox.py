@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from responso_chat.models import utcnow
+from responso_chat.models import ChatAgent, Team, Ticket, utcnow
 from responso_chat.services import access, inbox, messages, ticket_changes
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
@@ -91,8 +91,7 @@ def test_filters(any_app):
     with any_app.app_context():
         ids = _seed_views()
         state = any_app.extensions["responso_chat"]
-        Ticket = state.models.Ticket
-        team = state.models.Team(name="Returns")
+        team = Team(name="Returns")
         state.db.session.add(team)
         state.db.session.commit()
         new = state.db.session.get(Ticket, ids["new"])
@@ -341,7 +340,7 @@ def test_agent_without_access_sees_nothing_and_gets_404(app, client, auth):
     assert response.status_code == 404
     with app.app_context():
         ticket = app.extensions["responso_chat"].db.session.get(
-            app.extensions["responso_chat"].models.Ticket, ticket_id
+            Ticket, ticket_id
         )
         assert ticket.status == "open" and ticket.assignee_id is None
 
@@ -368,7 +367,6 @@ def test_an_agents_chats_are_read_once_per_transaction_and_afresh_after_it(app, 
     with app.app_context():
         alice = _user(app, 2)
         assert access.visible_chat_ids(alice) == {chat_id}
-        ChatAgent = state.models.ChatAgent
         state.db.session.execute(sa.delete(ChatAgent).where(ChatAgent.user_id == "2"))
         state.db.session.commit()
         assert access.visible_chat_ids(_user(app, 2)) == set()
@@ -392,7 +390,7 @@ def test_opening_an_unassigned_ticket_assigns_it_and_tells_the_customer(app, cli
     client.get(f"/chat/inbox/tickets/{ticket_id}")  # opening again adds nothing
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id)
         assert ticket.assignee_id == "2"
         public = messages.messages_after(ticket_id, 0)  # what the customer sees
         assert [m.body for m in public if m.author_kind == "system"] == [
@@ -405,14 +403,14 @@ def test_opening_an_unassigned_ticket_assigns_it_and_tells_the_customer(app, cli
     assert "Alice Agent has this ticket" in html and "Take over" in html
     with app.app_context():
         state = app.extensions["responso_chat"]
-        assert state.db.session.get(state.models.Ticket, ticket_id).assignee_id == "2"
+        assert state.db.session.get(Ticket, ticket_id).assignee_id == "2"
     response = client.post(
         f"/chat/inbox/tickets/{ticket_id}/take-over", data={"csrf_token": auth.csrf_token()}
     )
     assert response.status_code == 303
     with app.app_context():
         state = app.extensions["responso_chat"]
-        assert state.db.session.get(state.models.Ticket, ticket_id).assignee_id == "3"
+        assert state.db.session.get(Ticket, ticket_id).assignee_id == "3"
         bodies = [m.body for m in messages.messages_after(ticket_id, 0, include_internal=True)]
         assert "Bob Other took over the ticket from Alice Agent" in bodies
         assert "Bob Other joined the chat" in bodies
@@ -427,7 +425,7 @@ def test_closed_ticket_is_not_assigned_by_opening_it(app, client, auth):
     assert client.get(f"/chat/inbox/tickets/{ticket_id}").status_code == 200
     with app.app_context():
         state = app.extensions["responso_chat"]
-        assert state.db.session.get(state.models.Ticket, ticket_id).assignee_id is None
+        assert state.db.session.get(Ticket, ticket_id).assignee_id is None
 
 
 def test_ticket_page_tells_messages_apart_and_shows_the_side_panel(app, client, auth):

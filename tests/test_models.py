@@ -8,9 +8,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
+from responso_chat import models
+from responso_chat.models import Chat, Message
 from responso_chat.services.chats import delete_chat
 from responso_chat.services.messages import add_message, find_by_client_id, messages_after
 from tests.factories import make_chat, make_ticket
+from tests.hostapp import create_host_app
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -19,10 +22,21 @@ def any_app(request, app):
     return app if request.param == "sqlite" else request.getfixturevalue("pg_app")
 
 
-def test_every_table_is_prefixed(any_app):
-    state = any_app.extensions["responso_chat"]
-    ours = [t for t in state.db.metadata.tables if t != "host_account"]
-    assert ours and all(t.startswith("responso_chat_") for t in ours)
+def test_every_table_is_prefixed():
+    assert len(models.metadata.tables) == 22
+    assert all(name.startswith(models.TABLE_PREFIX) for name in models.metadata.tables)
+
+
+def test_the_hosts_metadata_and_create_all_never_see_the_plugins_tables(tmp_path):
+    app = create_host_app(f"sqlite:///{tmp_path / 'host.db'}")
+    state = app.extensions["responso_chat"]
+    assert list(state.db.metadata.tables) == ["host_account"]
+    with app.app_context():
+        state.db.create_all()
+        assert sa.inspect(state.db.engine).get_table_names() == ["host_account"]
+        state.db.engine.dispose()
+    state.jobs.close()
+    state.broker.close()
 
 
 def test_times_are_stored_in_utc_and_come_back_aware(any_app):
@@ -60,11 +74,11 @@ def test_chat_spacing_and_unique_names(any_app):
     with any_app.app_context():
         state = any_app.extensions["responso_chat"]
         make_chat("Main")
-        state.db.session.add(state.models.Chat(name="Main"))
+        state.db.session.add(Chat(name="Main"))
         with pytest.raises(IntegrityError):
             state.db.session.commit()
         state.db.session.rollback()
-        state.db.session.add(state.models.Chat(name="Far", vertical_spacing=5000))
+        state.db.session.add(Chat(name="Far", vertical_spacing=5000))
         with pytest.raises(IntegrityError):
             state.db.session.commit()
         state.db.session.rollback()
@@ -116,4 +130,4 @@ def test_deleting_a_chat_keeps_its_tickets(any_app):
         delete_chat(chat)
         state.db.session.expire_all()
         assert ticket.chat_id is None and ticket.chat_name == "Old chat"
-        assert state.db.session.scalar(sa.select(sa.func.count(state.models.Message.id))) == 1
+        assert state.db.session.scalar(sa.select(sa.func.count(Message.id))) == 1

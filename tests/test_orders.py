@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from responso_chat.demo.base_standin import StandinStore, create_standin_app, serve_standin
 from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
+from responso_chat.models import Chat, Message, Order, OrderSync, Setting, Ticket
 from responso_chat.services import orders
 from tests.conftest import AuthActions, csrf_from_page
 from tests.factories import make_chat, make_ticket
@@ -73,7 +74,7 @@ def open_ticket(app, email=ANNA, chat_id=None, **fields):
     """A ticket of ``email`` in a (new) chat Alice has access to; its sync job has finished."""
     state = state_of(app)
     with app.app_context():
-        chat = state.db.session.get(state.models.Chat, chat_id) if chat_id else make_chat()
+        chat = state.db.session.get(Chat, chat_id) if chat_id else make_chat()
         ticket_id = make_ticket(chat, email=email, **fields).id
     state_of(app).jobs.join()
     return ticket_id
@@ -83,7 +84,7 @@ def cached_orders(app, email=ANNA) -> dict[int, object]:
     state = state_of(app)
     with app.app_context():
         rows = state.db.session.execute(
-            sa.select(state.models.Order).where(state.models.Order.email == email)
+            sa.select(Order).where(Order.email == email)
         ).scalars()
         return {row.base_order_id: row for row in rows}
 
@@ -91,7 +92,7 @@ def cached_orders(app, email=ANNA) -> dict[int, object]:
 def order_sync(app, email=ANNA):
     state = state_of(app)
     with app.app_context():
-        return state.db.session.get(state.models.OrderSync, email)
+        return state.db.session.get(OrderSync, email)
 
 
 def messages_of(app, ticket_id):
@@ -99,9 +100,9 @@ def messages_of(app, ticket_id):
     with app.app_context():
         return list(
             state.db.session.execute(
-                sa.select(state.models.Message)
-                .where(state.models.Message.ticket_id == ticket_id)
-                .order_by(state.models.Message.seq)
+                sa.select(Message)
+                .where(Message.ticket_id == ticket_id)
+                .order_by(Message.seq)
             ).scalars()
         )
 
@@ -142,7 +143,7 @@ def test_upsert_is_idempotent_and_follows_changes_in_base(app, standin):
     changed = standin.store.order(5104188)
     standin.store.add_order({**changed, "order_status_id": 1003, "payment_done": 263.99})
     with app.app_context():
-        ticket = state_of(app).db.session.get(state_of(app).models.Ticket, ticket_id)
+        ticket = state_of(app).db.session.get(Ticket, ticket_id)
         orders.sync_customer_orders(ticket.customer_email)
         orders.sync_customer_orders(ANNA)
     again = cached_orders(app)
@@ -150,7 +151,7 @@ def test_upsert_is_idempotent_and_follows_changes_in_base(app, standin):
     assert again[5104188].status_id == 1003 and str(again[5104188].payment_done) == "263.99"
     with app.app_context():
         count = state_of(app).db.session.scalar(
-            sa.select(sa.func.count()).select_from(state_of(app).models.Order)
+            sa.select(sa.func.count()).select_from(Order)
         )
     assert count == 3
 
@@ -170,10 +171,10 @@ def test_only_the_last_3_months_are_fetched_and_shown(make_app, serve_base):
     assert set(cached_orders(app, "mia@example.com")) == {1}
     state = state_of(app)
     with app.app_context():  # a cached order that has since left the window is not shown
-        old = state.db.session.get(state.models.Order, cached_orders(app, "mia@example.com")[1].id)
+        old = state.db.session.get(Order, cached_orders(app, "mia@example.com")[1].id)
         old.date_confirmed = datetime.now(UTC) - timedelta(days=95)
         state.db.session.commit()
-        panel = orders.orders_panel(state.db.session.get(state.models.Ticket, ticket_id))
+        panel = orders.orders_panel(state.db.session.get(Ticket, ticket_id))
         assert panel.orders == []
 
 
@@ -211,8 +212,8 @@ def test_open_and_pending_tickets_are_refreshed_once_per_email(app, standin):
     state = state_of(app)
     with app.app_context():
         for ticket_id, status in ((pending, "pending"), (closed, "closed")):
-            state.db.session.get(state.models.Ticket, ticket_id).status = status
-        state.db.session.execute(sa.delete(state.models.Order))
+            state.db.session.get(Ticket, ticket_id).status = status
+        state.db.session.execute(sa.delete(Order))
         state.db.session.commit()
     standin.store.calls.clear()
     with app.app_context():
@@ -240,14 +241,14 @@ def test_base_down_keeps_cached_orders_and_records_since_when(app, standin):
     standin.store.down = True
     state = state_of(app)
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id)
         with pytest.raises(orders.OrdersError, match="Base could not be reached.*HTTP 503"):
             orders.refresh_ticket_orders(ticket)
     failed = order_sync(app)
     assert failed.synced_at == synced_at and failed.error_at is not None
     assert set(cached_orders(app)) == ANNA_RECENT
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id)
         with pytest.raises(orders.OrdersError):
             orders.refresh_ticket_orders(ticket)
         panel = orders.orders_panel(ticket)
@@ -255,7 +256,7 @@ def test_base_down_keeps_cached_orders_and_records_since_when(app, standin):
     assert {o.base_order_id for o in panel.orders} == ANNA_RECENT and not panel.stale
     standin.store.down = False
     with app.app_context():
-        orders.refresh_ticket_orders(state.db.session.get(state.models.Ticket, ticket_id))
+        orders.refresh_ticket_orders(state.db.session.get(Ticket, ticket_id))
     recovered = order_sync(app)
     assert recovered.error == "" and recovered.error_at is None
     assert recovered.synced_at > synced_at
@@ -278,7 +279,7 @@ def test_the_sync_job_records_a_refused_token(make_app, standin):
 
 def load(app, ticket_id, base_order_id):
     state = state_of(app)
-    ticket = state.db.session.get(state.models.Ticket, ticket_id)
+    ticket = state.db.session.get(Ticket, ticket_id)
     return ticket, orders.ticket_order(ticket, base_order_id)
 
 
@@ -367,7 +368,7 @@ def test_admin_page_validates_next_to_the_fields_and_saves_nothing(app, client, 
     assert 'id="api_token-error">An API token has no spaces or accented letters.' in html
     assert html.count('aria-invalid="true"') == 2
     with app.app_context():
-        assert state_of(app).db.session.query(state_of(app).models.Setting).count() == 0
+        assert state_of(app).db.session.query(Setting).count() == 0
 
 
 def test_admin_can_forget_the_saved_token_and_use_the_default_url(app, client, auth):
@@ -382,7 +383,7 @@ def test_admin_can_forget_the_saved_token_and_use_the_default_url(app, client, a
     with app.app_context():
         settings = orders.base_settings()
         assert (settings.url, settings.token_source) == (standin_url(app), "configuration")
-        assert state_of(app).db.session.query(state_of(app).models.Setting).count() == 0
+        assert state_of(app).db.session.query(Setting).count() == 0
 
 
 def test_a_token_in_use_is_never_sent_to_another_url_unless_typed_again(
@@ -417,7 +418,7 @@ def test_test_connection_lists_the_statuses_or_the_error_in_words(app, client, a
     assert "Base refused the request: Invalid or missing API token (ERROR_BAD_TOKEN)." in html
     assert "wrong-token-98765" not in html
     with app.app_context():  # testing saves nothing
-        assert state_of(app).db.session.query(state_of(app).models.Setting).count() == 0
+        assert state_of(app).db.session.query(Setting).count() == 0
 
 
 def test_admin_page_is_for_admins_only(client, auth):
@@ -549,7 +550,7 @@ def test_orders_routes_are_404_for_an_agent_without_access(app, client, auth):
 def test_another_customers_order_is_404(app, client, auth):
     ticket_id = open_ticket(app)
     with app.app_context():
-        chat_id = state_of(app).db.session.get(state_of(app).models.Ticket, ticket_id).chat_id
+        chat_id = state_of(app).db.session.get(Ticket, ticket_id).chat_id
     open_ticket(app, email=JEAN, chat_id=chat_id)
     auth.login("alice@shop.test")
     response = client.post(
@@ -644,9 +645,9 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
     assert standin.store.calls == ["getOrderStatusList", "getOrders", "getOrders"]
     with app.app_context():
         assert state.db.session.scalar(
-            sa.select(sa.func.count()).select_from(state.models.Order)
+            sa.select(sa.func.count()).select_from(Order)
         ) == 6  # upserted again, not duplicated
-        ticket = state.db.session.get(state.models.Ticket, anna)
+        ticket = state.db.session.get(Ticket, anna)
         assert orders.orders_panel(ticket).sync.synced_at is not None
     # the periodic run scheduled its next run, once, at the next multiple of the interval
     scheduled = ScheduledJobRegistry(queue=state.jobs.queue)

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from responso_chat.infra.jobs import run_worker
 from responso_chat.infra.outbox import relay_due
+from responso_chat.models import AutomationRun, Message, OutboxEntry, WebhookDelivery
 from responso_chat.services import automations
 from tests.factories import make_chat
 from tests.test_webhooks import PRIVATE_OK, Receiver, add_webhook
@@ -20,16 +21,13 @@ from tests.test_webhooks import PRIVATE_OK, Receiver, add_webhook
 
 def _counts(app, receiver):
     """(automation runs, auto-responses, deliveries in the log, requests received)."""
-    state = app.extensions["responso_chat"]
-    models, session = state.models, state.db.session
+    session = app.extensions["responso_chat"].db.session
     with app.app_context():
-        runs = session.scalar(sa.select(sa.func.count(models.AutomationRun.id)))
+        runs = session.scalar(sa.select(sa.func.count(AutomationRun.id)))
         replies = session.scalar(
-            sa.select(sa.func.count(models.Message.id)).where(
-                models.Message.author_kind == "automation"
-            )
+            sa.select(sa.func.count(Message.id)).where(Message.author_kind == "automation")
         )
-        logged = session.scalar(sa.select(sa.func.count(models.WebhookDelivery.id)))
+        logged = session.scalar(sa.select(sa.func.count(WebhookDelivery.id)))
     return runs, replies, logged, len(receiver.received)
 
 
@@ -41,7 +39,6 @@ def test_a_process_killed_after_its_commit_loses_no_job_and_none_runs_twice(
     app = make_app(database_url=postgres_url, migrate=True, RESPONSO_CHAT_REDIS_URL=redis_url,
                    **PRIVATE_OK)
     state = app.extensions["responso_chat"]
-    Entry = state.models.OutboxEntry
     receiver = Receiver()
     try:
         add_webhook(app, receiver.url, events=["ticket.created", "message.created"])
@@ -58,7 +55,9 @@ def test_a_process_killed_after_its_commit_loses_no_job_and_none_runs_twice(
         )
         assert child.returncode == -signal.SIGKILL, child.stderr.decode()
         with app.app_context():  # committed with the ticket, never handed over
-            rows = state.db.session.scalars(sa.select(Entry).order_by(Entry.id)).all()
+            rows = state.db.session.scalars(
+                sa.select(OutboxEntry).order_by(OutboxEntry.id)
+            ).all()
             assert [row.job.rsplit(".", 1)[1] for row in rows] == [
                 "sync_ticket_orders", "on_ticket_created", "on_message_created"]
             assert all(row.dispatched_at is None for row in rows)
@@ -87,7 +86,7 @@ def test_a_process_killed_after_its_commit_loses_no_job_and_none_runs_twice(
         # nothing runs twice.
         with app.app_context():
             state.db.session.execute(
-                sa.update(Entry).values(dispatched_at=None, claimed_until=None)
+                sa.update(OutboxEntry).values(dispatched_at=None, claimed_until=None)
             )
             state.db.session.commit()
             assert relay_due() >= 3

@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from responso_chat import current_chat
+from responso_chat.models import Ticket
 from responso_chat.services import webhooks
+from responso_chat.state import plugin_state
 from tests.factories import make_chat
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -28,8 +29,8 @@ def test_the_python_api_example_runs(app):
     namespace = {"app": app}
     exec(compile(example, "README.md (Python API)", "exec"), namespace)  # noqa: S102
     with app.app_context():
-        state = current_chat()
-        ticket = state.db.session.get(state.models.Ticket, namespace["opened"][0])
+        state = plugin_state()
+        ticket = state.db.session.get(Ticket, namespace["opened"][0])
         assert ticket.subject == "Return of order 1042"
         assert ticket.last_sender == "agent" and ticket.last_seq == 2
 

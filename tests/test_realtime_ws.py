@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from responso_chat.conversation.websocket import VISITOR_PROTOCOL
+from responso_chat.models import Chat, Ticket
 from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import messages, tickets
 from responso_chat.visitor import issue_token
@@ -98,7 +99,7 @@ def test_customer_and_agent_exchange_messages_and_typing(app, server):
 
     with app.app_context():
         ticket = app.extensions["responso_chat"].db.session.get(
-            app.extensions["responso_chat"].models.Ticket, server.ticket_id
+            Ticket, server.ticket_id
         )
         tickets.join_by_agent(ticket, "2", "Alice Agent")
         messages.post_agent_message(ticket, "2", "Alice Agent", "Yes, checking now")
@@ -132,7 +133,7 @@ def test_catch_up_after_reconnect(app, server):
     customer.close()
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket = state.db.session.get(state.models.Ticket, server.ticket_id)
+        ticket = state.db.session.get(Ticket, server.ticket_id)
         for body in ("one", "two"):
             messages.post_agent_message(ticket, "2", "Alice Agent", body)
     again = visitor_socket(server, after=1)
@@ -144,7 +145,7 @@ def test_catch_up_after_reconnect(app, server):
 def test_customer_cannot_send_into_a_closed_ticket(app, server):
     with app.app_context():
         state = app.extensions["responso_chat"]
-        state.db.session.get(state.models.Ticket, server.ticket_id).status = "closed"
+        state.db.session.get(Ticket, server.ticket_id).status = "closed"
         state.db.session.commit()
     customer = visitor_socket(server)
     assert customer.next("status")["status"] == "closed"
@@ -182,9 +183,9 @@ def test_inbox_events_only_for_visible_chats(app, server):
                what="both inbox subscriptions")  # made by each socket's loop
     with app.app_context():
         make_ticket(app.extensions["responso_chat"].db.session.get(
-            app.extensions["responso_chat"].models.Chat, other_id))
+            Chat, other_id))
         make_ticket(app.extensions["responso_chat"].db.session.get(
-            app.extensions["responso_chat"].models.Chat, server.chat_id))
+            Chat, server.chat_id))
     assert [admin.next("inbox")["chat_id"] for _ in range(2)] == [other_id, server.chat_id]
     event = alice.next("inbox")
     assert (event["chat_id"], event["event"]) == (server.chat_id, "created")

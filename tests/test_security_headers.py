@@ -17,8 +17,10 @@ from werkzeug.test import EnvironBuilder
 from blueprints import MAX_PAGE_BODY, MAX_TOKEN_BODY, page_csp
 from blueprints.ws import VISITOR_PROTOCOL
 from responso_chat.demo.app import create_app as create_demo_app
+from responso_chat.models import Ticket
 from responso_chat.services import orders
 from responso_chat.visitor import issue_token
+from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket, handshake_status
@@ -210,7 +212,7 @@ def test_a_streamed_body_without_a_length_is_cut_at_the_limit(app, world):
     assert response.json["errors"]["_request"] == ["Send a JSON object."]
     with app.app_context():
         state = app.extensions["responso_chat"]
-        assert state.db.session.query(state.models.Ticket).count() == 1  # the world's only
+        assert state.db.session.query(Ticket).count() == 1  # the world's only
 
 
 def test_page_forms_have_a_larger_limit_and_the_hosts_smaller_one_wins(make_app, world):
@@ -344,7 +346,7 @@ def test_no_token_secret_or_message_body_reaches_the_logs(
                        RESPONSO_CHAT_WEBHOOK_PRIVATE_NETWORKS=True)  # a loopback receiver
         with app.app_context():
             chat = make_chat(allowed_origins=[SHOP])
-            hook = webhooks.create_webhook({"url": receiver.url, "events": list(webhooks.EVENTS),
+            hook = webhooks.create_webhook({"url": receiver.url, "events": list(WEBHOOK_EVENTS),
                                             "enabled": True})
             secrets = [base_token, hook.secret, chat.secret]
         server = live_server(app)
@@ -374,7 +376,7 @@ def test_no_token_secret_or_message_body_reaches_the_logs(
             with pytest.raises(orders.OrdersError):
                 orders.refresh_ticket_orders(
                     app.extensions["responso_chat"].db.session.get(
-                        app.extensions["responso_chat"].models.Ticket, started["ticket"]["id"]
+                        Ticket, started["ticket"]["id"]
                     )
                 )
         app.extensions["responso_chat"].jobs.join()

@@ -19,6 +19,7 @@ from itsdangerous.timed import TimestampSigner
 
 from blueprints.ws import VISITOR_PROTOCOL
 from responso_chat import visitor
+from responso_chat.models import Message, Ticket
 from responso_chat.services import messages
 from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
@@ -157,7 +158,7 @@ def test_an_agent_without_access_gets_nothing_of_the_ticket(app, scene):
         assert bob.next("error")["error"] == "not_subscribed"
         with app.app_context():
             state = app.extensions["responso_chat"]
-            ticket = state.db.session.get(state.models.Ticket, scene.ticket_id)
+            ticket = state.db.session.get(Ticket, scene.ticket_id)
             messages.post_agent_message(ticket, "2", "Alice Agent", "For Alice's chat only")
             messages.post_customer_message(ticket, "A secret for the shop", "secret-1")
         bob.nothing("message", wait=0.6)
@@ -166,7 +167,6 @@ def test_an_agent_without_access_gets_nothing_of_the_ticket(app, scene):
         bob.close()
     with app.app_context():
         state = app.extensions["responso_chat"]
-        Message = state.models.Message
         authors = state.db.session.scalars(
             sa.select(Message.author_id).where(Message.ticket_id == scene.ticket_id)
         ).all()

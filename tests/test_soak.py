@@ -13,6 +13,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from responso_chat.models import Message
 from tests.appserver import AppServer
 from tests.factories import make_chat
 from tests.hardening import VisitorSocket
@@ -135,8 +136,8 @@ def test_200_conversations_keep_memory_flat_and_lose_nothing(make_app, postgres_
     with app.app_context():
         state = app.extensions["responso_chat"]
         stored = state.db.session.scalar(
-            sa.select(sa.func.count()).select_from(state.models.Message)
-            .where(state.models.Message.author_kind.in_(("customer", "agent")))
+            sa.select(sa.func.count()).select_from(Message)
+            .where(Message.author_kind.in_(("customer", "agent")))
         )
     assert stored == sent_total
     assert "Traceback" not in log.read_text()

@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from responso_chat.models import Task
 from responso_chat.services import contacts, messages, tasks, teams
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
@@ -36,7 +37,7 @@ def test_create_task_linked_to_a_ticket_from_its_menu(app, client, auth):
     assert response.headers["Location"].endswith(f"/chat/inbox/tickets/{ticket_id}")
     with app.app_context():
         state = _models(app)
-        task = state.db.session.execute(sa.select(state.models.Task)).scalar_one()
+        task = state.db.session.execute(sa.select(Task)).scalar_one()
         assert (task.title, task.assignee_id, task.due_date, task.ticket_id) == (
             "Call the courier", "2", date(2030, 5, 1), ticket_id
         )
@@ -67,7 +68,7 @@ def test_task_form_errors_keep_what_was_typed(app, client, auth):
     ).get_data(as_text=True)
     with app.app_context():
         state = _models(app)
-        count = sa.select(sa.func.count(state.models.Task.id))
+        count = sa.select(sa.func.count(Task.id))
         assert state.db.session.execute(count).scalar() == 0
     assert client.get(f"/chat/inbox/tasks/new?ticket_id={hidden}").status_code == 404
     refused = client.post(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from responso_chat.models import Contact, Tag, Team, Ticket, ticket_details
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.services import messages, ticket_changes
 from responso_chat.services.errors import ChangeRefused
@@ -24,7 +25,7 @@ class Desk:
         with app.app_context():
             chat = make_chat(agent_ids=("2", "3"))
             ticket = make_ticket(chat, email="Zoe@Example.com")
-            team = self.state.models.Team(name="Returns")
+            team = Team(name="Returns")
             self.state.db.session.add(team)
             self.state.db.session.commit()
             self.ticket_id, self.team_id, self.chat_id = ticket.id, team.id, chat.id
@@ -55,7 +56,7 @@ class Desk:
 
     def ticket(self):
         self.state.db.session.expire_all()
-        return self.state.db.session.get(self.state.models.Ticket, self.ticket_id)
+        return self.state.db.session.get(Ticket, self.ticket_id, options=ticket_details())
 
     def lines(self) -> list[tuple[str, bool]]:
         """(text, internal) of the ticket's system lines."""
@@ -113,7 +114,6 @@ def test_team_tags_and_watchers(desk):
     with desk.app.app_context():
         ticket = desk.ticket()
         assert [t.name for t in ticket.tags] == ["vip customer"] and ticket.team_id is None
-        Tag = desk.state.models.Tag
         names = desk.state.db.session.execute(sa.select(Tag.name).order_by(Tag.name)).scalars()
         assert list(names) == ["refund", "vip customer"]  # created on the fly, kept
         assert [text for text, internal in desk.lines() if internal] == [
@@ -168,7 +168,6 @@ def test_bad_values_are_refused_and_nothing_is_written(desk, action, data, field
             "open", "normal", None, None
         )
         assert ticket.tags == [] and ticket.watcher_ids == [] and desk.lines() == []
-        Ticket = desk.state.models.Ticket
         assert desk.state.db.session.execute(sa.select(sa.func.count(Ticket.id))).scalar() == 1
     assert desk.events == []
 
@@ -226,7 +225,6 @@ def test_add_sender_to_contacts_creates_then_updates(desk):
     first = desk.post("contact")
     assert first.get_json()["created"] is True
     with desk.app.app_context():
-        Contact = desk.state.models.Contact
         contact = desk.state.db.session.execute(sa.select(Contact)).scalar_one()
         assert (contact.name, contact.email) == ("Zoe Customer", "zoe@example.com")
         contact.name, contact.notes = "", "Prefers phone"
@@ -261,7 +259,7 @@ def test_new_ticket_to_this_customer(desk):
     new_id = response.get_json()["new_ticket_id"]
     assert response.get_json()["redirect"].endswith(f"/chat/inbox/tickets/{new_id}")
     with desk.app.app_context():
-        new = desk.state.db.session.get(desk.state.models.Ticket, new_id)
+        new = desk.state.db.session.get(Ticket, new_id, options=ticket_details())
         assert (new.chat_id, new.customer_email, new.assignee_id, new.subject) == (
             desk.chat_id, "Zoe@Example.com", "2", "Your return label"
         )

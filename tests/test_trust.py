@@ -17,6 +17,14 @@ from responso_chat import migrations
 from responso_chat.base_client import BaseClient, BaseUnavailable
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
+from responso_chat.models import (
+    AutomationRun,
+    Chat,
+    Message,
+    Ticket,
+    WebhookDelivery,
+    ticket_details,
+)
 from responso_chat.safe_urls import local_path
 from responso_chat.services import automations, orders, tasks, webhooks
 from responso_chat.users import Agent
@@ -74,7 +82,6 @@ def _rule(**values):
 
 def _bodies(app, ticket_id, kind):
     state = state_of(app)
-    Message = state.models.Message
     with app.app_context():
         return list(state.db.session.scalars(
             sa.select(Message.body).where(Message.ticket_id == ticket_id,
@@ -103,11 +110,12 @@ def test_a_typed_e_mail_never_tells_or_changes_that_persons_orders(shop_with_ord
                    for line in _bodies(app, ticket_id, "automation"))
     state = state_of(app)
     with app.app_context():
-        Run = state.models.AutomationRun
         outcome = state.db.session.scalars(
-            sa.select(Run.outcome).where(Run.ticket_id == ticket_id).order_by(Run.id)).first()
+            sa.select(AutomationRun.outcome)
+            .where(AutomationRun.ticket_id == ticket_id)
+            .order_by(AutomationRun.id)).first()
         assert outcome[1]["result"] == "skipped" and "not verified" in outcome[1]["text"]
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         assert [tag.name for tag in ticket.tags] == []  # has_order is "no" for a stranger
 
 
@@ -120,7 +128,7 @@ def test_the_same_rules_act_for_a_verified_customer(shop_with_orders):
     state = state_of(app)
     with app.app_context():
         secret = state.db.session.scalar(
-            sa.select(state.models.Chat.secret).where(state.models.Chat.public_key == app.chat_key))
+            sa.select(Chat.secret).where(Chat.public_key == app.chat_key))
         _rule(actions=[
             {"type": "auto_reply", "value": "Order {{ order_number }} is {{ order_status }}."},
             {"type": "change_order_status", "value": "9"},
@@ -142,7 +150,7 @@ def test_rules_can_ask_whether_the_e_mail_is_verified(shop_with_orders):
     state = state_of(app)
     state.jobs.join()
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         assert [tag.name for tag in ticket.tags] == ["unverified"]
 
 
@@ -268,9 +276,8 @@ def test_a_link_on_another_site_never_assigns_a_ticket(app, auth, fetch_site):
     page = client.get(f"/chat/inbox/tickets/{ticket_id}", headers=headers)
     assert page.status_code == 200 and "Join chat" in page.get_data(as_text=True)
     state = state_of(app)
-    Message = state.models.Message
     with app.app_context():
-        assert state.db.session.get(state.models.Ticket, ticket_id).assignee_id is None
+        assert state.db.session.get(Ticket, ticket_id).assignee_id is None
         assert not state.db.session.scalar(
             sa.select(sa.func.count()).where(Message.ticket_id == ticket_id,
                                              Message.author_kind == "system"))
@@ -280,7 +287,7 @@ def test_a_link_on_another_site_never_assigns_a_ticket(app, auth, fetch_site):
                          data={"csrf_token": auth.csrf_token()})
     assert joined.status_code == 303
     with app.app_context():
-        assert state.db.session.get(state.models.Ticket, ticket_id).assignee_id == "2"
+        assert state.db.session.get(Ticket, ticket_id).assignee_id == "2"
 
 
 @pytest.mark.parametrize("fetch_site", ["same-origin", "none"])
@@ -343,11 +350,10 @@ def test_deleting_a_webhook_deletes_its_deliveries_on_sqlite_too(app, monkeypatc
         ).id
         make_ticket(make_chat("Store chat"))
     state.jobs.join()
-    Delivery = state.models.WebhookDelivery
     with app.app_context():
-        (delivery_id,) = state.db.session.scalars(sa.select(Delivery.id))
+        (delivery_id,) = state.db.session.scalars(sa.select(WebhookDelivery.id))
         webhooks.delete_webhook(webhooks.get_webhook(webhook_id))
-        assert state.db.session.scalar(sa.select(sa.func.count()).select_from(Delivery)) == 0
+        assert state.db.session.scalar(sa.select(sa.func.count()).select_from(WebhookDelivery)) == 0
         webhooks.deliver(delivery_id)  # the retry that was pending finds nothing to do
 
 

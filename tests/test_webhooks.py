@@ -15,18 +15,19 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from responso_chat import current_chat
 from responso_chat.infra.jobs import run_worker
 from responso_chat.infra.outbox import RELAY_DUE, relay_due
-from responso_chat.models import utcnow
+from responso_chat.models import OutboxEntry, utcnow
 from responso_chat.services import messages, ticket_changes, webhooks
+from responso_chat.state import plugin_state
 from responso_chat.users import Agent
+from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
 from tests.polling import wait_until
 
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
-ALL_EVENTS = list(webhooks.EVENTS)
+ALL_EVENTS = list(WEBHOOK_EVENTS)
 
 
 class Receiver:
@@ -97,7 +98,7 @@ def add_webhook(app, url, events=ALL_EVENTS, enabled=True):
 
 def deliveries(app, webhook_id):
     with app.app_context():
-        current_chat().db.session.expire_all()
+        plugin_state().db.session.expire_all()
         return webhooks.recent_deliveries(webhooks.get_webhook(webhook_id))
 
 
@@ -299,7 +300,7 @@ def test_deliveries_are_rq_jobs_retried_through_the_outbox(make_app, redis_url, 
         for job_id in queue.scheduled_job_registry.get_job_ids()
     ]
     assert RELAY_DUE in [job.func_name for job in scheduled]  # a relay when the retry is due
-    Entry = state.models.OutboxEntry
+    Entry = OutboxEntry
     with app.app_context():  # its time has come
         state.db.session.execute(
             sa.update(Entry).where(Entry.job == webhooks.DELIVER, Entry.dispatched_at.is_(None))

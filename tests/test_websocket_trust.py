@@ -20,6 +20,7 @@ from responso_chat.conversation.websocket import (
     CLOSE_TOO_MANY,
     VISITOR_PROTOCOL,
 )
+from responso_chat.models import Chat, ChatAgent, Message, Ticket
 from responso_chat.schemas import chat_form_values
 from responso_chat.services import chats, messages
 from responso_chat.visitor import issue_token
@@ -69,11 +70,10 @@ class Scene:
         return socket
 
     def ticket(self):
-        return self.state.db.session.get(self.state.models.Ticket, self.ticket_id)
+        return self.state.db.session.get(Ticket, self.ticket_id)
 
     def message_count(self) -> int:
         with self.app.app_context():
-            Message = self.state.models.Message
             return self.state.db.session.execute(
                 sa.select(sa.func.count()).where(Message.ticket_id == self.ticket_id)
             ).scalar_one()
@@ -128,7 +128,7 @@ def test_an_agent_removed_from_the_chat_loses_the_ticket_at_once(make_scene):
     _client, cookie = scene.login()
     alice = scene.agent(cookie)
     with scene.app.app_context():
-        chat = scene.state.db.session.get(scene.state.models.Chat, scene.chat_id)
+        chat = chats.get_chat(scene.chat_id)
         chats.update_chat(chat, {**chat_form_values(chat), "agent_ids": ["3"]})
     assert alice.next("unsubscribed", timeout=3) == {
         "type": "unsubscribed", "ticket_id": scene.ticket_id, "reason": "no_access"}
@@ -150,7 +150,6 @@ def test_access_taken_away_without_an_announcement_is_noticed_within_the_interva
     _client, cookie = scene.login()
     alice = scene.agent(cookie)
     with scene.app.app_context():  # straight in the database: nobody announces it
-        ChatAgent = scene.state.models.ChatAgent
         scene.state.db.session.execute(sa.delete(ChatAgent).where(ChatAgent.user_id == "2"))
         scene.state.db.session.commit()
     assert alice.next("unsubscribed", timeout=3)["ticket_id"] == scene.ticket_id
@@ -224,7 +223,7 @@ def test_sockets_per_conversation_are_capped(make_scene):
 def test_sockets_per_address_are_capped_across_conversations(make_scene):
     scene = make_scene(WS_MAX_SOCKETS_PER_ADDRESS=2)
     with scene.app.app_context():
-        chat = scene.state.db.session.get(scene.state.models.Chat, scene.chat_id)
+        chat = chats.get_chat(scene.chat_id)
         other = issue_token(make_ticket(chat, "Another"))
     first, second = scene.customer(), scene.customer(other)
     still_open(first)
@@ -352,7 +351,7 @@ def test_a_disabled_chat_refuses_a_message_on_an_open_socket(make_scene):
     customer = scene.customer()
     customer.next("message")
     with scene.app.app_context():
-        scene.state.db.session.get(scene.state.models.Chat, scene.chat_id).enabled = False
+        scene.state.db.session.get(Chat, scene.chat_id).enabled = False
         scene.state.db.session.commit()
     customer.send(type="send", body="Still there?", client_msg_id="c-1")
     assert customer.next("error") == {"type": "error", "error": "unavailable",
@@ -365,7 +364,7 @@ def test_a_disabled_chat_closes_its_idle_sockets_within_the_interval(make_scene)
     scene = make_scene(WS_ACCESS_CHECK_INTERVAL=1)
     customer = scene.customer()
     with scene.app.app_context():
-        scene.state.db.session.get(scene.state.models.Chat, scene.chat_id).enabled = False
+        scene.state.db.session.get(Chat, scene.chat_id).enabled = False
         scene.state.db.session.commit()
     assert customer.next("error", timeout=3)["error"] == "unavailable"
     assert close_code(customer) == CLOSE_FORBIDDEN
@@ -396,7 +395,7 @@ def test_rate_limits_count_the_address_the_trusted_proxies_saw(make_app, hops, s
 def test_sockets_per_address_count_the_forwarded_address(make_scene):
     scene = make_scene(TRUSTED_PROXIES=1, WS_MAX_SOCKETS_PER_ADDRESS=1)
     with scene.app.app_context():
-        chat = scene.state.db.session.get(scene.state.models.Chat, scene.chat_id)
+        chat = chats.get_chat(scene.chat_id)
         other = issue_token(make_ticket(chat, "Another"))
     first = scene.customer(**{"X-Forwarded-For": "203.0.113.5"})
     second = scene.customer(other, **{"X-Forwarded-For": "198.51.100.7"})

@@ -12,6 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 
 from responso_chat import visitor
+from responso_chat.models import Chat, Ticket
 from responso_chat.services import messages
 from tests.factories import make_chat
 
@@ -45,14 +46,14 @@ def ticket_count(app) -> int:
     with app.app_context():
         state = app.extensions["responso_chat"]
         return state.db.session.execute(
-            sa.select(sa.func.count()).select_from(state.models.Ticket)
+            sa.select(sa.func.count()).select_from(Ticket)
         ).scalar_one()
 
 
 def get_ticket(app, ticket_id):
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id)
         state.db.session.expunge(ticket)
         return ticket
 
@@ -97,7 +98,7 @@ def test_config_of_unknown_or_disabled_chat_is_404(app, client, chat):
     assert response.status_code == 404 and "errors" in response.json
     with app.app_context():
         state = app.extensions["responso_chat"]
-        state.db.session.get(state.models.Chat, chat["id"]).enabled = False
+        state.db.session.get(Chat, chat["id"]).enabled = False
         state.db.session.commit()
     assert client.get(f"/chat/widget/{chat['key']}/config").status_code == 404
     assert client.get(f"/chat/widget/{chat['key']}/loader.js").status_code == 404
@@ -254,7 +255,7 @@ def test_resume_returns_messages_after_a_sequence_number(app, client, conversati
     token, ticket_id = conversation
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id)
         messages.post_agent_message(ticket, "2", "Alice Agent", "Checking")
         messages.post_agent_message(ticket, "2", "Alice Agent", "note", internal=True)
         messages.post_agent_message(ticket, "2", "Alice Agent", "Shipped today")
@@ -300,7 +301,7 @@ def test_customer_cannot_send_into_a_closed_ticket(app, client, conversation):
     token, ticket_id = conversation
     with app.app_context():
         state = app.extensions["responso_chat"]
-        state.db.session.get(state.models.Ticket, ticket_id).status = "closed"
+        state.db.session.get(Ticket, ticket_id).status = "closed"
         state.db.session.commit()
     response = client.post("/chat/widget/tickets/messages", json={"body": "Hello?"},
                            headers=bearer(token))

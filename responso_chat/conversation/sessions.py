@@ -18,8 +18,8 @@ import time
 from flask import current_app, session
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
-from responso_chat import current_chat
 from responso_chat.realtime import ACCESS_CHANNEL
+from responso_chat.state import plugin_state
 
 #: The session key holding the sign-in's id.
 SESSION_KEY = "_responso_chat_signin"
@@ -41,7 +41,7 @@ def current_signin() -> str | None:
 def signed_out(user_id: str, signin: str | None, since: float = 0.0) -> bool:
     """Whether the sign-in ``signin`` of ``user_id`` is over; for a session without an id,
     whether the user signed out anywhere after ``since`` (a ``time.time()``)."""
-    broker = current_chat().broker
+    broker = plugin_state().broker
     if signin is not None:
         return broker.marked(_signin_key(signin)) is not None
     at = broker.marked(_user_key(user_id))
@@ -69,7 +69,7 @@ def _signed_out(sender, user=None, **_extra) -> None:
     signin = session.pop(SESSION_KEY, None)
     if user_id is None:
         return
-    broker = current_chat().broker
+    broker = plugin_state().broker
     now = time.time()
     if isinstance(signin, str):
         broker.mark(_signin_key(signin), now, _lifetime())

@@ -36,11 +36,10 @@ from collections import deque
 from limits import parse_many
 from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
-from sqlalchemy.orm import lazyload
 from werkzeug.exceptions import HTTPException
 
-from responso_chat import current_chat
 from responso_chat.conversation import sessions
+from responso_chat.models import Ticket
 from responso_chat.realtime import (
     ACCESS_CHANNEL,
     INBOX_CHANNEL,
@@ -49,6 +48,7 @@ from responso_chat.realtime import (
 )
 from responso_chat.schemas import MAX_ID, PageSchema, VisitorMessageSchema, unstorable
 from responso_chat.services import access, messages, presence, tickets
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, as_agent, is_agent, load_user
 from responso_chat.visitor import ticket_for_token
 
@@ -142,7 +142,7 @@ class Connection:
 
     def __init__(self, ws):
         self.ws = ws
-        self.state = current_chat()
+        self.state = plugin_state()
         self.events: queue.SimpleQueue = queue.SimpleQueue()
         self._listener = self._queue
         self._wake_pending = False
@@ -203,10 +203,8 @@ class Connection:
 
     def ticket(self, ticket_id: int):
         """The ticket, read fresh from the database: its row alone (a message or a typing
-        event needs nothing more; relationships load if something uses them)."""
-        return self.state.db.session.get(
-            self.state.models.Ticket, ticket_id, options=[lazyload("*")]
-        )
+        event needs nothing more)."""
+        return self.state.db.session.get(Ticket, ticket_id)
 
     def run(self) -> None:
         """Serve the socket until the client goes away or the server ends it (a close frame

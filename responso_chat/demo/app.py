@@ -18,7 +18,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from responso_chat import ResponsoChat, current_chat
+from responso_chat import ResponsoChat
+from responso_chat.models import Chat
 from responso_chat.safe_urls import local_path
 from responso_chat.services import chats
 
@@ -111,7 +112,6 @@ def create_shop_tables() -> None:
 
 def embed_snippet() -> str:
     """The seeded chat's embed code, as an admin would copy it from "Show code"."""
-    Chat = current_chat().models.Chat
     chat = db.session.execute(sa.select(Chat).filter_by(name=DEMO_CHAT_NAME)).scalar_one_or_none()
     if chat is None:
         return ""

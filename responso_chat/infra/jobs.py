@@ -37,6 +37,7 @@ from flask import Flask
 from werkzeug.utils import import_string
 
 from responso_chat.infra.outbox import RELAY_DUE
+from responso_chat.state import plugin_state
 
 log = logging.getLogger(__name__)
 
@@ -53,19 +54,15 @@ PERIODIC_JOBS = (
 
 def enqueue(func_path: str, *args, **kwargs):
     """Run ``func_path(*args, **kwargs)`` in the background (RQ or in-process)."""
-    from responso_chat import current_chat
-
-    return current_chat().jobs.enqueue(func_path, *args, **kwargs)
+    return plugin_state().jobs.enqueue(func_path, *args, **kwargs)
 
 
 def run_periodic(func_path: str) -> None:
     """Run the periodic job ``func_path``, then schedule its next run (even if it failed)."""
-    from responso_chat import current_chat
-
     try:
         import_string(func_path)()
     finally:
-        current_chat().jobs.schedule_next(func_path)
+        plugin_state().jobs.schedule_next(func_path)
 
 
 #: How many failures the in-process runner remembers for the "Failed jobs" page.

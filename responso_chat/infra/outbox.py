@@ -31,6 +31,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from responso_chat.models import OutboxEntry, utcnow
+from responso_chat.state import plugin_state
+
 log = logging.getLogger(__name__)
 
 #: The periodic job that relays the rows left behind and the delayed rows now due.
@@ -54,21 +57,13 @@ class _Pending:
     soonest_delay: float | None = None
 
 
-def _state():
-    from responso_chat import current_chat
-
-    return current_chat()
-
-
 def add(job: str, *args, delay: float = 0.0):
     """Write the job ``job(*args)`` (a dotted path and JSON arguments: ids, never objects)
     into the current transaction; it runs once committed (after ``delay`` seconds)."""
-    from responso_chat.models import utcnow
-
-    state = _state()
+    state = plugin_state()
     session = state.db.session()
     now = utcnow()
-    entry = state.models.OutboxEntry(
+    entry = OutboxEntry(
         job=job,
         args=list(args),
         created_at=now,
@@ -130,9 +125,7 @@ def _free(table, now: datetime):
 def claim(state, ids=None, limit: int = 500) -> tuple[str, list]:
     """Take up to ``limit`` free rows (of ``ids`` if given), oldest first, for this relay run;
     returns the claim's token and the rows (``id``, ``job``, ``args``)."""
-    from responso_chat.models import utcnow
-
-    table = state.models.OutboxEntry.__table__
+    table = OutboxEntry.__table__
     token, now = uuid.uuid4().hex, utcnow()
     with state.db.engine.begin() as connection:
         query = sa.select(table.c.id).where(_free(table, now)).order_by(table.c.id).limit(limit)
@@ -158,11 +151,10 @@ def claim(state, ids=None, limit: int = 500) -> tuple[str, list]:
     return token, rows
 
 
-def _settle(engine, table, token: str, ids, dispatched: bool) -> None:
+def _settle(engine, token: str, ids, dispatched: bool) -> None:
     """Mark the claimed rows ``ids`` dispatched, or give them back to the next relay (runs
     outside the app context too: in-process jobs settle their row when they end)."""
-    from responso_chat.models import utcnow
-
+    table = OutboxEntry.__table__
     values = {"dispatched_at": utcnow()} if dispatched else {"claimed_until": None}
     with engine.begin() as connection:
         connection.execute(
@@ -178,34 +170,32 @@ def relay(state, ids=None, limit: int = 500) -> int:
     Rows RQ refuses (Redis away) are given back and the error raised: they go later.
     """
     token, rows = claim(state, ids, limit)
-    engine, table = state.db.engine, state.models.OutboxEntry.__table__
+    engine = state.db.engine
     handed = []
     try:
         for row in rows:
             result = state.jobs.enqueue(row.job, *row.args)
             if isinstance(result, Future):  # in-process: dispatched once it ran
                 result.add_done_callback(
-                    lambda _f, i=row.id: _settle(engine, table, token, [i], True)
+                    lambda _f, i=row.id: _settle(engine, token, [i], True)
                 )
             else:
                 handed.append(row.id)
     except Exception:
         sent = set(handed)
-        _settle(engine, table, token, [row.id for row in rows if row.id not in sent], False)
+        _settle(engine, token, [row.id for row in rows if row.id not in sent], False)
         raise
     finally:
         if handed:
-            _settle(engine, table, token, handed, True)
+            _settle(engine, token, handed, True)
     return len(rows)
 
 
 def relay_due(limit: int = 500) -> int:
     """Periodic job: relay the rows left behind and the delayed rows now due, oldest first,
     and delete the rows dispatched more than :data:`KEPT_HOURS` ago."""
-    from responso_chat.models import utcnow
-
-    state = _state()
-    table = state.models.OutboxEntry.__table__
+    state = plugin_state()
+    table = OutboxEntry.__table__
     sent = relay(state, limit=limit)
     if sent:
         log.info("the outbox relay handed over %d job(s)", sent)
@@ -220,13 +210,9 @@ def relay_due(limit: int = 500) -> int:
 
 def backlog() -> tuple[int, datetime | None]:
     """How many rows wait for the relay (due now), and since when the oldest does."""
-    from responso_chat.models import utcnow
-
-    state = _state()
-    Entry = state.models.OutboxEntry
-    count, oldest = state.db.session.execute(
-        sa.select(sa.func.count(Entry.id), sa.func.min(Entry.created_at)).where(
-            Entry.dispatched_at.is_(None), Entry.available_at <= utcnow()
+    count, oldest = plugin_state().db.session.execute(
+        sa.select(sa.func.count(OutboxEntry.id), sa.func.min(OutboxEntry.created_at)).where(
+            OutboxEntry.dispatched_at.is_(None), OutboxEntry.available_at <= utcnow()
         )
     ).one()
     return count, oldest

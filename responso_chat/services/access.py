@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
+from responso_chat.models import ChatAgent, Ticket
+from responso_chat.state import plugin_state
 from responso_chat.users import is_admin
 
 
@@ -12,8 +13,7 @@ def visible_chat_ids(user) -> set[int] | None:
     """Ids of the chats whose tickets ``user`` may see, or None when they may see every chat."""
     if is_admin(user):
         return None
-    state = current_chat()
-    ChatAgent = state.models.ChatAgent
+    state = plugin_state()
     user_id = str(user.get_id())
 
     def read() -> frozenset[int]:
@@ -33,7 +33,6 @@ def ticket_visibility_clause(user):
     chat_ids = visible_chat_ids(user)
     if chat_ids is None:
         return sa.true()
-    Ticket = current_chat().models.Ticket
     return Ticket.chat_id.in_(chat_ids) if chat_ids else sa.false()
 
 

@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
-from responso_chat import current_chat
+from responso_chat.models import AutomationRule, Chat, Contact, Message, Tag, Task, Team, Ticket
 from responso_chat.services import contacts, inbox, tasks, ticket_changes, tickets
 from responso_chat.services.access import visible_chat_ids
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.services.inbox import UNASSIGNED, InvalidCursor
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 _MAX_KEY = 2**31
@@ -61,7 +63,7 @@ def keyset_page(query, columns, cursor: str | None, limit: int) -> Page:
     if cursor:
         key = decode_cursor(cursor, len(columns))
         query = query.where(sa.tuple_(*columns) > sa.tuple_(*key))
-    rows = list(current_chat().db.session.scalars(query.order_by(*columns).limit(limit + 1)))
+    rows = list(plugin_state().db.session.scalars(query.order_by(*columns).limit(limit + 1)))
     if len(rows) <= limit:
         return Page(rows, None)
     rows = rows[:limit]
@@ -96,15 +98,16 @@ def list_tickets(
         team_id=team,
         q=q,
     )
-    page = inbox.list_tickets(user, filters, cursor=cursor, limit=limit)
+    page = inbox.list_tickets(
+        user, filters, cursor=cursor, limit=limit, options=[selectinload(Ticket.watcher_rows)]
+    )
     return Page(page.tickets, page.next_cursor)
 
 
 
 def list_chats(*, enabled: bool | None, cursor: str | None, limit: int) -> Page:
     """Chats by id, optionally only the enabled (or disabled) ones."""
-    Chat = current_chat().models.Chat
-    query = sa.select(Chat)
+    query = sa.select(Chat).options(selectinload(Chat.agent_rows))
     if enabled is not None:
         query = query.where(Chat.enabled.is_(enabled))
     return keyset_page(query, [Chat.id], cursor, limit)
@@ -112,7 +115,6 @@ def list_chats(*, enabled: bool | None, cursor: str | None, limit: int) -> Page:
 
 def list_tags(*, q: str, cursor: str | None, limit: int) -> Page:
     """Tags by id, optionally those whose name contains ``q``."""
-    Tag = current_chat().models.Tag
     query = sa.select(Tag)
     if q.strip():
         query = query.where(Tag.name.icontains(q.strip(), autoescape=True))
@@ -121,7 +123,6 @@ def list_tags(*, q: str, cursor: str | None, limit: int) -> Page:
 
 def list_contacts(*, q: str, cursor: str | None, limit: int) -> Page:
     """Contacts by id, optionally those whose name, e-mail or phone contains ``q``."""
-    Contact = current_chat().models.Contact
     return keyset_page(
         sa.select(Contact).where(contacts.search_clause(q)), [Contact.id], cursor, limit
     )
@@ -138,7 +139,6 @@ def list_tasks(
     limit: int,
 ) -> Page:
     """Tasks ``user`` may see, by id; ``assignee`` is an agent's id, ``me`` or ``none``."""
-    Task = current_chat().models.Task
     query = sa.select(Task).where(tasks.visible_clause(user))
     if assignee == UNASSIGNED:
         query = query.where(Task.assignee_id.is_(None))
@@ -156,20 +156,18 @@ def list_tasks(
 
 def list_rules(*, enabled: bool | None, trigger: str | None, cursor: str | None, limit: int):
     """Automation rules in the order they run."""
-    Rule = current_chat().models.AutomationRule
-    query = sa.select(Rule)
+    query = sa.select(AutomationRule)
     if enabled is not None:
-        query = query.where(Rule.enabled.is_(enabled))
+        query = query.where(AutomationRule.enabled.is_(enabled))
     if trigger:
-        query = query.where(Rule.trigger == trigger)
-    return keyset_page(query, [Rule.position, Rule.id], cursor, limit)
+        query = query.where(AutomationRule.trigger == trigger)
+    return keyset_page(query, [AutomationRule.position, AutomationRule.id], cursor, limit)
 
 
 def list_messages(
     ticket, *, after: int, include_internal: bool, cursor: str | None, limit: int
 ) -> Page:
     """A ticket's messages in order, after sequence number ``after`` (or the cursor)."""
-    Message = current_chat().models.Message
     query = sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq > after)
     if not include_internal:
         query = query.where(Message.internal.is_(False))
@@ -178,8 +176,7 @@ def list_messages(
 
 def get_message(ticket, seq: int):
     """The message ``seq`` of ``ticket``, or None."""
-    Message = current_chat().models.Message
-    return current_chat().db.session.scalar(
+    return plugin_state().db.session.scalar(
         sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq == seq)
     )
 
@@ -189,8 +186,8 @@ def get_message(ticket, seq: int):
 
 def open_ticket(user, values: dict):
     """Open a ticket in a chat ``user`` may see, with the customer's first message."""
-    state = current_chat()
-    chat = state.db.session.get(state.models.Chat, values["chat_id"])
+    state = plugin_state()
+    chat = state.db.session.get(Chat, values["chat_id"])
     allowed = visible_chat_ids(user)
     if chat is None or (allowed is not None and chat.id not in allowed):
         raise ChangeRefused("chat_id", "No such chat.")
@@ -206,14 +203,14 @@ def open_ticket(user, values: dict):
 
 def _check_ticket_changes(values: dict) -> None:
     """Refuse unknown agents and teams before anything changes (so nothing is half-done)."""
-    state = current_chat()
+    state = plugin_state()
     agents = agents_by_id()
     if values.get("assignee_id") is not None and values["assignee_id"] not in agents:
         raise ChangeRefused("assignee_id", "Choose an agent from the list.")
     if any(user_id not in agents for user_id in values.get("watcher_ids", ())):
         raise ChangeRefused("watcher_ids", "Choose agents from the list.")
     team_id = values.get("team_id")
-    if team_id is not None and state.db.session.get(state.models.Team, team_id) is None:
+    if team_id is not None and state.db.session.get(Team, team_id) is None:
         raise ChangeRefused("team_id", "Choose a team from the list.")
 
 
@@ -246,14 +243,14 @@ def change_ticket(ticket, values: dict, actor) -> None:
 
 def get_tag(tag_id: int):
     """The tag ``tag_id``, or None."""
-    state = current_chat()
-    return state.db.session.get(state.models.Tag, tag_id)
+    state = plugin_state()
+    return state.db.session.get(Tag, tag_id)
 
 
 def _save_tag(tag, name: str):
     """Give ``tag`` the (normalized) ``name`` unless another tag has it, and commit."""
-    state = current_chat()
-    Tag, session = state.models.Tag, state.db.session
+    state = plugin_state()
+    session = state.db.session
     name = ticket_changes.normalize_tag(name)
     query = sa.select(Tag.id).where(Tag.name == name)
     if tag.id is not None:
@@ -272,7 +269,7 @@ def _save_tag(tag, name: str):
 
 def create_tag(name: str):
     """Create a tag (names are normalized like the inbox's and unique)."""
-    return _save_tag(current_chat().models.Tag(), name)
+    return _save_tag(Tag(), name)
 
 
 def rename_tag(tag, name: str):

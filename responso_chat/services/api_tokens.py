@@ -13,8 +13,8 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
-from responso_chat.models import utcnow
+from responso_chat.models import ApiToken, utcnow
+from responso_chat.state import plugin_state
 from responso_chat.users import load_user
 
 TOKEN_PREFIX = "rc_"
@@ -29,9 +29,9 @@ def hash_token(token: str) -> str:
 
 def create_token(user_id: str, name: str):
     """Create a token for ``user_id``; returns ``(row, token)`` — the token is shown once."""
-    state = current_chat()
+    state = plugin_state()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = state.models.ApiToken(
+    row = ApiToken(
         user_id=str(user_id), name=name, token_hash=hash_token(token), last_four=token[-4:]
     )
     state.db.session.add(row)
@@ -41,8 +41,7 @@ def create_token(user_id: str, name: str):
 
 def list_tokens(user_id: str) -> list:
     """Every token of ``user_id``, revoked ones included, newest first."""
-    state = current_chat()
-    ApiToken = state.models.ApiToken
+    state = plugin_state()
     query = (
         sa.select(ApiToken)
         .where(ApiToken.user_id == str(user_id))
@@ -53,8 +52,7 @@ def list_tokens(user_id: str) -> list:
 
 def get_token(user_id: str, token_id: int):
     """The token ``token_id`` if it belongs to ``user_id``, else None."""
-    state = current_chat()
-    ApiToken = state.models.ApiToken
+    state = plugin_state()
     return state.db.session.scalar(
         sa.select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == str(user_id))
     )
@@ -65,7 +63,7 @@ def revoke_token(row) -> bool:
     if row.revoked_at is not None:
         return False
     row.revoked_at = utcnow()
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     return True
 
 
@@ -76,8 +74,7 @@ def authenticate(token: str):
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    state = current_chat()
-    ApiToken = state.models.ApiToken
+    state = plugin_state()
     row = state.db.session.scalar(
         sa.select(ApiToken).where(
             ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None)

@@ -39,33 +39,42 @@ from jinja2 import TemplateError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 from sqlalchemy.exc import IntegrityError
 
-from responso_chat import current_chat, signals
+from responso_chat import signals
 from responso_chat.base_client import BaseClientError
 from responso_chat.classify import normalize
 from responso_chat.infra import outbox
 from responso_chat.models import (
-    CONTEXTS,
-    SENTIMENTS,
-    TICKET_PRIORITIES,
-    TICKET_STATUSES,
+    AutomationRule,
+    AutomationRun,
+    Chat,
+    Message,
+    Order,
+    OrderStatus,
+    OrderSync,
+    Team,
+    Ticket,
+    ticket_details,
     utcnow,
 )
 from responso_chat.schemas import AutomationRuleSchema
 from responso_chat.services import events, messages, orders, ticket_changes
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import opening_state
+from responso_chat.vocab import (
+    CONTEXT_LABELS,
+    CONTEXTS,
+    LANGUAGE_LABELS,
+    SENTIMENTS,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+)
 
 log = logging.getLogger(__name__)
 
 RUNNER = "responso_chat.services.automations.run_automations"
 
-TRIGGER_LABELS = {
-    "new_ticket": "New ticket (first customer message)",
-    "customer_message": "Every new customer message",
-    "status_changed": "Status changed",
-    "no_agent_reply": "No agent reply within N minutes",
-}
 #: The rules an event runs: a ticket's first message is also a customer message.
 RULES_FOR_EVENT = {
     "new_ticket": ("new_ticket", "customer_message"),
@@ -75,7 +84,6 @@ RULES_FOR_EVENT = {
 }
 #: The triggers a customer's message may set off (now, or later when no agent replied).
 MESSAGE_TRIGGERS = ("new_ticket", "customer_message", "no_agent_reply")
-MATCH_LABELS = {"all": "All conditions", "any": "Any condition"}
 
 OPERATOR_LABELS = {
     "is": "is",
@@ -86,16 +94,6 @@ OPERATOR_LABELS = {
 }
 _NEGATED = {"is_not": "is", "not_contains": "contains"}
 
-CONTEXT_LABELS = {
-    "order_status": "Order status",
-    "shipping": "Shipping",
-    "return": "Return",
-    "complaint": "Complaint",
-    "payment": "Payment",
-    "product_question": "Product question",
-    "other": "Other",
-}
-LANGUAGE_LABELS = {"en": "English", "fr": "French", "pl": "Polish"}
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
 TEMPLATE_VARIABLES = (
@@ -208,9 +206,8 @@ class Skipped(Exception):
 
 def value_choices() -> dict[str, list[tuple[str, str]]]:
     """The ``(value, label)`` choices of every choice condition field and choice action."""
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
-    Chat, Team = state.models.Chat, state.models.Team
     chats = [(str(c.id), c.name) for c in session.scalars(sa.select(Chat).order_by(Chat.name))]
     statuses = [(str(s.id), s.name) for s in orders.status_choices()]
     teams = [(str(t.id), t.name) for t in session.scalars(sa.select(Team).order_by(Team.name))]
@@ -339,7 +336,7 @@ def render_text(text: str, variables: dict) -> str:
         raise
     except Exception as exc:
         raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
-    return rendered[: current_chat().setting("MAX_MESSAGE_LENGTH")]
+    return rendered[: plugin_state().setting("MAX_MESSAGE_LENGTH")]
 
 
 # --- What a rule sees of a ticket ---------------------------------------------------------
@@ -364,8 +361,7 @@ class Facts:
         """The triggering message when the customer wrote it, else their latest one."""
         if self.message is not None and self.message.author_kind == "customer":
             return self.message
-        state = current_chat()
-        Message = state.models.Message
+        state = plugin_state()
         return state.db.session.scalars(
             sa.select(Message)
             .where(Message.ticket_id == self.ticket.id, Message.author_kind == "customer")
@@ -380,12 +376,11 @@ class Facts:
         Anyone can type any address into the widget, so a rule never reads, tells or changes
         the orders of an address nobody proved (signed ``setCustomer``, the host's login).
         """
-        state = current_chat()
-        Order = state.models.Order
+        state = plugin_state()
         email = orders.normalize_email(self.ticket.customer_email)
         if not email or not self.ticket.customer_email_verified:
             return []
-        if self.fetch_orders and state.db.session.get(state.models.OrderSync, email) is None:
+        if self.fetch_orders and state.db.session.get(OrderSync, email) is None:
             try:
                 orders.sync_customer_orders(email)
             except orders.OrdersError:  # not connected, or Base down: what is cached counts
@@ -413,8 +408,8 @@ class Facts:
 
     def status_name(self, status_id) -> str:
         """The name the customer reads for an order status ("" when unknown)."""
-        state = current_chat()
-        status = state.db.session.get(state.models.OrderStatus, status_id) if status_id else None
+        state = plugin_state()
+        status = state.db.session.get(OrderStatus, status_id) if status_id else None
         if status is None:
             return ""
         return status.name_for_customer or status.name
@@ -434,7 +429,7 @@ class Facts:
         if message is None:
             return None
         try:
-            return current_chat().classifier.classify(message.body, self.ticket.subject).language
+            return plugin_state().classifier.classify(message.body, self.ticket.subject).language
         except Exception:  # a host's classifier must never stop automations
             log.exception("classifier failed on ticket %s", self.ticket.id)
             return None
@@ -559,8 +554,7 @@ def _changed(done: bool, text: str, unchanged: str) -> str:
 
 def _autoreply_refusal(ticket) -> str | None:
     """Why no auto-response may be sent now (None: it may)."""
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     limit = state.setting("AUTORESPONDER_LIMIT")
     sent = state.db.session.scalar(
         sa.select(sa.func.count(Message.id)).where(
@@ -576,10 +570,9 @@ def _autoreply_refusal(ticket) -> str | None:
 
 
 def _auto_reply(ctx: _Context, template: str) -> str:
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     ticket = ctx.ticket
-    Ticket = state.models.Ticket
     # The text first: its order facts may wait on Base, which must never happen while the
     # ticket is locked (the customer's next message would wait too).
     body = render_text(template, ctx.facts.template_variables())
@@ -646,7 +639,7 @@ def _internal_note(ctx: _Context, template: str) -> str:
         ctx.ticket, author_kind="automation", body=body, author_name=ctx.rule.name, internal=True,
         client_msg_id=ctx.step or None,
     )
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     messages.publish_messages([note])
     return "added an internal note"
 
@@ -662,7 +655,7 @@ def _notify_watchers(ctx: _Context, template: str) -> str:
     line = messages.add_system_line(
         ticket, f"{ctx.actor.name} notified the watchers ({names}): {text}"
     )
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     messages.publish_messages([line])
     signals.send(signals.watchers_notified, ticket_id=ticket.id, user_ids=user_ids, text=text)
     return f"notified the watchers ({names})"
@@ -696,8 +689,8 @@ def _assign_agent(ctx, value):
 
 
 def _assign_team(ctx, value):
-    state = current_chat()
-    team = state.db.session.get(state.models.Team, int(value))
+    state = plugin_state()
+    team = state.db.session.get(Team, int(value))
     if team is None:
         raise ChangeRefused("team", "The team no longer exists.")
     done = ticket_changes.set_team(ctx.ticket, team.id, ctx.actor)
@@ -731,7 +724,7 @@ def _failure_text(exc: Exception) -> str:
 def _perform(ctx: _Context, action: dict) -> dict:
     """Run one action; returns its outcome. A failure is rolled back and recorded on the ticket."""
     kind = action.get("type")
-    session = current_chat().db.session
+    session = plugin_state().db.session
     try:
         if kind not in _PERFORM:
             raise ChangeRefused("type", f"unknown action {kind!r}")
@@ -751,7 +744,7 @@ def _perform(ctx: _Context, action: dict) -> dict:
 
 
 def _record_failure(ctx: _Context, text: str) -> None:
-    session = current_chat().db.session
+    session = plugin_state().db.session
     try:
         line = messages.add_system_line(ctx.ticket, text)
         session.commit()
@@ -766,12 +759,15 @@ def _record_failure(ctx: _Context, text: str) -> None:
 
 
 def _rules(triggers, rule_id=None) -> list:
-    state = current_chat()
-    Rule = state.models.AutomationRule
-    query = sa.select(Rule).where(Rule.enabled.is_(True), Rule.trigger.in_(triggers))
+    state = plugin_state()
+    query = sa.select(AutomationRule).where(
+        AutomationRule.enabled.is_(True), AutomationRule.trigger.in_(triggers)
+    )
     if rule_id is not None:
-        query = query.where(Rule.id == rule_id)
-    return list(state.db.session.scalars(query.order_by(Rule.position, Rule.id)))
+        query = query.where(AutomationRule.id == rule_id)
+    return list(
+        state.db.session.scalars(query.order_by(AutomationRule.position, AutomationRule.id))
+    )
 
 
 def _claim(rule, ticket, message):
@@ -781,10 +777,9 @@ def _claim(rule, ticket, message):
     killed mid-job): it is returned, so this try finishes it; its actions are idempotent
     (messages carry the step's key, changes are skipped when already made).
     """
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
-    Run = state.models.AutomationRun
-    run = Run(rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[])
+    run = AutomationRun(rule_id=rule.id, ticket_id=ticket.id, message_id=message.id, outcome=[])
     session.add(run)
     rule.last_run_at = run.created_at = utcnow()
     try:
@@ -792,7 +787,9 @@ def _claim(rule, ticket, message):
     except IntegrityError:  # run before, by an earlier try of this job or a twin job
         session.rollback()
         earlier = session.scalars(
-            sa.select(Run).where(Run.rule_id == rule.id, Run.message_id == message.id)
+            sa.select(AutomationRun).where(
+                AutomationRun.rule_id == rule.id, AutomationRun.message_id == message.id
+            )
         ).first()
         return earlier if earlier is not None and not earlier.outcome else None
     return run
@@ -800,14 +797,12 @@ def _claim(rule, ticket, message):
 
 def _has_message(ticket_id: int, *conditions) -> bool:
     """Whether the ticket has a message that meets every condition."""
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     query = sa.select(sa.exists().where(Message.ticket_id == ticket_id, *conditions))
     return bool(state.db.session.scalar(query))
 
 
 def _agent_replied_after(ticket, message) -> bool:
-    Message = current_chat().models.Message
     return _has_message(
         ticket.id,
         Message.author_kind == "agent",
@@ -818,8 +813,7 @@ def _agent_replied_after(ticket, message) -> bool:
 
 def _waiting_since(ticket, message):
     """The first customer message after the last agent reply before ``message``."""
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     session = state.db.session
     last_reply = session.scalar(
         sa.select(sa.func.max(Message.seq)).where(
@@ -843,8 +837,7 @@ def _waiting_since(ticket, message):
 
 def _event_message(trigger: str, ticket, message_id):
     """The message an event is about (None: nothing to do)."""
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     session = state.db.session
     if message_id is None:
         return session.scalars(
@@ -880,9 +873,9 @@ def run_automations(
     """
     if trigger not in RULES_FOR_EVENT:
         raise ValueError(f"unknown automation trigger {trigger!r}")
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
-    ticket = session.get(state.models.Ticket, ticket_id)
+    ticket = session.get(Ticket, ticket_id, options=ticket_details())
     if ticket is None or (status is not None and ticket.status != status):
         return []
     message = _event_message(trigger, ticket, message_id)
@@ -914,11 +907,14 @@ def run_automations(
 
 
 def _has_rules(triggers) -> bool:
-    state = current_chat()
-    Rule = state.models.AutomationRule
+    state = plugin_state()
     return bool(
         state.db.session.scalar(
-            sa.select(sa.exists().where(Rule.enabled.is_(True), Rule.trigger.in_(triggers)))
+            sa.select(
+                sa.exists().where(
+                    AutomationRule.enabled.is_(True), AutomationRule.trigger.in_(triggers)
+                )
+            )
         )
     )
 
@@ -944,11 +940,10 @@ def on_customer_message(ticket_id: int, message_id: int) -> None:
             delay=rule.trigger_minutes * 60,
         )
     if checks:
-        current_chat().db.session.commit()
+        plugin_state().db.session.commit()
 
 
 def _earlier_customer_message(ticket_id: int, message_id: int) -> bool:
-    Message = current_chat().models.Message
     return _has_message(ticket_id, Message.author_kind == "customer", Message.id < message_id)
 
 
@@ -1024,21 +1019,21 @@ def dry_run(rule, ticket) -> tuple[bool, list[str]]:
 
 def list_rules() -> list:
     """Every rule in the order they run."""
-    state = current_chat()
-    Rule = state.models.AutomationRule
-    return list(state.db.session.scalars(sa.select(Rule).order_by(Rule.position, Rule.id)))
+    state = plugin_state()
+    query = sa.select(AutomationRule).order_by(AutomationRule.position, AutomationRule.id)
+    return list(state.db.session.scalars(query))
 
 
 def get_rule(rule_id: int):
     """The rule ``rule_id``, or None."""
-    state = current_chat()
-    return state.db.session.get(state.models.AutomationRule, rule_id)
+    state = plugin_state()
+    return state.db.session.get(AutomationRule, rule_id)
 
 
 def get_ticket(ticket_id: int):
     """The ticket ``ticket_id`` (any chat: admins see every ticket), or None."""
-    state = current_chat()
-    return state.db.session.get(state.models.Ticket, ticket_id)
+    state = plugin_state()
+    return state.db.session.get(Ticket, ticket_id, options=ticket_details())
 
 
 def _apply(rule, data: dict) -> None:
@@ -1061,11 +1056,10 @@ def create_rule(values: dict):
     Raises ``marshmallow.ValidationError`` (nothing saved) when they are wrong.
     """
     data = _validated(values)
-    state = current_chat()
-    Rule = state.models.AutomationRule
+    state = plugin_state()
     session = state.db.session
-    last = session.scalar(sa.select(sa.func.max(Rule.position)))
-    rule = Rule(position=(last + 1) if last is not None else 0)
+    last = session.scalar(sa.select(sa.func.max(AutomationRule.position)))
+    rule = AutomationRule(position=(last + 1) if last is not None else 0)
     _apply(rule, data)
     session.add(rule)
     session.commit()
@@ -1075,12 +1069,12 @@ def create_rule(values: dict):
 def update_rule(rule, values: dict) -> None:
     """Validate the form's ``values`` and save them on ``rule`` (``ValidationError``: unsaved)."""
     _apply(rule, _validated(values))
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def delete_rule(rule) -> None:
     """Delete a rule (its run records go with it)."""
-    session = current_chat().db.session
+    session = plugin_state().db.session
     session.delete(rule)
     session.commit()
 
@@ -1088,7 +1082,7 @@ def delete_rule(rule) -> None:
 def set_enabled(rule, enabled: bool) -> None:
     """Enable or disable a rule."""
     rule.enabled = bool(enabled)
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def move_rule(rule, direction: str) -> bool:
@@ -1101,7 +1095,7 @@ def move_rule(rule, direction: str) -> bool:
     rules[index], rules[other] = rules[other], rules[index]
     for position, each in enumerate(rules):
         each.position = position
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     return True
 
 
@@ -1116,13 +1110,12 @@ class RunView:
 
 def runs_for_ticket(ticket_id: int, limit: int = 50) -> list[RunView]:
     """The rules that ran on a ticket, newest first, with what each action did."""
-    state = current_chat()
-    Run, Rule = state.models.AutomationRun, state.models.AutomationRule
+    state = plugin_state()
     rows = state.db.session.execute(
-        sa.select(Run, Rule.name)
-        .join(Rule, Rule.id == Run.rule_id)
-        .where(Run.ticket_id == ticket_id)
-        .order_by(Run.created_at.desc(), Run.id.desc())
+        sa.select(AutomationRun, AutomationRule.name)
+        .join(AutomationRule, AutomationRule.id == AutomationRun.rule_id)
+        .where(AutomationRun.ticket_id == ticket_id)
+        .order_by(AutomationRun.created_at.desc(), AutomationRun.id.desc())
         .limit(limit)
     )
     return [RunView(name, run.created_at, list(run.outcome or [])) for run, name in rows]
@@ -1130,5 +1123,5 @@ def runs_for_ticket(ticket_id: int, limit: int = 50) -> list[RunView]:
 
 def failed_jobs(limit: int = 50) -> list:
     """Background jobs that failed for good, newest first (RQ's registry, or this process's)."""
-    return current_chat().jobs.failed_jobs(limit)
+    return plugin_state().jobs.failed_jobs(limit)
 

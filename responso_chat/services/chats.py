@@ -12,13 +12,15 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.orm import selectinload
 
-from responso_chat import current_chat
-from responso_chat.models import utcnow
+from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
 from responso_chat.realtime import ACCESS_CHANNEL
 from responso_chat.schemas import ChatSchema, chat_form_values, start_chat_limits
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
+from responso_chat.vocab import UNFINISHED_STATUSES
 
 NAME_TAKEN = "Another chat already has this name."
 
@@ -30,18 +32,19 @@ DEFAULT_OPENING_HOURS = {
 
 def chat_list_rows(now=None) -> list[dict]:
     """Every chat with what the chat list shows: agents, today's hours, open tickets."""
-    state = current_chat()
-    Chat, Ticket = state.models.Chat, state.models.Ticket
+    state = plugin_state()
     now = now or utcnow()
     open_counts = dict(
         state.db.session.execute(
             sa.select(Ticket.chat_id, sa.func.count())
-            .where(Ticket.status.in_(("open", "pending")))
+            .where(Ticket.status.in_(UNFINISHED_STATUSES))
             .group_by(Ticket.chat_id)
         ).all()
     )
     agents = agents_by_id()
-    chats = state.db.session.execute(sa.select(Chat).order_by(Chat.name)).scalars()
+    chats = state.db.session.execute(
+        sa.select(Chat).order_by(Chat.name).options(selectinload(Chat.agent_rows))
+    ).scalars()
     return [
         {
             "chat": chat,
@@ -55,15 +58,14 @@ def chat_list_rows(now=None) -> list[dict]:
 
 
 def get_chat(chat_id: int):
-    """The chat with this id, or None."""
-    state = current_chat()
-    return state.db.session.get(state.models.Chat, chat_id)
+    """The chat with this id and its agents, or None."""
+    state = plugin_state()
+    return state.db.session.get(Chat, chat_id, options=[selectinload(Chat.agent_rows)])
 
 
 def get_by_public_key(key: str):
     """The enabled chat whose embed code carries ``key``, or None."""
-    state = current_chat()
-    Chat = state.models.Chat
+    state = plugin_state()
     return state.db.session.execute(
         sa.select(Chat).where(Chat.public_key == key, Chat.enabled.is_(True))
     ).scalar_one_or_none()
@@ -71,7 +73,7 @@ def get_by_public_key(key: str):
 
 def new_chat_values() -> dict:
     """What the Create form shows first: a new chat's default settings, in the form's shape."""
-    state = current_chat()
+    state = plugin_state()
     return chat_form_values(
         SimpleNamespace(
             name="",
@@ -110,8 +112,7 @@ def _validated(data: dict, chat=None) -> dict:
 
 
 def _name_taken(name: str, chat=None) -> bool:
-    state = current_chat()
-    Chat = state.models.Chat
+    state = plugin_state()
     query = sa.select(Chat.id).where(sa.func.lower(Chat.name) == name.lower())
     if chat is not None:
         query = query.where(Chat.id != chat.id)
@@ -120,14 +121,14 @@ def _name_taken(name: str, chat=None) -> bool:
 
 def _save(chat, values: dict):
     """Set ``values`` on ``chat``, its agents included, and commit."""
-    state = current_chat()
+    state = plugin_state()
     agent_ids = values.pop("agent_ids")
     for field, value in values.items():
         setattr(chat, field, value)
     kept = [row for row in chat.agent_rows if row.user_id in agent_ids]
     known = {row.user_id for row in kept}
     chat.agent_rows = kept + [
-        state.models.ChatAgent(user_id=agent_id) for agent_id in agent_ids if agent_id not in known
+        ChatAgent(user_id=agent_id) for agent_id in agent_ids if agent_id not in known
     ]
     state.db.session.add(chat)
     try:
@@ -141,13 +142,13 @@ def _save(chat, values: dict):
 
 def _announce_access_change() -> None:
     """Tell open agent sockets that who may see a chat may have changed: they check now."""
-    current_chat().broker.publish(ACCESS_CHANNEL, {"type": "access", "user_id": None})
+    plugin_state().broker.publish(ACCESS_CHANNEL, {"type": "access", "user_id": None})
 
 
 def create_chat(data: dict):
     """Validate ``data`` (ChatSchema input) and create the chat; returns it."""
     values = _validated(data)
-    return _save(current_chat().models.Chat(), values)
+    return _save(Chat(), values)
 
 
 def update_chat(chat, data: dict):
@@ -158,8 +159,7 @@ def update_chat(chat, data: dict):
 
 def ticket_count(chat) -> int:
     """How many tickets came from ``chat`` (they stay when it is deleted)."""
-    state = current_chat()
-    Ticket = state.models.Ticket
+    state = plugin_state()
     return state.db.session.execute(
         sa.select(sa.func.count()).select_from(Ticket).where(Ticket.chat_id == chat.id)
     ).scalar_one()
@@ -167,8 +167,7 @@ def ticket_count(chat) -> int:
 
 def delete_chat(chat) -> None:
     """Delete a chat; its tickets stay, keeping the chat's name (``chat_name``), unlinked."""
-    state = current_chat()
-    Ticket = state.models.Ticket
+    state = plugin_state()
     state.db.session.execute(
         sa.update(Ticket)
         .where(Ticket.chat_id == chat.id)
@@ -205,6 +204,6 @@ def public_config(chat, now) -> dict:
 def embed_snippet(chat, base_url: str) -> str:
     """The one-tag embed code a shop pastes before ``</body>``; ``base_url`` is the site's
     root URL (e.g. ``request.url_root``)."""
-    prefix = current_chat().setting("URL_PREFIX")
+    prefix = plugin_state().setting("URL_PREFIX")
     src = f"{base_url.rstrip('/')}{prefix}/widget/{chat.public_key}/loader.js"
     return f'<script src="{escape(src)}" async></script>'

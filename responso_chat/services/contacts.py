@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
+from responso_chat.models import Contact, Ticket
 from responso_chat.services.access import ticket_visibility_clause
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 
 PAGE_SIZE = 50
 
 
 def search_clause(q: str):
     """Contacts whose name, e-mail or phone contains ``q`` (any case; all when ``q`` is blank)."""
-    Contact = current_chat().models.Contact
     text = q.strip()
     if not text:
         return sa.true()
@@ -30,8 +30,7 @@ def search_clause(q: str):
 
 def search_contacts(q: str = "", page: int = 1) -> tuple[list, bool]:
     """A page of contacts by name whose name, e-mail or phone contains ``q``; ``(rows, more)``."""
-    state = current_chat()
-    Contact = state.models.Contact
+    state = plugin_state()
     query = sa.select(Contact).where(search_clause(q))
     query = (
         query.order_by(sa.func.lower(Contact.name), Contact.id)
@@ -44,25 +43,24 @@ def search_contacts(q: str = "", page: int = 1) -> tuple[list, bool]:
 
 def get_contact(contact_id: int):
     """The contact with ``contact_id``, or None."""
-    state = current_chat()
-    return state.db.session.get(state.models.Contact, contact_id)
+    state = plugin_state()
+    return state.db.session.get(Contact, contact_id)
 
 
 def _check_email_free(email: str, contact_id: int | None = None) -> None:
-    Contact = current_chat().models.Contact
     query = sa.select(Contact.id).where(Contact.email == email)
     if contact_id is not None:
         query = query.where(Contact.id != contact_id)
-    if current_chat().db.session.execute(query).first():
+    if plugin_state().db.session.execute(query).first():
         raise ChangeRefused("email", "Another contact has this e-mail address.")
 
 
 def create_contact(*, name: str, email: str, phone: str = "", notes: str = ""):
     """Create a contact; the e-mail must not belong to another contact."""
-    state = current_chat()
+    state = plugin_state()
     email = email.strip().lower()
     _check_email_free(email)
-    contact = state.models.Contact(name=name, email=email, phone=phone, notes=notes)
+    contact = Contact(name=name, email=email, phone=phone, notes=notes)
     state.db.session.add(contact)
     state.db.session.commit()
     return contact
@@ -73,14 +71,13 @@ def update_contact(contact, *, name: str, email: str, phone: str = "", notes: st
     email = email.strip().lower()
     _check_email_free(email, contact.id)
     contact.name, contact.email, contact.phone, contact.notes = name, email, phone, notes
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     return contact
 
 
 def contact_tickets(contact, user, limit: int = 100) -> list:
     """The tickets of ``contact``'s e-mail that ``user`` may see, newest activity first."""
-    state = current_chat()
-    Ticket = state.models.Ticket
+    state = plugin_state()
     query = (
         sa.select(Ticket)
         .where(
@@ -95,7 +92,6 @@ def contact_tickets(contact, user, limit: int = 100) -> list:
 
 def contact_for_email(email: str):
     """The contact with this e-mail (any case), or None."""
-    Contact = current_chat().models.Contact
-    return current_chat().db.session.execute(
+    return plugin_state().db.session.execute(
         sa.select(Contact).where(Contact.email == email.strip().lower())
     ).scalar_one_or_none()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
+from responso_chat.models import Chat, ChatAgent, Ticket
 from responso_chat.services.tickets import open_chat_ticket
+from responso_chat.state import plugin_state
 from responso_chat.users import list_agents
 
 DEMO_CHAT = {
@@ -34,19 +35,19 @@ DEMO_CHAT = {
 
 def seed_demo_chat() -> str:
     """Create the demo chat (all agents have access) and one conversation; safe to rerun."""
-    state = current_chat()
-    session, models = state.db.session, state.models
+    state = plugin_state()
+    session = state.db.session
     chat = session.execute(
-        sa.select(models.Chat).filter_by(name=DEMO_CHAT["name"])
+        sa.select(Chat).filter_by(name=DEMO_CHAT["name"])
     ).scalar_one_or_none()
     if chat is None:
-        chat = models.Chat(**DEMO_CHAT)
-        chat.agent_rows = [models.ChatAgent(user_id=agent.id) for agent in list_agents()]
+        chat = Chat(**DEMO_CHAT)
+        chat.agent_rows = [ChatAgent(user_id=agent.id) for agent in list_agents()]
         session.add(chat)
         session.commit()
     has_ticket = session.execute(
-        sa.select(sa.func.count()).select_from(models.Ticket).where(
-            models.Ticket.chat_id == chat.id
+        sa.select(sa.func.count()).select_from(Ticket).where(
+            Ticket.chat_id == chat.id
         )
     ).scalar_one()
     if not has_ticket:

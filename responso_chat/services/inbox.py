@@ -31,9 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
-from responso_chat import current_chat
+from responso_chat.models import Chat, Message, Tag, Team, Ticket, TicketWatcher, ticket_details
 from responso_chat.services.access import ticket_visibility_clause, visible_chat_ids
+from responso_chat.state import plugin_state
+from responso_chat.vocab import FINISHED_STATUSES, UNFINISHED_STATUSES
 
 #: View keys and their labels, in the order the inbox shows them.
 VIEWS = {
@@ -43,8 +46,6 @@ VIEWS = {
     "awaiting": "Awaiting response",
     "closed": "Closed",
 }
-UNFINISHED = ("open", "pending")
-FINISHED = ("solved", "closed")
 #: Last public senders that leave the customer waiting for an agent's reply ("system" only on
 #: rows written before system lines stopped counting as the last message).
 WAITING_SENDERS = ("customer", "system", "automation")
@@ -103,13 +104,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
 
 def awaiting_reply_clause():
     """Tickets where no agent wrote after the customer (system and automation lines aside)."""
-    Ticket = current_chat().models.Ticket
     return Ticket.last_sender.in_(WAITING_SENDERS)
 
 
 def view_clause(view: str, user_id: str):
     """The WHERE clause of one of :data:`VIEWS` for the user with ``user_id``."""
-    Ticket = current_chat().models.Ticket
     if view == "all":
         return sa.true()
     if view == "to_handle":
@@ -118,11 +117,11 @@ def view_clause(view: str, user_id: str):
             sa.or_(Ticket.assignee_id.is_(None), awaiting_reply_clause()),
         )
     if view == "mine":
-        return sa.and_(Ticket.assignee_id == user_id, Ticket.status.in_(UNFINISHED))
+        return sa.and_(Ticket.assignee_id == user_id, Ticket.status.in_(UNFINISHED_STATUSES))
     if view == "awaiting":
-        return sa.and_(awaiting_reply_clause(), Ticket.status.in_(UNFINISHED))
+        return sa.and_(awaiting_reply_clause(), Ticket.status.in_(UNFINISHED_STATUSES))
     if view == "closed":
-        return Ticket.status.in_(FINISHED)
+        return Ticket.status.in_(FINISHED_STATUSES)
     raise ValueError(f"unknown inbox view {view!r}")
 
 
@@ -151,8 +150,6 @@ def search_clauses(text: str) -> tuple:
     indexes of ``models.SEARCH_INDEXES`` where they exist, see :func:`_contains`),
     ``lower() LIKE`` on SQLite; ``%`` and ``_`` in the text match themselves.
     """
-    models = current_chat().models
-    Ticket, Message = models.Ticket, models.Message
     on_ticket = sa.or_(
         _contains(Ticket.subject, text),
         _contains(Ticket.customer_name, text),
@@ -169,8 +166,6 @@ def search_clauses(text: str) -> tuple:
 def filter_clauses(filters: InboxFilters, user_id: str) -> list:
     """Every WHERE clause of ``filters`` except visibility and the search text (see
     :func:`page_query`)."""
-    models = current_chat().models
-    Ticket, Tag = models.Ticket, models.Tag
     clauses = [view_clause(filters.view, user_id)]
     if filters.chat_id is not None:
         clauses.append(Ticket.chat_id == filters.chat_id)
@@ -200,11 +195,8 @@ def page_query(user, filters: InboxFilters, cursor: str | None, limit: int):
     stays fast (walking the activity index when matches are common, the trigram index when
     they are rare), where one ``OR`` of both made PostgreSQL read every message.
 
-    A list shows each ticket's chat and team, not who may answer them: their agent and
-    member rows load only if something asks for them.
+    Each ticket comes with its tags, which the list shows.
     """
-    models = current_chat().models
-    Ticket = models.Ticket
     clauses = [ticket_visibility_clause(user), *filter_clauses(filters, str(user.get_id()))]
     if cursor:
         when, ticket_id = decode_cursor(cursor)
@@ -223,23 +215,25 @@ def page_query(user, filters: InboxFilters, cursor: str | None, limit: int):
         .where(*clauses)
         .order_by(*order)
         .limit(limit)
-        .options(
-            sa.orm.defaultload(Ticket.chat).lazyload(models.Chat.agent_rows),
-            sa.orm.defaultload(Ticket.team).lazyload(models.Team.member_rows),
-        )
+        .options(selectinload(Ticket.tags))
     )
 
 
 def list_tickets(
-    user, filters: InboxFilters | None = None, cursor: str | None = None, limit: int = PAGE_SIZE
+    user,
+    filters: InboxFilters | None = None,
+    cursor: str | None = None,
+    limit: int = PAGE_SIZE,
+    options=(),
 ) -> InboxPage:
     """One page of the tickets ``user`` may see that match ``filters``, newest activity first.
 
     ``cursor`` is the ``next_cursor`` of the previous page; :class:`InvalidCursor` if forged.
+    ``options`` load what the caller shows beyond the tags (``selectinload(...)``).
     """
-    state = current_chat()
+    state = plugin_state()
     filters = filters or InboxFilters()
-    query = page_query(user, filters, cursor, limit + 1)
+    query = page_query(user, filters, cursor, limit + 1).options(*options)
     session = state.db.session
     if filters.q.strip() and session.connection().dialect.name == "postgresql":
         # The best plan of a search depends on its text: never serve it from a generic plan
@@ -260,8 +254,7 @@ def view_counts(user) -> dict[str, int]:
 
     Each count reads at most that many rows, from the view's index.
     """
-    state = current_chat()
-    Ticket = state.models.Ticket
+    state = plugin_state()
     user_id = str(user.get_id())
     visible = ticket_visibility_clause(user)
     columns = []
@@ -286,51 +279,48 @@ def count_label(count: int) -> str:
 
 def get_visible_ticket(user, ticket_id: int):
     """The ticket with ``ticket_id`` if ``user`` may see it, else None."""
-    state = current_chat()
-    Ticket = state.models.Ticket
+    state = plugin_state()
     return state.db.session.execute(
-        sa.select(Ticket).where(Ticket.id == ticket_id, ticket_visibility_clause(user))
-    ).unique().scalar_one_or_none()
+        sa.select(Ticket)
+        .where(Ticket.id == ticket_id, ticket_visibility_clause(user))
+        .options(*ticket_details())
+    ).scalar_one_or_none()
 
 
 def filter_choices(user) -> dict:
     """What the filter form offers ``user``: their chats, tags and teams."""
-    state = current_chat()
-    models = state.models
+    state = plugin_state()
     session = state.db.session
     chats = (
-        sa.select(models.Chat)
-        .order_by(models.Chat.name)
-        .options(sa.orm.lazyload(models.Chat.agent_rows))  # names only: not who answers them
+        sa.select(Chat)
+        .order_by(Chat.name)
     )
     chat_ids = visible_chat_ids(user)
     if chat_ids is not None:
-        chats = chats.where(models.Chat.id.in_(chat_ids))
+        chats = chats.where(Chat.id.in_(chat_ids))
     return {
         "chats": list(session.execute(chats).unique().scalars()),
-        "tags": list(session.execute(sa.select(models.Tag).order_by(models.Tag.name)).scalars()),
-        "teams": list(session.execute(sa.select(models.Team).order_by(models.Team.name)).scalars()),
+        "tags": list(session.execute(sa.select(Tag).order_by(Tag.name)).scalars()),
+        "teams": list(session.execute(sa.select(Team).order_by(Team.name)).scalars()),
     }
 
 
 def tag_names(limit: int = 500) -> list[str]:
     """Existing tag names, for autocompletion."""
-    state = current_chat()
-    Tag = state.models.Tag
+    state = plugin_state()
     query = sa.select(Tag.name).order_by(Tag.name).limit(limit)
     return list(state.db.session.execute(query).scalars())
 
 
 def watched_ticket_ids(user) -> list[int]:
     """Unfinished tickets ``user`` watches and may see (their new messages notify them)."""
-    state = current_chat()
-    Ticket, TicketWatcher = state.models.Ticket, state.models.TicketWatcher
+    state = plugin_state()
     query = (
         sa.select(Ticket.id)
         .join(TicketWatcher, TicketWatcher.ticket_id == Ticket.id)
         .where(
             TicketWatcher.user_id == str(user.get_id()),
-            Ticket.status.in_(UNFINISHED),
+            Ticket.status.in_(UNFINISHED_STATUSES),
             ticket_visibility_clause(user),
         )
         .order_by(Ticket.id)
@@ -341,8 +331,7 @@ def watched_ticket_ids(user) -> list[int]:
 def last_public_message(ticket):
     """The ticket's last message, as "Last message" shows it next to ``last_message_at``: the
     latest one the customer can see too, system lines ("<agent> joined the chat") aside."""
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     return state.db.session.execute(
         sa.select(Message)
         .where(

@@ -13,15 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from responso_chat import current_chat, signals
-from responso_chat.models import utcnow
+from responso_chat import signals
+from responso_chat.models import Message, Ticket, utcnow
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.services import events
+from responso_chat.state import plugin_state
+from responso_chat.vocab import ENDED_STATUSES
 
 log = logging.getLogger(__name__)
 
-#: Statuses in which the conversation is over for the customer (they start a new one).
-ENDED_STATUSES = ("solved", "closed", "spam")
 
 
 class ConversationEnded(Exception):
@@ -80,8 +80,7 @@ def add_message(
     sets a pending ticket back to open when ``reopen``; the ticket object gets the new values
     without being read again.
     """
-    state = current_chat()
-    Ticket, Message = state.models.Ticket, state.models.Message
+    state = plugin_state()
     now = utcnow()
     values = {"updated_at": now}
     if not internal and author_kind != "system":
@@ -123,7 +122,7 @@ def classify(ticket, body: str):
     """The classifier's verdict (sentiment, context) on a customer's message of ``ticket``;
     None when the host's classifier fails (that must never stop a customer's message)."""
     try:
-        return current_chat().classifier.classify(body, subject=ticket.subject)
+        return plugin_state().classifier.classify(body, subject=ticket.subject)
     except Exception:
         log.exception("classifier failed on ticket %s", ticket.id)
         return None
@@ -153,8 +152,7 @@ def find_by_client_id(
     key = client_key(author_kind, author_id, client_msg_id)
     if key is None:
         return None
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     return state.db.session.execute(
         sa.select(Message).where(Message.ticket_id == ticket_id, Message.client_key == key)
     ).scalar_one_or_none()
@@ -162,8 +160,7 @@ def find_by_client_id(
 
 def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = False) -> list:
     """Messages of a ticket with a sequence number above ``after_seq``, in order."""
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     query = sa.select(Message).where(Message.ticket_id == ticket_id, Message.seq > after_seq)
     if not include_internal:
         query = query.where(Message.internal.is_(False))
@@ -181,7 +178,7 @@ def _commit_new(ticket, record_events, **fields):
     at once) fails the insert on the unique key: that one is returned with ``created=False``
     and nothing is published.
     """
-    session = current_chat().db.session
+    session = plugin_state().db.session
     ticket_id = ticket.id
     try:
         message = add_message(ticket, **fields)
@@ -326,7 +323,7 @@ def announcements(messages, inbox: str = "activity") -> list[tuple[str, dict]]:
 
 def publish(events) -> None:
     """Publish ``(channel, event)`` pairs (see :func:`announcements`), after the commit."""
-    broker = current_chat().broker
+    broker = plugin_state().broker
     for channel, event in events:
         broker.publish(channel, event)
 
@@ -341,8 +338,7 @@ def mark_seen(ticket, by: str, seq: int) -> bool:
 
     Commits and publishes a ``seen`` event when something changed; returns whether it did.
     """
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     kinds = ("agent", "system", "automation") if by == "customer" else ("customer",)
     result = state.db.session.execute(
         sa.update(Message)
@@ -370,7 +366,7 @@ def publish_typing(ticket, author_kind: str, name: str, typing: bool, origin: st
 
     ``origin`` names the sending connection so it can skip its own event.
     """
-    current_chat().broker.publish(
+    plugin_state().broker.publish(
         ticket_channel(ticket.id),
         {
             "type": "typing",

@@ -25,7 +25,6 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat
 from responso_chat.base_client import (
     ORDER_TEXT_FIELDS,
     BaseApiError,
@@ -34,8 +33,10 @@ from responso_chat.base_client import (
     InProcessRateLimiter,
     RedisRateLimiter,
 )
-from responso_chat.models import utcnow
+from responso_chat.models import Order, OrderStatus, OrderSync, Setting, Ticket, utcnow
 from responso_chat.services import messages
+from responso_chat.state import plugin_state
+from responso_chat.vocab import UNFINISHED_STATUSES
 
 TOKEN_KEY = "base_api_token"
 URL_KEY = "base_api_url"
@@ -44,7 +45,6 @@ RATE_LIMIT, RATE_PERIOD = 100, 61.0
 ORDER_MONTHS = 3
 #: Retries of calls a person waits for (test connection, refresh); jobs use the client's 3.
 INTERACTIVE_RETRIES = 1
-OPEN_TICKET_STATUSES = ("open", "pending")
 NOT_CONNECTED = "No order source is connected: an admin adds the Base API token under Integrations."
 
 _COLOR_RE = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -86,8 +86,8 @@ def token_hint(token: str) -> str:
 
 
 def _stored(key: str) -> str | None:
-    state = current_chat()
-    row = state.db.session.get(state.models.Setting, key)
+    state = plugin_state()
+    row = state.db.session.get(Setting, key)
     return row.value if row is not None and row.value else None
 
 
@@ -95,14 +95,14 @@ def _token_and_source() -> tuple[str, str]:
     stored = _stored(TOKEN_KEY)
     if stored:
         return stored, "saved"
-    configured = current_chat().setting("BASE_API_TOKEN")
+    configured = plugin_state().setting("BASE_API_TOKEN")
     return (configured, "configuration") if configured else ("", "")
 
 
 def base_settings() -> BaseSettings:
     """The Base URL in use and where the token comes from, with the token's last 4 characters."""
     token, source = _token_and_source()
-    url = _stored(URL_KEY) or current_chat().setting("BASE_API_URL")
+    url = _stored(URL_KEY) or plugin_state().setting("BASE_API_URL")
     return BaseSettings(url=url, token_hint=token_hint(token) if token else "", token_source=source)
 
 
@@ -112,8 +112,8 @@ def save_base_settings(api_url: str, api_token: str = "", clear_token: bool = Fa
     A blank token keeps the stored one. The URL of the app's configuration is not stored, so a
     later change of the setting applies.
     """
-    state = current_chat()
-    session, Setting = state.db.session, state.models.Setting
+    state = plugin_state()
+    session = state.db.session
     if api_url == state.setting("BASE_API_URL"):
         session.execute(sa.delete(Setting).where(Setting.key == URL_KEY))
     else:
@@ -132,7 +132,7 @@ def token_needed_for(api_url: str, api_token: str) -> bool:
     return (
         settings.connected
         and not api_token
-        and api_url not in (settings.url, current_chat().setting("BASE_API_URL"))
+        and api_url not in (settings.url, plugin_state().setting("BASE_API_URL"))
     )
 
 
@@ -141,7 +141,7 @@ def base_client(*, url: str | None = None, token: str | None = None, retries: in
 
     Every client of an app shares its rate limiter, so a token stays under Base's limit.
     """
-    state = current_chat()
+    state = plugin_state()
     token = token or _token_and_source()[0]
     if not token:
         return None
@@ -212,8 +212,7 @@ def _status_values(status: dict) -> dict:
 
 
 def _store_statuses(statuses: list[dict]) -> None:
-    state = current_chat()
-    OrderStatus = state.models.OrderStatus
+    state = plugin_state()
     rows = [_status_values(s) for s in statuses if s["id"] > 0]
     if rows:
         _upsert(OrderStatus, rows, "id", lambda new: {c: new[c] for c in rows[0] if c != "id"})
@@ -234,8 +233,7 @@ def sync_status_list(client: BaseClient | None = None) -> None:
 
 def status_choices() -> list:
     """The cached order statuses, for the status dropdown."""
-    state = current_chat()
-    OrderStatus = state.models.OrderStatus
+    state = plugin_state()
     return list(state.db.session.execute(sa.select(OrderStatus).order_by(OrderStatus.id)).scalars())
 
 
@@ -260,7 +258,7 @@ def _upsert(model, rows: list[dict], key: str, updates: Callable) -> None:
 
     ``updates(excluded)`` gives the columns to update from the proposed row ``excluded``.
     """
-    session = current_chat().db.session
+    session = plugin_state().db.session
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -280,7 +278,7 @@ def _when(unix_time: int) -> datetime | None:
 
 def _order_row(order: dict, now: datetime) -> dict:
     """A normalized Base order as an ``Order`` row, text cut to the column sizes."""
-    columns = current_chat().models.Order.__table__.c
+    columns = Order.__table__.c
     row = {
         "base_order_id": order["order_id"],
         "shop_order_id": str(order["shop_order_id"] or ""),
@@ -308,17 +306,17 @@ def _order_row(order: dict, now: datetime) -> dict:
 
 
 def _store_orders(email: str, orders: list[dict], now: datetime) -> None:
-    state = current_chat()
+    state = plugin_state()
     rows = [_order_row(order, now) for order in orders]
     if rows:
         _upsert(
-            state.models.Order,
+            Order,
             rows,
             "base_order_id",
             lambda new: {c: new[c] for c in rows[0] if c != "base_order_id"},
         )
     _upsert(
-        state.models.OrderSync,
+        OrderSync,
         [{"email": email, "synced_at": now, "error": "", "error_at": None}],
         "email",
         lambda new: {"synced_at": new.synced_at, "error": "", "error_at": None},
@@ -328,9 +326,8 @@ def _store_orders(email: str, orders: list[dict], now: datetime) -> None:
 
 def _record_failure(emails: Iterable[str], text: str, now: datetime) -> None:
     """Note the failure on each e-mail; ``error_at`` keeps when failures started."""
-    state = current_chat()
+    state = plugin_state()
     state.db.session.rollback()
-    OrderSync = state.models.OrderSync
     rows = [{"email": email, "synced_at": None, "error": text, "error_at": now} for email in emails]
     if rows:
         _upsert(
@@ -388,27 +385,26 @@ def sync_ticket_orders(ticket_id: int) -> None:
     client = base_client()
     if client is None:
         return
-    state = current_chat()
-    ticket = state.db.session.get(state.models.Ticket, ticket_id)
+    state = plugin_state()
+    ticket = state.db.session.get(Ticket, ticket_id)
     if ticket is None or not normalize_email(ticket.customer_email):
         client.close()
         return
     has_statuses = state.db.session.execute(
-        sa.select(sa.exists().select_from(state.models.OrderStatus))
+        sa.select(sa.exists().select_from(OrderStatus))
     ).scalar()
     _sync_emails(client, [normalize_email(ticket.customer_email)], statuses=not has_statuses)
 
 
 def sync_open_tickets() -> None:
     """Job: refresh the statuses and the orders of every open or pending ticket's customer."""
-    state = current_chat()
-    Ticket = state.models.Ticket
+    state = plugin_state()
     client = base_client()
     if client is None:
         return
     emails = state.db.session.execute(
         sa.select(sa.func.lower(sa.func.trim(Ticket.customer_email)))
-        .where(Ticket.status.in_(OPEN_TICKET_STATUSES))
+        .where(Ticket.status.in_(UNFINISHED_STATUSES))
         .distinct()
     ).scalars()
     _sync_emails(client, sorted(email for email in emails if email), statuses=True)
@@ -454,8 +450,7 @@ class OrdersPanel:
 
 def orders_panel(ticket) -> OrdersPanel:
     """The cached orders of the ticket's customer from the last 3 months, newest first."""
-    state = current_chat()
-    Order, OrderSync = state.models.Order, state.models.OrderSync
+    state = plugin_state()
     session = state.db.session
     email = normalize_email(ticket.customer_email)
     connected = bool(_token_and_source()[0])
@@ -489,8 +484,7 @@ def orders_panel(ticket) -> OrdersPanel:
 
 def ticket_order(ticket, base_order_id: int):
     """The cached order ``base_order_id`` if it belongs to the ticket's customer, else None."""
-    state = current_chat()
-    Order = state.models.Order
+    state = plugin_state()
     return state.db.session.execute(
         sa.select(Order).where(
             Order.base_order_id == base_order_id,
@@ -504,8 +498,8 @@ def ticket_order(ticket, base_order_id: int):
 
 def status_label(status_id: int | None) -> str:
     """A status as a change record names it: its cached name in quotes, or its id."""
-    state = current_chat()
-    status = state.db.session.get(state.models.OrderStatus, status_id) if status_id else None
+    state = plugin_state()
+    status = state.db.session.get(OrderStatus, status_id) if status_id else None
     return f"“{status.name}”" if status is not None else f"status {status_id or 'unknown'}"
 
 
@@ -522,13 +516,13 @@ def change_order_status(ticket, order, status_id: int, by_agent_id, by_name: str
     if order.status_id == status_id:
         return None
     client = _connected_client()
-    state = current_chat()
+    state = plugin_state()
     with client:
         try:
             client.set_order_status(order.base_order_id, status_id)
         except BaseClientError as exc:
             raise OrdersError(describe_error(exc)) from exc
-        if state.db.session.get(state.models.OrderStatus, status_id) is None:
+        if state.db.session.get(OrderStatus, status_id) is None:
             try:  # a status added in Base since the last sync: learn its name
                 _store_statuses(client.get_order_status_list())
             except BaseClientError:

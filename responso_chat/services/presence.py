@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import json
 
-from responso_chat import current_chat
 from responso_chat.realtime import agent_ticket_channel
+from responso_chat.state import plugin_state
 
 #: Seconds a member stays present without a heartbeat (sockets beat every 25 s).
 TTL = 60
@@ -51,33 +51,33 @@ def viewers_event(ticket_id: int, agents: list[dict]) -> dict:
 
 
 def _publish(ticket_id: int, event: dict) -> None:
-    current_chat().broker.publish(agent_ticket_channel(ticket_id), event)
+    plugin_state().broker.publish(agent_ticket_channel(ticket_id), event)
 
 
 def customer_here(ticket_id: int, connection_id: str) -> None:
     """A customer's socket is open (or still open): the first one announces the customer."""
-    result = current_chat().broker.join(_customer_key(ticket_id), connection_id, TTL)
+    result = plugin_state().broker.join(_customer_key(ticket_id), connection_id, TTL)
     if result is not None and result == (True, 1):
         _publish(ticket_id, customer_event(ticket_id, True))
 
 
 def customer_gone(ticket_id: int, connection_id: str) -> None:
     """A customer's socket closed: the last one announces the customer left."""
-    result = current_chat().broker.leave(_customer_key(ticket_id), connection_id)
+    result = plugin_state().broker.leave(_customer_key(ticket_id), connection_id)
     if result is not None and result == (True, 0):
         _publish(ticket_id, customer_event(ticket_id, False))
 
 
 def customer_online(ticket_id: int) -> bool | None:
     """Whether the customer has the conversation open anywhere (``None``: unknown now)."""
-    members = current_chat().broker.members(_customer_key(ticket_id))
+    members = plugin_state().broker.members(_customer_key(ticket_id))
     return None if members is None else bool(members)
 
 
 def agent_here(ticket_id: int, connection_id: str, agent_id: str, name: str) -> None:
     """An agent's socket follows the ticket (or still does); a newcomer is announced."""
     member = _agent_member(connection_id, agent_id, name)
-    result = current_chat().broker.join(_agents_key(ticket_id), member, TTL)
+    result = plugin_state().broker.join(_agents_key(ticket_id), member, TTL)
     if result is not None and result[0]:
         _publish_viewers(ticket_id)
 
@@ -85,7 +85,7 @@ def agent_here(ticket_id: int, connection_id: str, agent_id: str, name: str) -> 
 def agent_gone(ticket_id: int, connection_id: str, agent_id: str, name: str) -> None:
     """An agent's socket stopped following the ticket."""
     member = _agent_member(connection_id, agent_id, name)
-    result = current_chat().broker.leave(_agents_key(ticket_id), member)
+    result = plugin_state().broker.leave(_agents_key(ticket_id), member)
     if result is not None and result[0]:
         _publish_viewers(ticket_id)
 
@@ -98,7 +98,7 @@ def _publish_viewers(ticket_id: int) -> None:
 
 def viewers(ticket_id: int) -> list[dict] | None:
     """The agents who have the ticket open, each once, by name (``None``: unknown now)."""
-    members = current_chat().broker.members(_agents_key(ticket_id))
+    members = plugin_state().broker.members(_agents_key(ticket_id))
     if members is None:
         return None
     agents = {}
@@ -117,15 +117,15 @@ def take_socket_slot(key: str, connection_id: str, cap: int) -> bool:
     """Count socket ``connection_id`` under ``key``; False when that makes more than ``cap``
     sockets (the caller closes it, and releases the slot). An unknown count (Redis away)
     passes: a broken Redis must not close every chat."""
-    result = current_chat().broker.join(_slot_key(key), connection_id, TTL)
+    result = plugin_state().broker.join(_slot_key(key), connection_id, TTL)
     return result is None or result[1] <= cap
 
 
 def refresh_socket_slot(key: str, connection_id: str) -> None:
     """Keep the slot of a socket still open (its heartbeat)."""
-    current_chat().broker.join(_slot_key(key), connection_id, TTL)
+    plugin_state().broker.join(_slot_key(key), connection_id, TTL)
 
 
 def release_socket_slot(key: str, connection_id: str) -> None:
     """Free the slot of a socket that closed."""
-    current_chat().broker.leave(_slot_key(key), connection_id)
+    plugin_state().broker.leave(_slot_key(key), connection_id)

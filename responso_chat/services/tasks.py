@@ -12,11 +12,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from responso_chat import current_chat
+from responso_chat.models import Project, Task, Ticket
 from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import messages
 from responso_chat.services.access import ticket_visibility_clause
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 SCOPES = {"mine": "My tasks", "all": "All tasks"}
@@ -24,26 +25,21 @@ SCOPES = {"mine": "My tasks", "all": "All tasks"}
 
 def visible_clause(user):
     """Tasks ``user`` may see: unlinked ones, and those of tickets they may see."""
-    state = current_chat()
-    Task, Ticket = state.models.Task, state.models.Ticket
     linked_visible = sa.select(Ticket.id).where(ticket_visibility_clause(user))
     return sa.or_(Task.ticket_id.is_(None), Task.ticket_id.in_(linked_visible))
 
 
 def _ordered(query):
-    Task = current_chat().models.Task
-    return query.order_by(
+    """``query`` in the task lists' order, with the project and ticket each row shows."""
+    return query.options(selectinload(Task.project), selectinload(Task.ticket)).order_by(
         Task.done, Task.due_date.is_(None), Task.due_date, Task.created_at.desc(), Task.id.desc()
     )
 
 
 def list_tasks(user, *, scope: str = "mine", include_done: bool = False) -> list:
     """Tasks ``user`` may see, open ones first by due date; ``scope`` mine or all."""
-    state = current_chat()
-    Task = state.models.Task
-    query = sa.select(Task).where(visible_clause(user)).options(
-        selectinload(Task.project), selectinload(Task.ticket)
-    )
+    state = plugin_state()
+    query = sa.select(Task).where(visible_clause(user))
     if scope == "mine":
         query = query.where(Task.assignee_id == str(user.get_id()))
     if not include_done:
@@ -53,24 +49,24 @@ def list_tasks(user, *, scope: str = "mine", include_done: bool = False) -> list
 
 def tasks_of_ticket(ticket) -> list:
     """Every task linked to ``ticket``, open ones first."""
-    state = current_chat()
-    Task = state.models.Task
+    state = plugin_state()
     query = sa.select(Task).where(Task.ticket_id == ticket.id)
     return list(state.db.session.execute(_ordered(query)).scalars())
 
 
 def get_visible_task(user, task_id: int):
     """The task with ``task_id`` if ``user`` may see it, else None."""
-    state = current_chat()
-    Task = state.models.Task
+    state = plugin_state()
     return state.db.session.execute(
-        sa.select(Task).where(Task.id == task_id, visible_clause(user))
+        sa.select(Task)
+        .where(Task.id == task_id, visible_clause(user))
+        .options(selectinload(Task.project), selectinload(Task.ticket))
     ).scalar_one_or_none()
 
 
 def _record_on_ticket(ticket, actor, text: str) -> None:
     """Commit, with an internal line on the linked ticket when there is one, then publish."""
-    state = current_chat()
+    state = plugin_state()
     if ticket is None:
         state.db.session.commit()
         return
@@ -82,10 +78,10 @@ def _record_on_ticket(ticket, actor, text: str) -> None:
 
 def _check_choices(assignee_id: str | None, project_id: int | None) -> None:
     """Refuse an assignee who is not an agent, or a project that does not exist."""
-    state = current_chat()
+    state = plugin_state()
     if assignee_id and str(assignee_id) not in agents_by_id():
         raise ChangeRefused("assignee_id", "Choose an agent from the list.")
-    if project_id is not None and state.db.session.get(state.models.Project, project_id) is None:
+    if project_id is not None and state.db.session.get(Project, project_id) is None:
         raise ChangeRefused("project_id", "Choose a project from the list.")
 
 
@@ -100,10 +96,10 @@ def create_task(
     ticket=None,
 ):
     """Create a task; ``ticket`` links it (the caller checked the agent may see the ticket)."""
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
     _check_choices(assignee_id, project_id)
-    task = state.models.Task(
+    task = Task(
         title=title,
         description=description,
         assignee_id=str(assignee_id) if assignee_id else None,
@@ -157,8 +153,7 @@ def update_task(task, actor, **changes) -> bool:
 
 def list_projects(user) -> list[tuple]:
     """Every project with the tasks ``user`` may see in it: ``[(project, tasks)]``."""
-    state = current_chat()
-    Project, Task = state.models.Project, state.models.Task
+    state = plugin_state()
     session = state.db.session
     projects = list(session.execute(sa.select(Project).order_by(Project.name)).scalars())
     tasks = session.execute(
@@ -173,15 +168,14 @@ def list_projects(user) -> list[tuple]:
 
 def all_projects() -> list:
     """Every project by name (for choosing one)."""
-    state = current_chat()
-    Project = state.models.Project
+    state = plugin_state()
     return list(state.db.session.execute(sa.select(Project).order_by(Project.name)).scalars())
 
 
 def create_project(name: str, description: str = ""):
     """Create a project; names are unique."""
-    state = current_chat()
-    Project, session = state.models.Project, state.db.session
+    state = plugin_state()
+    session = state.db.session
     taken = session.execute(
         sa.select(Project.id).where(sa.func.lower(Project.name) == name.lower())
     ).first()

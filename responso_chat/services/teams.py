@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
-from responso_chat import current_chat
+from responso_chat.models import Team, TeamMember
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 
 def list_teams() -> list:
-    """Every team by name."""
-    state = current_chat()
-    Team = state.models.Team
-    return list(state.db.session.execute(sa.select(Team).order_by(Team.name)).scalars())
+    """Every team by name, with its members."""
+    state = plugin_state()
+    query = sa.select(Team).order_by(Team.name).options(selectinload(Team.member_rows))
+    return list(state.db.session.execute(query).scalars())
 
 
 def get_team(team_id: int):
-    """The team with ``team_id``, or None."""
-    state = current_chat()
-    return state.db.session.get(state.models.Team, team_id)
+    """The team with ``team_id`` and its members, or None."""
+    state = plugin_state()
+    return state.db.session.get(Team, team_id, options=[selectinload(Team.member_rows)])
 
 
 def member_ids(team) -> list[str]:
@@ -28,11 +30,10 @@ def member_ids(team) -> list[str]:
 
 
 def _check_name_free(name: str, team_id: int | None = None) -> None:
-    Team = current_chat().models.Team
     query = sa.select(Team.id).where(sa.func.lower(Team.name) == name.lower())
     if team_id is not None:
         query = query.where(Team.id != team_id)
-    if current_chat().db.session.execute(query).first():
+    if plugin_state().db.session.execute(query).first():
         raise ChangeRefused("name", "A team with this name exists.")
 
 
@@ -41,15 +42,14 @@ def _member_rows(user_ids) -> list:
     unknown = [user_id for user_id in user_ids if str(user_id) not in agents]
     if unknown:
         raise ChangeRefused("members", "Choose members from the list of agents.")
-    TeamMember = current_chat().models.TeamMember
     return [TeamMember(user_id=str(user_id)) for user_id in sorted(set(map(str, user_ids)))]
 
 
 def create_team(name: str, members=()):
     """Create a team with these agents as members."""
-    state = current_chat()
+    state = plugin_state()
     _check_name_free(name)
-    team = state.models.Team(name=name)
+    team = Team(name=name)
     team.member_rows = _member_rows(members)
     state.db.session.add(team)
     state.db.session.commit()
@@ -63,4 +63,4 @@ def update_team(team, name: str, members) -> None:
     keep = {row.user_id: row for row in team.member_rows}
     team.name = name
     team.member_rows = [keep.get(row.user_id, row) for row in rows]
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()

@@ -16,12 +16,14 @@ import re
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from responso_chat import current_chat, signals
-from responso_chat.models import TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat import signals
+from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
 from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
 from responso_chat.services import contacts, events, messages, tickets
 from responso_chat.services.errors import ChangeRefused
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
+from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES
 
 TAG_MAX_LENGTH = 50
 
@@ -38,7 +40,7 @@ def normalize_tag(name: str) -> str:
 
 def _commit_and_publish(ticket, lines, *, status_changed: bool = False) -> None:
     """Commit the change and its system lines, then publish them (never before the commit)."""
-    state = current_chat()
+    state = plugin_state()
     state.db.session.commit()
     messages.publish_messages(lines)
     if status_changed:
@@ -52,7 +54,7 @@ def _commit_and_publish(ticket, lines, *, status_changed: bool = False) -> None:
 def _record(ticket, actor, text: str, *, status_changed: bool = False, record_events=None):
     """Add the internal system line of a change, ``record_events(line)`` in its transaction
     (the outbox rows of its events), commit, publish; roll back on failure."""
-    session = current_chat().db.session
+    session = plugin_state().db.session
     try:
         line = messages.add_system_line(ticket, f"{actor.name} {text}", author_id=actor.id)
         if record_events is not None:
@@ -131,8 +133,8 @@ def take_over(ticket, actor) -> None:
 
 def set_team(ticket, team_id: int | None, actor) -> bool:
     """Give the ticket to a team, or to none (``None``)."""
-    state = current_chat()
-    team = state.db.session.get(state.models.Team, team_id) if team_id is not None else None
+    state = plugin_state()
+    team = state.db.session.get(Team, team_id) if team_id is not None else None
     if team_id is not None and team is None:
         raise ChangeRefused("team", "Choose a team from the list.")
     if ticket.team_id == team_id:
@@ -145,8 +147,8 @@ def set_team(ticket, team_id: int | None, actor) -> bool:
 
 def get_or_create_tag(name: str):
     """The tag called ``name`` (normalized), created if new; safe against a concurrent twin."""
-    state = current_chat()
-    Tag, session = state.models.Tag, state.db.session
+    state = plugin_state()
+    session = state.db.session
     name = normalize_tag(name)
     query = sa.select(Tag).where(Tag.name == name)
     tag = session.execute(query).scalar_one_or_none()
@@ -186,7 +188,7 @@ def add_watcher(ticket, user_id: str, actor) -> bool:
     agent = _agent(user_id, "watcher")
     if agent.id in ticket.watcher_ids:
         return False
-    ticket.watcher_rows.append(current_chat().models.TicketWatcher(user_id=agent.id))
+    ticket.watcher_rows.append(TicketWatcher(user_id=agent.id))
     _record(ticket, actor, f"added {agent.name} as a watcher")
     return True
 
@@ -216,12 +218,12 @@ def add_sender_to_contacts(ticket, actor):
 
     An existing contact keeps what agents wrote on it; only a blank name is filled in.
     """
-    state = current_chat()
+    state = plugin_state()
     email = ticket.customer_email.strip().lower()
     contact = contacts.contact_for_email(email)
     created = contact is None
     if created:
-        contact = state.models.Contact(name=ticket.customer_name, email=email)
+        contact = Contact(name=ticket.customer_name, email=email)
         state.db.session.add(contact)
     elif not contact.name.strip():
         contact.name = ticket.customer_name
@@ -236,9 +238,9 @@ def create_ticket_for_customer(ticket, subject: str, body: str, actor):
     The new ticket is assigned to the agent and starts with the agent's message; the original
     ticket records a line pointing to it. Both are committed together.
     """
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
-    new = state.models.Ticket(
+    new = Ticket(
         chat_id=ticket.chat_id,
         chat_name=ticket.chat_name,
         subject=subject,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from responso_chat import current_chat, signals
+from responso_chat import signals
 from responso_chat.infra import outbox
+from responso_chat.models import Message, Ticket
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.services import events
 from responso_chat.services.messages import (
@@ -18,6 +19,7 @@ from responso_chat.services.messages import (
     publish,
     publish_messages,
 )
+from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 #: "<agent> joined the chat" in the ticket's language (the customer reads it in the widget).
@@ -44,8 +46,8 @@ def open_chat_ticket(
     client_msg_id: str | None = None,
 ):
     """Create a chat ticket and its first customer message, commit, then publish."""
-    state = current_chat()
-    ticket = state.models.Ticket(
+    state = plugin_state()
+    ticket = Ticket(
         chat_id=chat.id,
         chat_name=chat.name,
         subject=subject,
@@ -87,8 +89,7 @@ def _joined_line(ticket, agent_id: str, agent_name: str):
 
 
 def _has_joined(ticket, agent_id: str) -> bool:
-    state = current_chat()
-    Message = state.models.Message
+    state = plugin_state()
     return state.db.session.execute(
         sa.select(
             sa.exists().where(
@@ -102,7 +103,7 @@ def _has_joined(ticket, agent_id: str) -> bool:
 
 
 def _announce_join(ticket, agent_name: str, lines) -> None:
-    broker = current_chat().broker
+    broker = plugin_state().broker
     publish_messages(lines)
     broker.publish(
         ticket_channel(ticket.id),
@@ -127,7 +128,7 @@ def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
     line = _joined_line(ticket, agent_id, agent_name)
     if previous != agent_id:
         events.assigned(ticket.id, agent_id, agents_by_id().get(agent_id))
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     _announce_join(ticket, agent_name, [line])
     if previous != agent_id:
         _send_assigned(ticket, agent_id)
@@ -151,7 +152,7 @@ def take_over(ticket, agent_id, agent_name: str, previous_name: str = "") -> Non
     lines.append(_joined_line(ticket, agent_id, agent_name))
     if previous != agent_id:
         events.assigned(ticket.id, agent_id, agents_by_id().get(agent_id))
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
     _announce_join(ticket, agent_name, lines)
     if previous != agent_id:
         _send_assigned(ticket, agent_id)
@@ -172,8 +173,8 @@ def record_page(ticket, url: str, title: str) -> None:
     if (ticket.page_url, ticket.page_title) == (url, title):
         return
     ticket.page_url, ticket.page_title = url, title
-    current_chat().db.session.commit()
-    current_chat().broker.publish(
+    plugin_state().db.session.commit()
+    plugin_state().broker.publish(
         agent_ticket_channel(ticket.id),
         {"type": "page", "ticket_id": ticket.id, "url": url, "title": title},
     )

@@ -1,9 +1,9 @@
 """Outgoing webhooks: admins register URLs that receive the tickets' events as signed JSON.
 
-Events (:data:`EVENTS`) come from the tickets' event jobs (:mod:`.events`), written to the
-outbox with their change. For each enabled webhook subscribed to the event a
-:class:`WebhookDelivery` row is written (the delivery log, holding the payload), with the
-outbox row of a background job (:func:`deliver`) that POSTs it::
+Events (:data:`responso_chat.vocab.WEBHOOK_EVENTS`) come from the tickets' event jobs
+(:mod:`.events`), written to the outbox with their change. For each enabled webhook subscribed
+to the event a :class:`WebhookDelivery` row is written (the delivery log, holding the payload),
+with the outbox row of a background job (:func:`deliver`) that POSTs it::
 
     POST <url>
     Content-Type: application/json
@@ -35,21 +35,22 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
-from responso_chat import __version__, current_chat
 from responso_chat.infra import outbox
-from responso_chat.models import WEBHOOK_EVENTS, new_secret, utcnow
+from responso_chat.models import (
+    Message,
+    Ticket,
+    Webhook,
+    WebhookDelivery,
+    new_secret,
+    ticket_details,
+    utcnow,
+)
 from responso_chat.schemas import ApiMessageSchema, ApiTicketSchema
+from responso_chat.state import plugin_state
+from responso_chat.version import __version__
 
 log = logging.getLogger(__name__)
 
-#: Event names (:data:`models.WEBHOOK_EVENTS`) and their labels, as the admin page lists them.
-EVENTS = dict(
-    zip(
-        WEBHOOK_EVENTS,
-        ("Ticket created", "Message created", "Ticket status changed", "Ticket assigned"),
-        strict=True,
-    )
-)
 #: Seconds before each new attempt of a failed delivery (so 1 + len() attempts in all).
 RETRY_DELAYS = (10, 60, 300, 1800, 7200)
 TIMEOUT = 10
@@ -73,15 +74,14 @@ def sign(secret: str, body: bytes) -> str:
 
 def list_webhooks() -> list:
     """Every webhook, oldest first."""
-    state = current_chat()
-    Webhook = state.models.Webhook
+    state = plugin_state()
     return list(state.db.session.scalars(sa.select(Webhook).order_by(Webhook.id)))
 
 
 def get_webhook(webhook_id: int):
     """The webhook ``webhook_id``, or None."""
-    state = current_chat()
-    return state.db.session.get(state.models.Webhook, webhook_id)
+    state = plugin_state()
+    return state.db.session.get(Webhook, webhook_id)
 
 
 def refused_address(url: str) -> str | None:
@@ -92,7 +92,7 @@ def refused_address(url: str) -> str | None:
     database, cache or cloud metadata service; ``WEBHOOK_PRIVATE_NETWORKS`` allows a receiver
     on the shop's own network.
     """
-    if current_chat().setting("WEBHOOK_PRIVATE_NETWORKS"):
+    if plugin_state().setting("WEBHOOK_PRIVATE_NETWORKS"):
         return None
     try:
         infos = socket.getaddrinfo(urlsplit(url).hostname, None, proto=socket.IPPROTO_TCP)
@@ -118,8 +118,8 @@ def create_webhook(values: dict):
     """Register a webhook from :class:`WebhookSchema` values; it gets a new secret.
 
     Raises ``ValidationError`` when the URL leads to a private network."""
-    state = current_chat()
-    webhook = state.models.Webhook(**_check_address(values))
+    state = plugin_state()
+    webhook = Webhook(**_check_address(values))
     state.db.session.add(webhook)
     state.db.session.commit()
     return webhook
@@ -129,33 +129,31 @@ def update_webhook(webhook, values: dict) -> None:
     """Change a webhook's URL, events and enabled flag (``ValidationError`` as on create)."""
     for name, value in _check_address(values).items():
         setattr(webhook, name, value)
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def rotate_secret(webhook) -> None:
     """Give the webhook a new signing secret (the old one stops being used at once)."""
     webhook.secret = new_secret()
-    current_chat().db.session.commit()
+    plugin_state().db.session.commit()
 
 
 def delete_webhook(webhook) -> None:
     """Delete a webhook and its delivery log (payloads included, on every database)."""
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
-    Delivery = state.models.WebhookDelivery
-    session.execute(sa.delete(Delivery).where(Delivery.webhook_id == webhook.id))
+    session.execute(sa.delete(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook.id))
     session.delete(webhook)
     session.commit()
 
 
 def recent_deliveries(webhook, limit: int = 50) -> list:
     """The webhook's latest deliveries, newest first."""
-    state = current_chat()
-    Delivery = state.models.WebhookDelivery
+    state = plugin_state()
     query = (
-        sa.select(Delivery)
-        .where(Delivery.webhook_id == webhook.id)
-        .order_by(Delivery.id.desc())
+        sa.select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook.id)
+        .order_by(WebhookDelivery.id.desc())
         .limit(limit)
     )
     return list(state.db.session.scalars(query))
@@ -172,26 +170,26 @@ def delivery_state(delivery) -> str:
 
 
 def _subscribers(event: str) -> list:
-    state = current_chat()
-    Webhook = state.models.Webhook
+    state = plugin_state()
     enabled = state.db.session.scalars(sa.select(Webhook).where(Webhook.enabled.is_(True)))
     return [webhook for webhook in enabled if event in (webhook.events or [])]
 
 
 def _prune(webhook_id: int) -> None:
     """Keep the :data:`LOG_KEPT` latest deliveries of a webhook."""
-    state = current_chat()
-    Delivery = state.models.WebhookDelivery
+    state = plugin_state()
     oldest_kept = state.db.session.scalar(
-        sa.select(Delivery.id)
-        .where(Delivery.webhook_id == webhook_id)
-        .order_by(Delivery.id.desc())
+        sa.select(WebhookDelivery.id)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(WebhookDelivery.id.desc())
         .offset(LOG_KEPT - 1)
         .limit(1)
     )
     if oldest_kept is not None:
         state.db.session.execute(
-            sa.delete(Delivery).where(Delivery.webhook_id == webhook_id, Delivery.id < oldest_kept)
+            sa.delete(WebhookDelivery).where(
+                WebhookDelivery.webhook_id == webhook_id, WebhookDelivery.id < oldest_kept
+            )
         )
 
 
@@ -206,12 +204,13 @@ def emit(event: str, data, event_id: str | None = None) -> list[int]:
     webhooks = _subscribers(event)
     if not webhooks:
         return []
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
-    Delivery = state.models.WebhookDelivery
     event_id = event_id or uuid.uuid4().hex
     done = set(
-        session.scalars(sa.select(Delivery.webhook_id).where(Delivery.event_id == event_id))
+        session.scalars(
+            sa.select(WebhookDelivery.webhook_id).where(WebhookDelivery.event_id == event_id)
+        )
     )
     webhooks = [webhook for webhook in webhooks if webhook.id not in done]
     if not webhooks:
@@ -223,7 +222,7 @@ def emit(event: str, data, event_id: str | None = None) -> list[int]:
         "data": data() if callable(data) else data,
     }
     deliveries = [
-        Delivery(webhook_id=webhook.id, event=event, event_id=event_id, payload=payload)
+        WebhookDelivery(webhook_id=webhook.id, event=event, event_id=event_id, payload=payload)
         for webhook in webhooks
     ]
     try:
@@ -243,12 +242,12 @@ def emit(event: str, data, event_id: str | None = None) -> list[int]:
 
 def deliver(delivery_id: int) -> None:
     """Background job: POST one delivery, record the outcome, schedule a retry on failure."""
-    state = current_chat()
+    state = plugin_state()
     session = state.db.session
-    delivery = session.get(state.models.WebhookDelivery, delivery_id)
+    delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.delivered_at is not None:
         return  # deleted with its webhook, or delivered by an earlier run
-    webhook = session.get(state.models.Webhook, delivery.webhook_id)
+    webhook = session.get(Webhook, delivery.webhook_id)
     if not webhook.enabled:
         delivery.error = "Not sent: the webhook is disabled."
         session.commit()
@@ -298,11 +297,12 @@ def event_data(ticket_id: int, message_id: int | None = None, **extra):
     them, and ``extra``."""
 
     def build() -> dict:
-        state = current_chat()
-        session, models = state.db.session, state.models
-        data = {"ticket": ApiTicketSchema().dump(session.get(models.Ticket, ticket_id))}
+        state = plugin_state()
+        session = state.db.session
+        ticket = session.get(Ticket, ticket_id, options=ticket_details())
+        data = {"ticket": ApiTicketSchema().dump(ticket)}
         if message_id is not None:
-            data["message"] = ApiMessageSchema().dump(session.get(models.Message, message_id))
+            data["message"] = ApiMessageSchema().dump(session.get(Message, message_id))
         return {**data, **extra}
 
     return build

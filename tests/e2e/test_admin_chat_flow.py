@@ -7,15 +7,16 @@ import re
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from responso_chat import current_chat
+from responso_chat.models import Chat
+from responso_chat.state import plugin_state
 from tests.e2e.keys import paste, retype
 from tests.hostapp import PASSWORD
 
 
 def saved_chats(app):
     with app.app_context():
-        state = current_chat()
-        return list(state.db.session.execute(sa.select(state.models.Chat)).scalars())
+        state = plugin_state()
+        return list(state.db.session.execute(sa.select(Chat)).scalars())
 
 
 def test_admin_creates_copies_edits_and_deletes_a_chat(app, live_server, new_page, tmp_path):

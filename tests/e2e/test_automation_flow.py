@@ -10,6 +10,7 @@ from flask import Flask
 from markupsafe import Markup
 from playwright.sync_api import expect
 
+from responso_chat.models import Ticket
 from responso_chat.services.chats import embed_snippet
 from tests.e2e.keys import paste
 from tests.factories import make_chat
@@ -93,7 +94,7 @@ def test_admin_rule_acts_on_an_angry_customer(app, live_server, new_page):
     expect(conversation.get_by_text(ANGRY)).to_be_visible()
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket_id = state.db.session.execute(sa.select(state.models.Ticket.id)).scalar_one()
+        ticket_id = state.db.session.execute(sa.select(Ticket.id)).scalar_one()
 
     agent = new_page()
     log_in(agent, url, "alice@shop.test")

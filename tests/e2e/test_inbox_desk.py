@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from responso_chat.models import Ticket
 from tests.e2e.keys import paste
 from tests.e2e.test_inbox_flow import SHOTS, _login
 from tests.factories import make_chat, make_ticket
@@ -34,7 +35,7 @@ def desk(app, live_server):
 def saved(app, ticket_id):
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket = state.db.session.get(state.models.Ticket, ticket_id)
+        ticket = state.db.session.get(Ticket, ticket_id)
         return ticket.status, ticket.assignee_id
 
 
@@ -161,6 +162,6 @@ def test_without_javascript_the_set_buttons_apply_the_lists(app, desk, new_page)
     with app.app_context():
         state = app.extensions["responso_chat"]
         assert state.db.session.execute(
-            sa.select(state.models.Ticket.status).where(state.models.Ticket.id == first)
+            sa.select(Ticket.status).where(Ticket.id == first)
         ).scalar_one() == "closed"
     assert re.search(r"/tickets/\d+", agent.url)

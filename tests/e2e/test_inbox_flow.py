@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from responso_chat.models import Chat, Contact, Task, Ticket, ticket_details
 from responso_chat.realtime import INBOX_CHANNEL
 from responso_chat.services import ticket_changes
 from responso_chat.users import Agent
@@ -127,8 +128,8 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
     panel.get_by_label("Add a tag").press_sequentially("fragi")
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket_changes.add_tag(state.db.session.get(state.models.Ticket, ticket_id), "rush",
-                               Agent("1", "Ada Admin", "admin@shop.test"))
+        ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
+        ticket_changes.add_tag(ticket, "rush", Agent("1", "Ada Admin", "admin@shop.test"))
     expect(panel.get_by_role("button", name="Remove tag rush")).to_be_visible()
     expect(panel.get_by_label("Add a tag")).to_have_value("fragi")
     retype(panel.get_by_label("Add a tag"), "")
@@ -170,13 +171,13 @@ def test_agent_answers_a_chat_and_works_the_ticket(app, live_server, new_page):
 
     with app.app_context():
         state = app.extensions["responso_chat"]
-        saved = state.db.session.get(state.models.Ticket, ticket_id)
+        saved = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         assert (saved.status, saved.priority, saved.assignee_id) == ("closed", "high", "2")
         assert [tag.name for tag in saved.tags] == ["rush", "vip"]
         assert saved.disable_next_autoresponder is True
-        contact = state.db.session.execute(sa.select(state.models.Contact)).scalar_one()
+        contact = state.db.session.execute(sa.select(Contact)).scalar_one()
         assert contact.email == "zoe@example.com"
-        task = state.db.session.execute(sa.select(state.models.Task)).scalar_one()
+        task = state.db.session.execute(sa.select(Task)).scalar_one()
         assert (task.title, task.ticket_id, task.assignee_id, str(task.due_date)) == (
             "Call the courier", ticket_id, "2", "2030-05-01"
         )
@@ -228,7 +229,7 @@ def test_new_chats_and_watched_tickets_show_up_live(app, live_server, new_page):
     wait_until(lambda: listening() - before, what="the reloaded page's inbox subscription")
     with app.app_context():
         state = app.extensions["responso_chat"]
-        make_ticket(state.db.session.get(state.models.Chat, chat_id), "Brand new question",
+        make_ticket(state.db.session.get(Chat, chat_id), "Brand new question",
                     name="Nora New")
     expect(agent.get_by_role("link", name=re.compile("Brand new question"))).to_be_visible()
     expect(agent.locator('.rc-count[data-view="to_handle"]')).to_have_text("2")
@@ -239,7 +240,7 @@ def test_new_chats_and_watched_tickets_show_up_live(app, live_server, new_page):
     with app.app_context():
         state = app.extensions["responso_chat"]
         messages.post_customer_message(
-            state.db.session.get(state.models.Ticket, watched_id), "Any news?"
+            state.db.session.get(Ticket, watched_id, options=ticket_details()), "Any news?"
         )
     toast = agent.get_by_role("status").get_by_text(
         f"New message on ticket #{watched_id}, which you watch."

@@ -19,6 +19,7 @@ from flask import Flask
 from markupsafe import Markup, escape
 from playwright.sync_api import expect
 
+from responso_chat.models import Chat, Message, Ticket
 from responso_chat.services import chats
 from tests.conftest import DEV_SERVER_SOCKET_CLOSE
 from tests.e2e.keys import paste, put_on_clipboard, type_on_layout, type_with_dead_key
@@ -207,7 +208,7 @@ def test_a_customer_types_pastes_and_tabs_through_the_widget(shop, new_page, app
     expect(launcher(page)).to_be_focused()
     with app.app_context():
         state = app.extensions["responso_chat"]
-        ticket = state.db.session.get(state.models.Ticket, only_ticket_id(app))
+        ticket = state.db.session.get(Ticket, only_ticket_id(app))
         assert (ticket.customer_name, ticket.customer_email, ticket.subject) == (
             "Zoe żółć", "zoe@example.com", "Ça été"
         )
@@ -226,13 +227,12 @@ def start_chat(page, message="Hello, where is my parcel?"):
 def only_ticket_id(app):
     with app.app_context():
         state = app.extensions["responso_chat"]
-        return state.db.session.execute(sa.select(state.models.Ticket.id)).scalar_one()
+        return state.db.session.execute(sa.select(Ticket.id)).scalar_one()
 
 
 def count_bodies(app, body):
     with app.app_context():
         state = app.extensions["responso_chat"]
-        Message = state.models.Message
         return state.db.session.execute(
             sa.select(sa.func.count()).select_from(Message).where(Message.body == body)
         ).scalar_one()
@@ -311,7 +311,7 @@ def test_a_signed_customer_is_prefilled_and_verified(shop, new_page, app):
     chat_id = shop.use()
     with app.app_context():
         state = app.extensions["responso_chat"]
-        secret = state.db.session.get(state.models.Chat, chat_id).secret
+        secret = state.db.session.get(Chat, chat_id).secret
     signature = hmac.new(secret.encode(), b"anna@example.com", hashlib.sha256).hexdigest()
     page = new_page()
     page.goto(shop.url + "/")
@@ -327,7 +327,7 @@ def test_a_signed_customer_is_prefilled_and_verified(shop, new_page, app):
     page.get_by_role("button", name="Start chat").click()
     expect(page.get_by_role("log", name="Conversation")).to_contain_text("invoice")
     with app.app_context():
-        ticket = state.db.session.get(state.models.Ticket, only_ticket_id(app))
+        ticket = state.db.session.get(Ticket, only_ticket_id(app))
         assert ticket.customer_email_verified and ticket.page_title == "Home"
 
 
@@ -354,7 +354,7 @@ def test_a_second_tab_and_the_end_of_the_conversation(shop, new_page, app):
         from responso_chat.users import agents_by_id
 
         state = app.extensions["responso_chat"]
-        ticket = state.db.session.get(state.models.Ticket, only_ticket_id(app))
+        ticket = state.db.session.get(Ticket, only_ticket_id(app))
         ticket_changes.set_status(ticket, "closed", agents_by_id()["2"])
     expect(customer.get_by_text("This conversation has ended.")).to_be_visible()
     customer.get_by_role("button", name="Start a new chat").click()

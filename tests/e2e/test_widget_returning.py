@@ -13,6 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from responso_chat.models import Chat, Ticket
 from responso_chat.services import messages
 from tests.e2e.keys import paste, retype
 from tests.e2e.test_widget_flow import (
@@ -65,9 +66,9 @@ def earlier_conversation(app, ticket_id, exchanges=6):
     with app.app_context():
         state = app.extensions["responso_chat"]
         for number in range(1, exchanges + 1):
-            ticket = state.db.session.get(state.models.Ticket, ticket_id)
+            ticket = state.db.session.get(Ticket, ticket_id)
             messages.post_agent_message(ticket, "2", "Alice Agent", f"Earlier answer {number}")
-            ticket = state.db.session.get(state.models.Ticket, ticket_id)
+            ticket = state.db.session.get(Ticket, ticket_id)
             messages.post_customer_message(ticket, f"Earlier question {number}")
 
 
@@ -176,7 +177,7 @@ def test_a_long_first_message_is_counted_and_refused_before_sending(shop, new_pa
     page.screenshot(path=os.path.join(SHOTS, "widget-long-message-refused.png"))
     with app.app_context():
         state = app.extensions["responso_chat"]
-        assert state.db.session.query(state.models.Ticket).count() == 0
+        assert state.db.session.query(Ticket).count() == 0
 
     retype(message, "My order arrived broken. ")
     paste(message, "The box was wet.")
@@ -280,7 +281,7 @@ def test_a_second_visit_draws_the_launcher_before_the_config_answers(shop, new_p
 
     with app.app_context():  # meanwhile the shop hid the chat on this page
         state = app.extensions["responso_chat"]
-        state.db.session.get(state.models.Chat, chat_id).paths = ["/about"]
+        state.db.session.get(Chat, chat_id).paths = ["/about"]
         state.db.session.commit()
     held[0].continue_()
     expect(launcher(page)).to_be_hidden()

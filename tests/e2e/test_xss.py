@@ -19,10 +19,12 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from responso_chat.models import AutomationRule, Chat, Contact, Tag, Ticket, Webhook
 from responso_chat.services import api_tokens, contacts, messages, tasks, teams, webhooks
 from responso_chat.services import chats as chat_services
 from responso_chat.users import Agent
 from responso_chat.visitor import issue_token
+from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import LiveServer
 from tests.e2e.keys import paste
 from tests.factories import make_chat, make_ticket
@@ -119,7 +121,7 @@ def world(tmp_path_factory):
     """The plugin served live with every payload stored, and a strict shop embedding it."""
     with matrix_app(f"sqlite:///{tmp_path_factory.mktemp('xss') / 'shop.db'}") as app:
         state = app.extensions["responso_chat"]
-        models, session = state.models, state.db.session
+        session = state.db.session
         with app.app_context():
             open_chat = make_chat(
                 PAYLOADS[0], welcome_message=" ".join(PAYLOADS[:7]),
@@ -134,13 +136,13 @@ def world(tmp_path_factory):
             for number, payload in enumerate(PAYLOADS):
                 make_ticket(open_chat, payload, name=payload, message=payload,
                             email=f"x{number:02}@example.com")
-            session.add(models.AutomationRule(
+            session.add(AutomationRule(
                 name=PAYLOADS[4], enabled=True, trigger="new_ticket", match="all",
                 conditions=[], position=1,
                 actions=[{"type": "auto_reply", "value": "Thanks {{ customer_name }}!"}],
             ))
             for number, payload in enumerate(PAYLOADS):
-                session.add(models.AutomationRule(
+                session.add(AutomationRule(
                     name=payload, enabled=False, trigger="new_ticket", match="all",
                     position=10 + number,
                     conditions=[{"field": "subject", "operator": "contains", "value": payload}],
@@ -160,7 +162,7 @@ def world(tmp_path_factory):
                                     notes="\n".join(PAYLOADS))
             webhooks.create_webhook({
                 "url": "https://hooks.example.test/in?q=%3Cscript%3Ewindow.__xss=1%3C/script%3E",
-                "events": list(webhooks.EVENTS), "enabled": False,
+                "events": list(WEBHOOK_EVENTS), "enabled": False,
             })
             embed_open = chat_services.embed_snippet(open_chat, app.live.url + "/")
             embed_closed = chat_services.embed_snippet(closed_chat, app.live.url + "/")
@@ -250,7 +252,6 @@ def test_the_widget_shows_hostile_text_as_text(world, new_page):
     expect(log).to_contain_text("x14")
     state = world.extensions["responso_chat"]
     with world.app_context():
-        Ticket = state.models.Ticket
         ticket = state.db.session.execute(
             sa.select(Ticket).where(Ticket.customer_email == "hostile@example.com")
         ).scalar_one()
@@ -260,7 +261,7 @@ def test_the_widget_shows_hostile_text_as_text(world, new_page):
             messages.post_agent_message(ticket, "2", "Alice Agent", "note " + payload,
                                         internal=True)
         for payload in PAYLOADS:
-            ticket.tags.append(state.models.Tag(name=payload))
+            ticket.tags.append(Tag(name=payload))
         tasks.create_task(ALICE, title=PAYLOADS[6], ticket=ticket)
         state.db.session.commit()
     state.jobs.join()  # the auto-response built from the customer's name
@@ -297,15 +298,14 @@ def test_inbox_and_admin_pages_show_hostile_text_as_text(world, new_page):
     login(page, world.live.url)
     state = world.extensions["responso_chat"]
     with world.app_context():
-        models = state.models
         ticket_id = getattr(world, "hostile_ticket", None) or state.db.session.scalar(
-            sa.select(models.Ticket.id).order_by(models.Ticket.id))
+            sa.select(Ticket.id).order_by(Ticket.id))
         contact_id = state.db.session.scalar(
-            sa.select(models.Contact.id).where(models.Contact.email == "hostile@example.com"))
+            sa.select(Contact.id).where(Contact.email == "hostile@example.com"))
         rule_id = state.db.session.scalar(
-            sa.select(models.AutomationRule.id).where(models.AutomationRule.position == 10))
-        chat_id = state.db.session.scalar(sa.select(models.Chat.id).order_by(models.Chat.id))
-        webhook_id = state.db.session.scalar(sa.select(models.Webhook.id))
+            sa.select(AutomationRule.id).where(AutomationRule.position == 10))
+        chat_id = state.db.session.scalar(sa.select(Chat.id).order_by(Chat.id))
+        webhook_id = state.db.session.scalar(sa.select(Webhook.id))
     visited = 0
     for path in ADMIN_PAGES:
         page.goto(world.live.url + path)
@@ -328,7 +328,7 @@ def test_inbox_and_admin_pages_show_hostile_text_as_text(world, new_page):
     # Live updates are drawn by the page's script: a customer's message, typing and page.
     page.goto(f"{world.live.url}/chat/inbox/tickets/{ticket_id}")
     with world.app_context():
-        token = issue_token(state.db.session.get(state.models.Ticket, ticket_id))
+        token = issue_token(state.db.session.get(Ticket, ticket_id))
     customer = VisitorSocket(world.live.url, token)
     try:
         expect(page.locator('#rc-presence[data-online="true"]')).to_have_count(1)  # following

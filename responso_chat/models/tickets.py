@@ -1,0 +1,188 @@
+"""Tickets and their messages, with the teams, tags and watchers a ticket has."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import mapped_column, relationship, selectinload
+
+from responso_chat.models.base import Base, UserId, UTCDateTime, metadata, one_of, utcnow
+from responso_chat.vocab import AUTHOR_KINDS, SENTIMENTS, TICKET_PRIORITIES, TICKET_STATUSES
+
+
+class Team(Base):
+    """A group of agents a ticket can be assigned to."""
+
+    __tablename__ = "responso_chat_team"
+    id = mapped_column(sa.Integer, primary_key=True)
+    name = mapped_column(sa.String(100), nullable=False, unique=True)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    member_rows = relationship("TeamMember", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class TeamMember(Base):
+    """An agent's membership of a team."""
+
+    __tablename__ = "responso_chat_team_member"
+    team_id = mapped_column(
+        sa.Integer,
+        sa.ForeignKey("responso_chat_team.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    user_id = mapped_column(UserId, primary_key=True, index=True)
+
+
+class Tag(Base):
+    """A label put on tickets."""
+
+    __tablename__ = "responso_chat_tag"
+    id = mapped_column(sa.Integer, primary_key=True)
+    name = mapped_column(sa.String(50), nullable=False, unique=True)
+
+
+ticket_tag = sa.Table(
+    "responso_chat_ticket_tag",
+    metadata,
+    sa.Column(
+        "ticket_id",
+        sa.Integer,
+        sa.ForeignKey("responso_chat_ticket.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "tag_id",
+        sa.Integer,
+        sa.ForeignKey("responso_chat_tag.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
+)
+
+
+class Ticket(Base):
+    """A chat conversation: a standard helpdesk ticket of the ``chat`` channel."""
+
+    __tablename__ = "responso_chat_ticket"
+    __table_args__ = (
+        one_of("status", TICKET_STATUSES, "ck_responso_chat_ticket_status"),
+        one_of("priority", TICKET_PRIORITIES, "ck_responso_chat_ticket_priority"),
+        sa.CheckConstraint("channel = 'chat'", name="ck_responso_chat_ticket_channel"),
+        one_of("last_sender", AUTHOR_KINDS, "ck_responso_chat_ticket_last_sender", nullable=True),
+        one_of("sentiment", SENTIMENTS, "ck_responso_chat_ticket_sentiment", nullable=True),
+        # Inbox views: newest activity first, keyset on (last_message_at, id).
+        sa.Index("ix_responso_chat_ticket_activity", "last_message_at", "id"),
+        sa.Index("ix_responso_chat_ticket_status_activity", "status", "last_message_at", "id"),
+        sa.Index(
+            "ix_responso_chat_ticket_assignee_activity",
+            "assignee_id",
+            "status",
+            "last_message_at",
+            "id",
+        ),
+        sa.Index("ix_responso_chat_ticket_chat_activity", "chat_id", "last_message_at", "id"),
+        sa.Index("ix_responso_chat_ticket_email", "customer_email"),
+    )
+
+    id = mapped_column(sa.Integer, primary_key=True)
+    channel = mapped_column(sa.String(20), nullable=False, default="chat")
+    chat_id = mapped_column(
+        sa.Integer, sa.ForeignKey("responso_chat_chat.id", ondelete="SET NULL"), nullable=True
+    )
+    # Kept when the chat is deleted, so the ticket still says where it came from.
+    chat_name = mapped_column(sa.String(100), nullable=False)
+    subject = mapped_column(sa.String(200), nullable=False)
+    customer_name = mapped_column(sa.String(100), nullable=False)
+    customer_email = mapped_column(sa.String(254), nullable=False)
+    customer_email_verified = mapped_column(sa.Boolean, nullable=False, default=False)
+    status = mapped_column(sa.String(10), nullable=False, default="open")
+    priority = mapped_column(sa.String(10), nullable=False, default="normal")
+    assignee_id = mapped_column(UserId, nullable=True)
+    team_id = mapped_column(
+        sa.Integer, sa.ForeignKey("responso_chat_team.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    last_message_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_sender = mapped_column(sa.String(12), nullable=True)
+    last_seq = mapped_column(sa.Integer, nullable=False, default=0)
+    sentiment = mapped_column(sa.String(10), nullable=True)
+    context = mapped_column(sa.String(20), nullable=True)
+    disable_next_autoresponder = mapped_column(sa.Boolean, nullable=False, default=False)
+    out_of_hours = mapped_column(sa.Boolean, nullable=False, default=False)
+    page_url = mapped_column(sa.String(2000), nullable=True)
+    page_title = mapped_column(sa.String(300), nullable=True)
+    language = mapped_column(sa.String(4), nullable=True)
+
+    chat = relationship("Chat")
+    team = relationship("Team")
+    tags = relationship("Tag", secondary=ticket_tag, order_by="Tag.name")
+    watcher_rows = relationship(
+        "TicketWatcher", cascade="all, delete-orphan", passive_deletes=True
+    )
+    tasks = relationship("Task", back_populates="ticket")
+
+    @property
+    def watcher_ids(self) -> list[str]:
+        """Ids of the users notified of this ticket's new messages."""
+        return sorted(row.user_id for row in self.watcher_rows)
+
+    def __repr__(self):
+        return f"<Ticket {self.id} {self.status}>"
+
+
+def ticket_details() -> tuple:
+    """Loader options for what a ticket's page, its API form and the changes made to it read
+    beside its row: its chat, tags and watchers."""
+    return (
+        selectinload(Ticket.chat),
+        selectinload(Ticket.tags),
+        selectinload(Ticket.watcher_rows),
+    )
+
+
+class TicketWatcher(Base):
+    """A user who follows a ticket."""
+
+    __tablename__ = "responso_chat_ticket_watcher"
+    ticket_id = mapped_column(
+        sa.Integer,
+        sa.ForeignKey("responso_chat_ticket.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    user_id = mapped_column(UserId, primary_key=True, index=True)
+
+
+class Message(Base):
+    """One line of a conversation, numbered per ticket so clients resume by sequence."""
+
+    __tablename__ = "responso_chat_message"
+    __table_args__ = (
+        one_of("author_kind", AUTHOR_KINDS, "ck_responso_chat_message_author_kind"),
+        sa.UniqueConstraint("ticket_id", "seq", name="uq_responso_chat_message_seq"),
+        sa.UniqueConstraint(
+            "ticket_id", "client_key", name="uq_responso_chat_message_client_key"
+        ),
+    )
+
+    id = mapped_column(sa.Integer, primary_key=True)
+    ticket_id = mapped_column(
+        sa.Integer,
+        sa.ForeignKey("responso_chat_ticket.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+    seq = mapped_column(sa.Integer, nullable=False)
+    author_kind = mapped_column(sa.String(12), nullable=False)
+    author_id = mapped_column(UserId, nullable=True)
+    author_name = mapped_column(sa.String(100), nullable=False, default="")
+    body = mapped_column(sa.Text, nullable=False)
+    internal = mapped_column(sa.Boolean, nullable=False, default=False)
+    client_msg_id = mapped_column(sa.String(64), nullable=True)
+    #: The idempotency key: the client message id scoped to its author, so one author's
+    #: id can never reach another author's message (see messages.client_key).
+    client_key = mapped_column(sa.String(200), nullable=True)
+    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    seen_at = mapped_column(UTCDateTime, nullable=True)
+    sentiment = mapped_column(sa.String(10), nullable=True)
+    context = mapped_column(sa.String(20), nullable=True)
+
+    ticket = relationship("Ticket")

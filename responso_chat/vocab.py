@@ -1,0 +1,65 @@
+"""The plugin's vocabulary: every fixed set of values a column, a form or a rule may hold.
+
+Each set is defined once, here; the models' check constraints, the schemas, the services and
+the pages all read it from this module. Where the pages show a value in words, the set is a
+``value -> label`` mapping and the tuple of values is taken from it.
+"""
+
+from __future__ import annotations
+
+# --- Chats ----------------------------------------------------------------------------------
+
+CHAT_ALIGNMENTS = ("left", "right")
+PATH_RULE_TYPES = ("whitelist", "blacklist")
+OUT_OF_HOURS_BEHAVIOURS = ("show_message", "hide_widget")
+
+#: The languages the widget speaks and the classifier recognises, with their names.
+LANGUAGE_LABELS = {"en": "English", "fr": "French", "pl": "Polish"}
+LANGUAGES = tuple(LANGUAGE_LABELS)
+#: A chat's widget language: "auto" lets the visitor's browser choose among :data:`LANGUAGES`.
+AUTO_LANGUAGE = "auto"
+CHAT_LANGUAGES = (AUTO_LANGUAGE, *LANGUAGES)
+CHAT_LANGUAGE_LABELS = {AUTO_LANGUAGE: "Automatic (the visitor's browser)", **LANGUAGE_LABELS}
+
+# --- Tickets and messages -------------------------------------------------------------------
+
+TICKET_STATUSES = ("open", "pending", "solved", "closed", "spam")
+#: The statuses of a ticket still being worked on (the inbox's "unfinished" views).
+UNFINISHED_STATUSES = ("open", "pending")
+#: The statuses of a ticket whose work is done (the inbox's "closed" view).
+FINISHED_STATUSES = ("solved", "closed")
+#: The statuses in which the conversation is over for the customer (they start a new one).
+ENDED_STATUSES = (*FINISHED_STATUSES, "spam")
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+AUTHOR_KINDS = ("customer", "agent", "system", "automation")
+SENTIMENTS = ("positive", "neutral", "negative")
+#: What a customer's message is about, as the classifier tells it.
+CONTEXT_LABELS = {
+    "order_status": "Order status",
+    "shipping": "Shipping",
+    "return": "Return",
+    "complaint": "Complaint",
+    "payment": "Payment",
+    "product_question": "Product question",
+    "other": "Other",
+}
+CONTEXTS = tuple(CONTEXT_LABELS)
+
+# --- Automations and webhooks ---------------------------------------------------------------
+
+TRIGGER_LABELS = {
+    "new_ticket": "New ticket (first customer message)",
+    "customer_message": "Every new customer message",
+    "status_changed": "Status changed",
+    "no_agent_reply": "No agent reply within N minutes",
+}
+AUTOMATION_TRIGGERS = tuple(TRIGGER_LABELS)
+AUTOMATION_MATCH = ("all", "any")
+
+WEBHOOK_EVENT_LABELS = {
+    "ticket.created": "Ticket created",
+    "message.created": "Message created",
+    "ticket.status_changed": "Ticket status changed",
+    "ticket.assigned": "Ticket assigned",
+}
+WEBHOOK_EVENTS = tuple(WEBHOOK_EVENT_LABELS)
