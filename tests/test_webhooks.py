@@ -266,10 +266,13 @@ def test_an_unreachable_url_is_recorded(app, quick_retries):
 def test_the_log_keeps_the_latest_deliveries(app, receiver, monkeypatch):
     monkeypatch.setattr(webhooks, "LOG_KEPT", 3)
     webhook_id, _secret = add_webhook(app, receiver.url, events=["message.created"])
+    jobs = app.extensions["responso_chat"].jobs
     with app.app_context():
         ticket = make_ticket(make_chat())
-        for n in range(4):
+        jobs.join()
+        for n in range(4):  # one after the other: each event's job is done before the next
             messages.post_agent_message(ticket, "2", "Alice Agent", f"Reply {n}")
+            jobs.join()
     receiver.wait_for(5)
     log = deliveries(app, webhook_id)
     assert [d.payload["data"]["message"]["body"] for d in log] == [

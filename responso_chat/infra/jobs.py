@@ -112,17 +112,32 @@ class InProcessJobs:
     def enqueue(self, func_path: str, *args, **kwargs) -> Future:
         """Schedule the job on the pool and return its future (the first one starts the timers
         of the periodic jobs)."""
+        return self._submit(func_path, args, kwargs, None)
+
+    def hand_over(self, func_path: str, args, done) -> None:
+        """The outbox relay's call: run the job on the pool, then ``done()`` in the job's own
+        thread, failed or not (its row counts as dispatched once the job ran)."""
+        self._submit(func_path, args, {}, done)
+
+    def _submit(self, func_path: str, args, kwargs, done) -> Future:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._max_workers, "responso-chat-job")
                 for path in self._intervals:
                     self._start_timer(path)
-            future = self._executor.submit(self._run, func_path, args, kwargs)
+            future = self._executor.submit(self._run, func_path, args, kwargs, done)
             self._futures.add(future)
         future.add_done_callback(self._forget)
         return future
 
-    def _run(self, func_path, args, kwargs):
+    def _run(self, func_path, args, kwargs, done=None):
+        try:
+            return self._run_in_app(func_path, args, kwargs)
+        finally:
+            if done is not None:
+                done()
+
+    def _run_in_app(self, func_path, args, kwargs):
         with self._app.app_context():
             try:
                 return import_string(func_path)(*args, **kwargs)
@@ -242,6 +257,12 @@ class RQJobs:
         if self._unreachable:
             self._back_after_outage()
         return job
+
+    def hand_over(self, func_path: str, args, done) -> None:
+        """The outbox relay's call: put the job on the queue, then ``done()`` (RQ accepted
+        it); raises ``redis.RedisError`` without calling it while Redis is away."""
+        self.enqueue(func_path, *args)
+        done()
 
     def relay_in(self, seconds: float) -> None:
         """Put a run of the outbox relay on RQ's schedule after ``seconds`` (the delayed rows

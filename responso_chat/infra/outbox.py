@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -171,23 +171,14 @@ def relay(state, ids=None, limit: int = 500) -> int:
     """
     token, rows = claim(state, ids, limit)
     engine = state.db.engine
-    handed = []
+    handed = set()
     try:
         for row in rows:
-            result = state.jobs.enqueue(row.job, *row.args)
-            if isinstance(result, Future):  # in-process: dispatched once it ran
-                result.add_done_callback(
-                    lambda _f, i=row.id: _settle(engine, token, [i], True)
-                )
-            else:
-                handed.append(row.id)
+            state.jobs.hand_over(row.job, row.args, partial(_settle, engine, token, [row.id], True))
+            handed.add(row.id)
     except Exception:
-        sent = set(handed)
-        _settle(engine, token, [row.id for row in rows if row.id not in sent], False)
+        _settle(engine, token, [row.id for row in rows if row.id not in handed], False)
         raise
-    finally:
-        if handed:
-            _settle(engine, token, handed, True)
     return len(rows)
 
 
