@@ -44,6 +44,9 @@ CLAIM_SECONDS = 300
 KEPT_HOURS = 24
 #: ``session.info`` key of the rows the current transaction added (a :class:`_Pending`).
 _PENDING = "responso_chat_outbox"
+#: ``session.info`` key of the rows committed, relayed once the session let go of its
+#: connection.
+_COMMITTED = "responso_chat_outbox_committed"
 
 
 @dataclass
@@ -75,6 +78,7 @@ def add(job: str, *args, delay: float = 0.0):
         sa.event.listen(session, "after_flush", _after_flush)
         sa.event.listen(session, "after_commit", _after_commit)
         sa.event.listen(session, "after_rollback", _after_rollback)
+        sa.event.listen(session, "after_transaction_end", _after_transaction_end)
     pending = session.info.setdefault(_PENDING, _Pending(state))
     if delay > 0:
         soonest = pending.soonest_delay
@@ -98,9 +102,19 @@ def _after_rollback(session) -> None:
 
 
 def _after_commit(session) -> None:
-    """Hand the rows this transaction committed to the job runner (on connections of the
-    relay's own: the session cannot run SQL here). Never raises: the change is committed."""
+    """The rows are committed: relay them once the transaction ends (the session still holds
+    its connection here, and a relay taking a second one could wait on a full pool)."""
     pending = session.info.pop(_PENDING, None)
+    if pending is not None:
+        session.info[_COMMITTED] = pending
+
+
+def _after_transaction_end(session, transaction) -> None:
+    """Hand the rows the ended transaction committed to the job runner, on connections of the
+    relay's own. Never raises: the change is committed."""
+    if transaction.parent is not None:
+        return
+    pending = session.info.pop(_COMMITTED, None)
     if pending is None:
         return
     if pending.soonest_delay is not None:
