@@ -18,6 +18,7 @@ from bench.data import bulk_tickets
 from bench.env import SERVER_CONFIG, Environment
 from bench.relay import percentile
 from responso_chat.services import inbox
+from responso_chat.vocab import INBOX_VIEWS
 from tests.appserver import AppServer
 
 DEEP_FRACTION = 0.5  # the deep page starts half way down the view's list
@@ -86,7 +87,7 @@ def run(env: Environment, *, tickets: int, messages: int, samples: int, logs) ->
         Account = app.extensions["host_shop"].Account
         user = session.get(Account, 2)  # Alice, an agent who sees the chat
         cases = {}
-        for view in inbox.VIEWS:
+        for view in INBOX_VIEWS:
             filters = inbox.InboxFilters(view=view)
             cases[f"{view}_first_page"] = (filters, None)
             cursor = _deep_cursor(session, user, filters)

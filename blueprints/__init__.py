@@ -14,7 +14,7 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from sqlalchemy.exc import DBAPIError
 from wtforms.validators import ValidationError
 
-from responso_chat.schemas import MAX_ID, unstorable
+from responso_chat.schemas.common import MAX_ID, UNSTORABLE_MESSAGE, unstorable
 from responso_chat.state import plugin_state
 from responso_chat.users import is_admin, is_agent
 from responso_chat.version import __version__
@@ -98,12 +98,11 @@ def _refuse_unstorable_text():
     if request.is_json and _child() != "api":
         values.append(request.get_json(silent=True))
     if unstorable(values):
-        message = "Text may not contain NUL characters or lone surrogates."
         if request.is_json or _child() in TOKEN_AUTHENTICATED or (
             request.accept_mimetypes.best == "application/json"
         ):
-            abort(make_response(jsonify(errors={"_request": [message]}), 400))
-        abort(400, description=message)
+            abort(make_response(jsonify(errors={"_request": [UNSTORABLE_MESSAGE]}), 400))
+        abort(400, description=UNSTORABLE_MESSAGE)
 
 
 def _refuse_impossible_ids():

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from responso_chat.schemas import (
+from responso_chat.schemas.admin import BaseSettingsSchema
+from responso_chat.schemas.chat_form import (
     DAY_NAMES,
-    BaseSettingsSchema,
     chat_form_input,
     chat_form_values,
     timezone_names,

@@ -12,7 +12,6 @@ not found, 413 body too large, 422 refused values.
 from __future__ import annotations
 
 import json
-import re
 
 import sqlalchemy as sa
 from flask import (
@@ -28,8 +27,37 @@ from flask import (
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from responso_chat import schemas as s
 from responso_chat.openapi import build_document, operation
+from responso_chat.schemas.api import (
+    ApiChatInputSchema,
+    ApiChatQuerySchema,
+    ApiMessageQuerySchema,
+    ApiRuleQuerySchema,
+    ApiSearchQuerySchema,
+    ApiTagInputSchema,
+    ApiTaskChangesSchema,
+    ApiTaskInputSchema,
+    ApiTaskQuerySchema,
+    ApiTicketChangesSchema,
+    ApiTicketInputSchema,
+    ApiTicketQuerySchema,
+    chat_api_input,
+)
+from responso_chat.schemas.api_output import (
+    ApiAutomationRuleSchema,
+    ApiChatSchema,
+    ApiContactSchema,
+    ApiHealthSchema,
+    ApiMessageSchema,
+    ApiTagSchema,
+    ApiTaskSchema,
+    ApiTicketSchema,
+    api_page_schema,
+)
+from responso_chat.schemas.automation_rules import AutomationRuleSchema, automation_form_values
+from responso_chat.schemas.chat_form import chat_form_values
+from responso_chat.schemas.common import UNSTORABLE_MESSAGE, parse_count, unstorable
+from responso_chat.schemas.inbox import AgentMessageSchema, ContactSchema
 from responso_chat.services import api_tokens, automations, chats, contacts, inbox, messages, tasks
 from responso_chat.services.api import (
     change_task,
@@ -54,11 +82,8 @@ from responso_chat.version import __version__
 
 bp = Blueprint("api", __name__)
 
-#: Largest request body accepted, in bytes.
-MAX_BODY_BYTES = 1024 * 1024
 #: Endpoints that need no token.
 PUBLIC_ENDPOINTS = frozenset({"health", "openapi_document", "docs"})
-_ID = re.compile(r"[0-9]{1,10}")
 
 
 # --- requests, answers and errors -----------------------------------------------------------
@@ -84,32 +109,10 @@ def _http_error(error: HTTPException):
     return jsonify(errors={"_request": [error.description or error.name]}), error.code
 
 
-#: Characters no database column can store: NUL (PostgreSQL refuses it) and lone surrogates
-#: (JSON's "\ud800" escapes, which are no UTF-8).
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
-
-
-def _has_unstorable_text(value) -> bool:
-    """Whether a JSON value holds an :data:`_UNSTORABLE` character anywhere."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if _UNSTORABLE.search(item):
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return False
-
-
 @bp.before_request
 def _authenticate():
-    """Refuse NUL characters in the query, then check the API token (public routes aside)."""
-    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
-        _fail(400, {"_request": ["NUL characters are not allowed."]})
+    """Check the API token (public routes aside); the parent blueprint already refused text
+    no database stores in the URL and the query."""
     if request.endpoint.rsplit(".", 1)[-1] in PUBLIC_ENDPOINTS:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -137,10 +140,11 @@ def _admins_only() -> None:
 
 
 def _id(value: str) -> int:
-    """A path id, or a 404 (ids beyond :data:`schemas.MAX_ID` cannot exist)."""
-    if not _ID.fullmatch(value) or not 1 <= int(value) <= s.MAX_ID:
+    """A path id, or a 404 (ids beyond :data:`MAX_ID` cannot exist)."""
+    number = parse_count(value)
+    if not number:
         _fail(404, {"_request": ["Not found."]})
-    return int(value)
+    return number
 
 
 def _found(record):
@@ -158,22 +162,18 @@ def _query(schema_class) -> dict:
 
 
 def _json_body() -> dict:
-    """The request's JSON object, read up to :data:`MAX_BODY_BYTES` (400, 413 when not)."""
+    """The request's JSON object (400 when not; the parent blueprint limits its size, 413)."""
     if not request.is_json:
         _fail(400, {"_request": ["Send JSON with Content-Type: application/json."]})
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        _fail(413, {"_request": [f"The body is larger than {MAX_BODY_BYTES} bytes."]})
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        _fail(413, {"_request": [f"The body is larger than {MAX_BODY_BYTES} bytes."]})
+    raw = request.get_data(cache=False)
     try:
         data = json.loads(raw)
     except (ValueError, RecursionError):
         _fail(400, {"_request": ["The body is not valid JSON."]})
     if not isinstance(data, dict):
         _fail(400, {"_request": ["Send a JSON object."]})
-    if _has_unstorable_text(data):
-        _fail(400, {"_request": ["NUL characters and lone surrogates are not allowed."]})
+    if unstorable(data):
+        _fail(400, {"_request": [UNSTORABLE_MESSAGE]})
     return data
 
 
@@ -205,14 +205,14 @@ def _page(schema_class, make_page):
     except inbox.InvalidCursor as exc:
         _fail(400, {"cursor": [str(exc)]})
     body = {"data": result.items, "next_cursor": result.next_cursor}
-    return jsonify(s.api_page_schema(schema_class)().dump(body))
+    return jsonify(api_page_schema(schema_class)().dump(body))
 
 
 # --- the document and health -----------------------------------------------------------------
 
 
 @bp.get("/health")
-@operation("Health", "Meta", response=s.ApiHealthSchema, public=True)
+@operation("Health", "Meta", response=ApiHealthSchema, public=True)
 def health():
     """Liveness for load balancers: the plugin's version and whether its database answers."""
     try:
@@ -247,63 +247,63 @@ def docs():
 @operation(
     "List chats",
     "Chats",
-    query=s.ApiChatQuerySchema,
-    response=s.api_page_schema(s.ApiChatSchema),
+    query=ApiChatQuerySchema,
+    response=api_page_schema(ApiChatSchema),
     admin=True,
 )
 def chat_list():
     """Chat channels by id."""
     _admins_only()
-    q = _query(s.ApiChatQuerySchema)
-    return _page(s.ApiChatSchema, lambda: list_chats(**q))
+    q = _query(ApiChatQuerySchema)
+    return _page(ApiChatSchema, lambda: list_chats(**q))
 
 
 @bp.get("/chats/<chat_id>")
-@operation("Get a chat", "Chats", response=s.ApiChatSchema, admin=True)
+@operation("Get a chat", "Chats", response=ApiChatSchema, admin=True)
 def chat_read(chat_id):
     """One chat channel and its settings."""
     _admins_only()
-    return _one(s.ApiChatSchema, _found(chats.get_chat(_id(chat_id))))
+    return _one(ApiChatSchema, _found(chats.get_chat(_id(chat_id))))
 
 
 @bp.post("/chats")
 @operation(
     "Create a chat",
     "Chats",
-    body=s.ApiChatInputSchema,
-    response=s.ApiChatSchema,
+    body=ApiChatInputSchema,
+    response=ApiChatSchema,
     status=201,
     admin=True,
 )
 def chat_create():
     """Create a chat channel; settings left out take the chat form's defaults."""
     _admins_only()
-    values = _body(s.ApiChatInputSchema())
+    values = _body(ApiChatInputSchema())
     try:
-        chat = chats.create_chat(s.chat_api_input(values, chats.new_chat_values()))
+        chat = chats.create_chat(chat_api_input(values, chats.new_chat_values()))
     except ValidationError as exc:
         _fail(422, exc.messages)
-    return _one(s.ApiChatSchema, chat, 201)
+    return _one(ApiChatSchema, chat, 201)
 
 
 @bp.patch("/chats/<chat_id>")
 @operation(
     "Change a chat",
     "Chats",
-    body=s.ApiChatInputSchema(partial=True),
-    response=s.ApiChatSchema,
+    body=ApiChatInputSchema(partial=True),
+    response=ApiChatSchema,
     admin=True,
 )
 def chat_update(chat_id):
     """Change the settings given; the others stay."""
     _admins_only()
     chat = _found(chats.get_chat(_id(chat_id)))
-    values = _body(s.ApiChatInputSchema(partial=True))
+    values = _body(ApiChatInputSchema(partial=True))
     try:
-        chats.update_chat(chat, s.chat_api_input(values, s.chat_form_values(chat)))
+        chats.update_chat(chat, chat_api_input(values, chat_form_values(chat)))
     except ValidationError as exc:
         _fail(422, exc.messages)
-    return _one(s.ApiChatSchema, chat)
+    return _one(ApiChatSchema, chat)
 
 
 # --- tickets ---------------------------------------------------------------------------------
@@ -318,59 +318,59 @@ def _ticket(ticket_id: str):
 @operation(
     "List tickets",
     "Tickets",
-    query=s.ApiTicketQuerySchema,
-    response=s.api_page_schema(s.ApiTicketSchema),
+    query=ApiTicketQuerySchema,
+    response=api_page_schema(ApiTicketSchema),
 )
 def ticket_list():
     """Tickets the token's user may see, newest activity first: the inbox's views
     (``all``, ``to_handle``, ``mine``, ``awaiting``, ``closed``), filters and search."""
-    q = _query(s.ApiTicketQuerySchema)
-    return _page(s.ApiTicketSchema, lambda: list_tickets(_user(), **q))
+    q = _query(ApiTicketQuerySchema)
+    return _page(ApiTicketSchema, lambda: list_tickets(_user(), **q))
 
 
 @bp.get("/tickets/<ticket_id>")
-@operation("Get a ticket", "Tickets", response=s.ApiTicketSchema)
+@operation("Get a ticket", "Tickets", response=ApiTicketSchema)
 def ticket_read(ticket_id):
     """One ticket."""
-    return _one(s.ApiTicketSchema, _ticket(ticket_id))
+    return _one(ApiTicketSchema, _ticket(ticket_id))
 
 
 @bp.post("/tickets")
 @operation(
     "Open a ticket",
     "Tickets",
-    body=s.ApiTicketInputSchema,
-    response=s.ApiTicketSchema,
+    body=ApiTicketInputSchema,
+    response=ApiTicketSchema,
     status=201,
 )
 def ticket_create():
     """Open a ticket in a chat, with the customer's first message (as if they had started
     the chat): automations and webhooks run as for any new ticket."""
-    values = _body(s.ApiTicketInputSchema())
+    values = _body(ApiTicketInputSchema())
     try:
         ticket = open_ticket(_user(), values)
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiTicketSchema, ticket, 201)
+    return _one(ApiTicketSchema, ticket, 201)
 
 
 @bp.patch("/tickets/<ticket_id>")
 @operation(
     "Change a ticket",
     "Tickets",
-    body=s.ApiTicketChangesSchema,
-    response=s.ApiTicketSchema,
+    body=ApiTicketChangesSchema,
+    response=ApiTicketSchema,
 )
 def ticket_update(ticket_id):
     """Change the status, priority, assignee, team, tags or watchers given; each change is
     recorded in the conversation under the token's agent, as in the inbox."""
     ticket = _ticket(ticket_id)
-    values = _body(s.ApiTicketChangesSchema())
+    values = _body(ApiTicketChangesSchema())
     try:
         change_ticket(ticket, values, as_agent(_user()))
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiTicketSchema, ticket)
+    return _one(ApiTicketSchema, ticket)
 
 
 # --- messages --------------------------------------------------------------------------------
@@ -380,37 +380,37 @@ def ticket_update(ticket_id):
 @operation(
     "List a ticket's messages",
     "Messages",
-    query=s.ApiMessageQuerySchema,
-    response=s.api_page_schema(s.ApiMessageSchema),
+    query=ApiMessageQuerySchema,
+    response=api_page_schema(ApiMessageSchema),
 )
 def message_list(ticket_id):
     """The conversation in order; ``after`` follows it from a known ``seq``."""
     ticket = _ticket(ticket_id)
-    q = _query(s.ApiMessageQuerySchema)
-    return _page(s.ApiMessageSchema, lambda: list_messages(ticket, **q))
+    q = _query(ApiMessageQuerySchema)
+    return _page(ApiMessageSchema, lambda: list_messages(ticket, **q))
 
 
 @bp.get("/tickets/<ticket_id>/messages/<seq>")
-@operation("Get a message", "Messages", response=s.ApiMessageSchema)
+@operation("Get a message", "Messages", response=ApiMessageSchema)
 def message_read(ticket_id, seq):
     """One message of a ticket, by its ``seq``."""
     ticket = _ticket(ticket_id)
-    return _one(s.ApiMessageSchema, _found(get_message(ticket, _id(seq))))
+    return _one(ApiMessageSchema, _found(get_message(ticket, _id(seq))))
 
 
 @bp.post("/tickets/<ticket_id>/messages")
 @operation(
     "Reply or add a note",
     "Messages",
-    body=s.AgentMessageSchema,
-    response=s.ApiMessageSchema,
+    body=AgentMessageSchema,
+    response=ApiMessageSchema,
     status=201,
 )
 def message_create(ticket_id):
     """The token's agent replies to the customer, or writes an internal note
     (``internal``: true). Sending again with the same ``client_msg_id`` stores nothing new."""
     ticket = _ticket(ticket_id)
-    values = _body(s.AgentMessageSchema())
+    values = _body(AgentMessageSchema())
     agent = as_agent(_user())
     message = messages.post_agent_message(
         ticket,
@@ -420,7 +420,7 @@ def message_create(ticket_id):
         client_msg_id=values["client_msg_id"],
         internal=values["internal"],
     )
-    return _one(s.ApiMessageSchema, message, 201)
+    return _one(ApiMessageSchema, message, 201)
 
 
 # --- tags ------------------------------------------------------------------------------------
@@ -430,50 +430,50 @@ def message_create(ticket_id):
 @operation(
     "List tags",
     "Tags",
-    query=s.ApiSearchQuerySchema,
-    response=s.api_page_schema(s.ApiTagSchema),
+    query=ApiSearchQuerySchema,
+    response=api_page_schema(ApiTagSchema),
 )
 def tag_list():
     """Tags by id; ``q`` searches their names."""
-    q = _query(s.ApiSearchQuerySchema)
-    return _page(s.ApiTagSchema, lambda: list_tags(**q))
+    q = _query(ApiSearchQuerySchema)
+    return _page(ApiTagSchema, lambda: list_tags(**q))
 
 
 @bp.get("/tags/<tag_id>")
-@operation("Get a tag", "Tags", response=s.ApiTagSchema)
+@operation("Get a tag", "Tags", response=ApiTagSchema)
 def tag_read(tag_id):
     """One tag."""
-    return _one(s.ApiTagSchema, _found(get_tag(_id(tag_id))))
+    return _one(ApiTagSchema, _found(get_tag(_id(tag_id))))
 
 
 @bp.post("/tags")
 @operation(
-    "Create a tag", "Tags", body=s.ApiTagInputSchema, response=s.ApiTagSchema, status=201
+    "Create a tag", "Tags", body=ApiTagInputSchema, response=ApiTagSchema, status=201
 )
 def tag_create():
     """Create a tag (stored trimmed and lower case)."""
-    values = _body(s.ApiTagInputSchema())
+    values = _body(ApiTagInputSchema())
     try:
         tag = create_tag(values["name"])
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiTagSchema, tag, 201)
+    return _one(ApiTagSchema, tag, 201)
 
 
 @bp.patch("/tags/<tag_id>")
 @operation(
-    "Rename a tag", "Tags", body=s.ApiTagInputSchema, response=s.ApiTagSchema, admin=True
+    "Rename a tag", "Tags", body=ApiTagInputSchema, response=ApiTagSchema, admin=True
 )
 def tag_update(tag_id):
     """Rename a tag on every ticket that has it."""
     _admins_only()
     tag = _found(get_tag(_id(tag_id)))
-    values = _body(s.ApiTagInputSchema())
+    values = _body(ApiTagInputSchema())
     try:
         rename_tag(tag, values["name"])
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiTagSchema, tag)
+    return _one(ApiTagSchema, tag)
 
 
 # --- contacts --------------------------------------------------------------------------------
@@ -483,57 +483,57 @@ def tag_update(tag_id):
 @operation(
     "List contacts",
     "Contacts",
-    query=s.ApiSearchQuerySchema,
-    response=s.api_page_schema(s.ApiContactSchema),
+    query=ApiSearchQuerySchema,
+    response=api_page_schema(ApiContactSchema),
 )
 def contact_list():
     """Contacts by id; ``q`` searches names, e-mail addresses and phone numbers."""
-    q = _query(s.ApiSearchQuerySchema)
-    return _page(s.ApiContactSchema, lambda: list_contacts(**q))
+    q = _query(ApiSearchQuerySchema)
+    return _page(ApiContactSchema, lambda: list_contacts(**q))
 
 
 @bp.get("/contacts/<contact_id>")
-@operation("Get a contact", "Contacts", response=s.ApiContactSchema)
+@operation("Get a contact", "Contacts", response=ApiContactSchema)
 def contact_read(contact_id):
     """One contact."""
-    return _one(s.ApiContactSchema, _found(contacts.get_contact(_id(contact_id))))
+    return _one(ApiContactSchema, _found(contacts.get_contact(_id(contact_id))))
 
 
 @bp.post("/contacts")
 @operation(
     "Create a contact",
     "Contacts",
-    body=s.ContactSchema,
-    response=s.ApiContactSchema,
+    body=ContactSchema,
+    response=ApiContactSchema,
     status=201,
 )
 def contact_create():
     """Create a contact; e-mail addresses are unique (stored lower case)."""
-    values = _body(s.ContactSchema())
+    values = _body(ContactSchema())
     try:
         contact = contacts.create_contact(**values)
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiContactSchema, contact, 201)
+    return _one(ApiContactSchema, contact, 201)
 
 
 @bp.patch("/contacts/<contact_id>")
 @operation(
     "Change a contact",
     "Contacts",
-    body=s.ContactSchema(partial=True),
-    response=s.ApiContactSchema,
+    body=ContactSchema(partial=True),
+    response=ApiContactSchema,
 )
 def contact_update(contact_id):
     """Change the details given; the others stay."""
     contact = _found(contacts.get_contact(_id(contact_id)))
     current = {k: getattr(contact, k) for k in ("name", "email", "phone", "notes")}
-    values = _load(s.ContactSchema(), {**current, **_json_body()})
+    values = _load(ContactSchema(), {**current, **_json_body()})
     try:
         contacts.update_contact(contact, **values)
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiContactSchema, contact)
+    return _one(ApiContactSchema, contact)
 
 
 # --- tasks -----------------------------------------------------------------------------------
@@ -547,29 +547,29 @@ def _task(task_id: str):
 @operation(
     "List tasks",
     "Tasks",
-    query=s.ApiTaskQuerySchema,
-    response=s.api_page_schema(s.ApiTaskSchema),
+    query=ApiTaskQuerySchema,
+    response=api_page_schema(ApiTaskSchema),
 )
 def task_list():
     """Tasks by id: those without a ticket, and those of tickets the token's user may see."""
-    q = _query(s.ApiTaskQuerySchema)
-    return _page(s.ApiTaskSchema, lambda: list_tasks(_user(), **q))
+    q = _query(ApiTaskQuerySchema)
+    return _page(ApiTaskSchema, lambda: list_tasks(_user(), **q))
 
 
 @bp.get("/tasks/<task_id>")
-@operation("Get a task", "Tasks", response=s.ApiTaskSchema)
+@operation("Get a task", "Tasks", response=ApiTaskSchema)
 def task_read(task_id):
     """One task."""
-    return _one(s.ApiTaskSchema, _task(task_id))
+    return _one(ApiTaskSchema, _task(task_id))
 
 
 @bp.post("/tasks")
 @operation(
-    "Create a task", "Tasks", body=s.ApiTaskInputSchema, response=s.ApiTaskSchema, status=201
+    "Create a task", "Tasks", body=ApiTaskInputSchema, response=ApiTaskSchema, status=201
 )
 def task_create():
     """Create a task, optionally about a ticket (recorded in its conversation)."""
-    values = _body(s.ApiTaskInputSchema())
+    values = _body(ApiTaskInputSchema())
     ticket_id = values.pop("ticket_id")
     ticket = None
     if ticket_id is not None:
@@ -580,52 +580,52 @@ def task_create():
         task = tasks.create_task(as_agent(_user()), ticket=ticket, **values)
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiTaskSchema, task, 201)
+    return _one(ApiTaskSchema, task, 201)
 
 
 @bp.patch("/tasks/<task_id>")
-@operation("Change a task", "Tasks", body=s.ApiTaskChangesSchema, response=s.ApiTaskSchema)
+@operation("Change a task", "Tasks", body=ApiTaskChangesSchema, response=ApiTaskSchema)
 def task_update(task_id):
     """Change the fields given, or mark the task done (``done``: true) or not."""
     task = _task(task_id)
-    values = _body(s.ApiTaskChangesSchema())
+    values = _body(ApiTaskChangesSchema())
     try:
         change_task(task, values, as_agent(_user()))
     except ChangeRefused as exc:
         _refused(exc)
-    return _one(s.ApiTaskSchema, task)
+    return _one(ApiTaskSchema, task)
 
 
 # --- automation rules (admins) ---------------------------------------------------------------
 
 
 #: The rule schema as the document shows it (the values to choose from are checked on load).
-_RULE_INPUT = s.AutomationRuleSchema(choices={})
+_RULE_INPUT = AutomationRuleSchema(choices={})
 
 
 @bp.get("/automation-rules")
 @operation(
     "List automation rules",
     "Automation rules",
-    query=s.ApiRuleQuerySchema,
-    response=s.api_page_schema(s.ApiAutomationRuleSchema),
+    query=ApiRuleQuerySchema,
+    response=api_page_schema(ApiAutomationRuleSchema),
     admin=True,
 )
 def rule_list():
     """Automation rules in the order they run."""
     _admins_only()
-    q = _query(s.ApiRuleQuerySchema)
-    return _page(s.ApiAutomationRuleSchema, lambda: list_rules(**q))
+    q = _query(ApiRuleQuerySchema)
+    return _page(ApiAutomationRuleSchema, lambda: list_rules(**q))
 
 
 @bp.get("/automation-rules/<rule_id>")
 @operation(
-    "Get an automation rule", "Automation rules", response=s.ApiAutomationRuleSchema, admin=True
+    "Get an automation rule", "Automation rules", response=ApiAutomationRuleSchema, admin=True
 )
 def rule_read(rule_id):
     """One automation rule."""
     _admins_only()
-    return _one(s.ApiAutomationRuleSchema, _found(automations.get_rule(_id(rule_id))))
+    return _one(ApiAutomationRuleSchema, _found(automations.get_rule(_id(rule_id))))
 
 
 @bp.post("/automation-rules")
@@ -633,7 +633,7 @@ def rule_read(rule_id):
     "Create an automation rule",
     "Automation rules",
     body=_RULE_INPUT,
-    response=s.ApiAutomationRuleSchema,
+    response=ApiAutomationRuleSchema,
     status=201,
     admin=True,
 )
@@ -645,24 +645,24 @@ def rule_create():
         rule = automations.create_rule(_json_body())
     except ValidationError as exc:
         _fail(422, exc.messages)
-    return _one(s.ApiAutomationRuleSchema, rule, 201)
+    return _one(ApiAutomationRuleSchema, rule, 201)
 
 
 @bp.patch("/automation-rules/<rule_id>")
 @operation(
     "Change an automation rule",
     "Automation rules",
-    body=s.AutomationRuleSchema(choices={}, partial=True),
-    response=s.ApiAutomationRuleSchema,
+    body=AutomationRuleSchema(choices={}, partial=True),
+    response=ApiAutomationRuleSchema,
     admin=True,
 )
 def rule_update(rule_id):
     """Change the fields given; the others stay."""
     _admins_only()
     rule = _found(automations.get_rule(_id(rule_id)))
-    values = {**s.automation_form_values(rule), **_json_body()}
+    values = {**automation_form_values(rule), **_json_body()}
     try:
         automations.update_rule(rule, values)
     except ValidationError as exc:
         _fail(422, exc.messages)
-    return _one(s.ApiAutomationRuleSchema, rule)
+    return _one(ApiAutomationRuleSchema, rule)

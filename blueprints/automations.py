@@ -5,9 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from responso_chat.automations import catalogue
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import QueueUnreachable
-from responso_chat.schemas import DryRunSchema, automation_form_input, automation_form_values
+from responso_chat.schemas.automation_rules import (
+    DryRunSchema,
+    automation_form_input,
+    automation_form_values,
+)
 from responso_chat.services import automations
 from responso_chat.users import admin_required
 from responso_chat.vocab import AUTOMATION_TRIGGERS, TRIGGER_LABELS
@@ -88,13 +93,13 @@ def _rule_form(values: dict, errors: dict, rule=None, status: int = 200):
             rule=rule,
             values=values,
             errors=errors,
-            fields=automations.CONDITION_FIELDS,
-            operators=automations.OPERATOR_LABELS,
-            field_operators={k: f.operators for k, f in automations.CONDITION_FIELDS.items()},
-            action_types=automations.ACTION_TYPES,
+            fields=catalogue.CONDITION_FIELDS,
+            operators=catalogue.OPERATOR_LABELS,
+            field_operators={k: f.operators for k, f in catalogue.CONDITION_FIELDS.items()},
+            action_types=catalogue.ACTION_TYPES,
             triggers=[(t, TRIGGER_LABELS[t]) for t in AUTOMATION_TRIGGERS],
             choices=automations.value_choices(),
-            variables=automations.TEMPLATE_VARIABLES,
+            variables=catalogue.TEMPLATE_VARIABLES,
         ),
         status,
     )

@@ -22,9 +22,10 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat import schemas
 from responso_chat.models import utcnow
 from responso_chat.safe_urls import local_path
+from responso_chat.schemas import inbox as schemas
+from responso_chat.schemas.common import AfterQuerySchema, parse_count
 from responso_chat.services import (
     contacts,
     inbox,
@@ -37,7 +38,12 @@ from responso_chat.services import (
 )
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.users import admin_required, agent_required, agents_by_id, as_agent, list_agents
-from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES, UNFINISHED_STATUSES
+from responso_chat.vocab import (
+    INBOX_VIEWS,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+    UNFINISHED_STATUSES,
+)
 
 bp = Blueprint("inbox", __name__)
 
@@ -122,7 +128,7 @@ def _list_context(current_ticket_id: int | None = None) -> dict:
         "filters": filters,
         "cursor": cursor,
         "counts": inbox.view_counts(current_user),
-        "views": inbox.VIEWS,
+        "views": INBOX_VIEWS,
         "choices": inbox.filter_choices(current_user),
         "statuses": TICKET_STATUSES,
         "priorities": TICKET_PRIORITIES,
@@ -277,10 +283,10 @@ def _opened_from_this_site() -> bool:
 def ticket_messages(ticket_id: int):
     """Messages after ``?after=<seq>``, internal notes included (JSON catch-up)."""
     ticket = _ticket_or_404(ticket_id)
-    after = request.args.get("after", "0")
-    if not after.isdigit():
-        return _json_error({"after": ["Not a sequence number."]}, 400)
-    rows = messages.messages_after(ticket.id, int(after), include_internal=True)
+    query, errors = _load(AfterQuerySchema, request.args.to_dict())
+    if errors:
+        return _json_error(errors, 400)
+    rows = messages.messages_after(ticket.id, query["after"], include_internal=True)
     return jsonify(messages=[messages.message_event(m) for m in rows])
 
 
@@ -436,9 +442,9 @@ def new_ticket(ticket_id: int):
 def _task_form_context(values=None, errors=None) -> dict:
     values = values or {}
     ticket = None
-    ticket_id = values.get("ticket_id") or request.args.get("ticket_id", type=int)
-    if ticket_id and str(ticket_id).isdigit() and int(ticket_id) <= schemas.MAX_ID:
-        ticket = inbox.get_visible_ticket(current_user, int(ticket_id))
+    ticket_id = parse_count(values.get("ticket_id") or request.args.get("ticket_id"))
+    if ticket_id:
+        ticket = inbox.get_visible_ticket(current_user, ticket_id)
     return {
         "agents": list_agents(),
         "projects": tasks.all_projects(),
@@ -556,7 +562,7 @@ def contact_list():
         if not errors:
             return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
     q = request.args.get("q", "")[:200]
-    page = min(max(request.args.get("page", 1, type=int), 1), schemas.MAX_ID)
+    page = parse_count(request.args.get("page")) or 1
     rows, more = contacts.search_contacts(q, page)
     return render_template(
         "responso_chat/inbox/contacts.html",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from importlib.resources import files
 
 from flask import (
@@ -27,7 +26,8 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from responso_chat.models import utcnow
-from responso_chat.schemas import StartChatSchema, VisitorMessageSchema
+from responso_chat.schemas.common import AfterQuerySchema
+from responso_chat.schemas.widget import StartChatSchema, VisitorMessageSchema
 from responso_chat.services import chats, messages, tickets
 from responso_chat.state import plugin_state
 from responso_chat.visibility import opening_state
@@ -160,7 +160,8 @@ def loader(public_key):
 
 @bp.post("/<public_key>/tickets")
 def start_chat(public_key):
-    """Start chat: the pre-chat form creates the ticket and its first message."""
+    """Start chat: the pre-chat form creates the ticket and its first message; the answer is
+    built from the values written, none read again."""
     chat = _chat(public_key)
     _allow_origin(chat)
     _limit("START_CHAT_RATE_LIMIT", "start_chat")
@@ -188,7 +189,7 @@ def start_chat(public_key):
     return jsonify(
         token=issue_token(ticket),
         ticket=tickets.visitor_summary(ticket),
-        messages=[messages.message_event(m) for m in messages.messages_after(ticket.id)],
+        messages=[ticket.opening_event],
     ), 201
 
 
@@ -198,13 +199,13 @@ def resume():
     ticket = _visitor_ticket()
     _allow_origin(ticket.chat)
     _limit("PUBLIC_RATE_LIMIT", "public")
-    after = request.args.get("after", "0")
-    if not re.fullmatch(r"[0-9]{1,9}", after):
-        _fail(400, "after", "Give a sequence number (0 or more).")
+    try:
+        after = AfterQuerySchema().load(request.args.to_dict())["after"]
+    except ValidationError as exc:
+        abort(make_response(jsonify(errors=exc.messages), 400))
     return jsonify(
         ticket=tickets.visitor_summary(ticket),
-        messages=[messages.message_event(m) for m in messages.messages_after(ticket.id,
-                                                                             int(after))],
+        messages=[messages.message_event(m) for m in messages.messages_after(ticket.id, after)],
     )
 
 

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, g, request
+from flask import Blueprint, abort, g, jsonify, make_response, request
 from flask_login import current_user
 from flask_sock import Sock
+from marshmallow import ValidationError
 
 from responso_chat.conversation import sessions
 from responso_chat.conversation.websocket import (
     VISITOR_PROTOCOL,
     AgentConnection,
     VisitorConnection,
-    count_arg,
 )
 from responso_chat.ratelimit import client_address
+from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.state import plugin_state
 from responso_chat.users import is_agent
 from responso_chat.visitor import origin_allowed, ticket_for_token
@@ -62,9 +63,10 @@ def _check_handshake():
         ticket = ticket_for_token(_visitor_token())
         if ticket is None or not origin_allowed(ticket.chat, origin, request.host_url):
             abort(403)
-        after = count_arg(request.args.get("after", "0"))
-        if after is None:
-            abort(400)
+        try:
+            after = AfterQuerySchema().load(request.args.to_dict())["after"]
+        except ValidationError as exc:
+            abort(make_response(jsonify(errors=exc.messages), 400))
         g.rc_visitor = (ticket.id, after, _visitor_token())
     elif request.endpoint == "responso_chat.ws.agent":
         if not is_agent():

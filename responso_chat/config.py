@@ -61,7 +61,13 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "USER_MODEL": (
         "",
-        "Import string of the host's user model, read by the default LIST_AGENTS.",
+        "Import string of the host's user model, read by the default LIST_AGENTS; empty = the "
+        "one model of the host's db with get_id and is_agent or is_admin.",
+    ),
+    "AGENTS_CACHE_SECONDS": (
+        30,
+        "Seconds the list of agents stays cached per app; 0 = read it on every use (the host "
+        "may forget it sooner with responso_chat.users.forget_agents()).",
     ),
     "LOAD_USER": (
         "responso_chat.users:user_from_login_manager",
@@ -144,6 +150,7 @@ class _SettingsSchema(Schema):
     ORDER_SYNC_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=60))
     WEBHOOK_PRIVATE_NETWORKS = fields.Boolean(required=True, truthy={True}, falsy={False})
     OUTBOX_RELAY_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=1))
+    AGENTS_CACHE_SECONDS = fields.Float(required=True, validate=validate.Range(min=0))
     DEFAULT_TIMEZONE = fields.String(required=True)
     DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(CHAT_LANGUAGES))
     VISITOR_TOKEN_MAX_AGE = fields.Integer(required=True, validate=validate.Range(min=60))

@@ -18,7 +18,7 @@ from responso_chat.infra.jobs import create_job_runner
 from responso_chat.ratelimit import RateLimits
 from responso_chat.realtime import create_broker
 from responso_chat.services.orders import create_rate_limiter
-from responso_chat.state import EXTENSION_KEY, PluginState
+from responso_chat.state import EXTENSION_KEY, ExpiringValue, PluginState
 
 _CALLABLE_SETTINGS = ("IS_ADMIN", "IS_AGENT", "LIST_AGENTS", "CLASSIFIER", "LOAD_USER")
 
@@ -61,6 +61,7 @@ class ResponsoChat:
             classifier=resolved["CLASSIFIER"](),
             user_model=user_model,
             base_rate_limiter=create_rate_limiter(redis_url),
+            agents=ExpiringValue(app.config[config.PREFIX + "AGENTS_CACHE_SECONDS"]),
         )
         connect_sessions(app)
         app.register_blueprint(

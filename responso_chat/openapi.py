@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
-from responso_chat.schemas import MAX_ID, ApiErrorsSchema
+from responso_chat.schemas.api_output import ApiErrorsSchema
+from responso_chat.schemas.common import MAX_ID
 from responso_chat.version import __version__
 
 OPENAPI_VERSION = "3.0.3"

@@ -6,6 +6,7 @@ settings' prefix.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +15,34 @@ from flask import Flask, current_app
 from responso_chat.config import PREFIX
 
 EXTENSION_KEY = "responso_chat"
+
+
+class ExpiringValue:
+    """A value computed at most once every ``seconds``, shared by the threads of one app.
+
+    Two threads finding it stale at once may both compute it; the later one's value stays.
+    """
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._held: tuple[float, Any] | None = None  # (expires at, value)
+
+    def fresh(self):
+        """The value while it is fresh, else None."""
+        held = self._held
+        return held[1] if held is not None and time.monotonic() < held[0] else None
+
+    def get(self, compute):
+        """The fresh value, or ``compute()`` kept for the next ``seconds``."""
+        value = self.fresh()
+        if value is None:
+            value = compute()
+            self._held = (time.monotonic() + self.seconds, value)
+        return value
+
+    def forget(self) -> None:
+        """Drop the value: the next :meth:`get` computes it."""
+        self._held = None
 
 
 @dataclass
@@ -34,6 +63,7 @@ class PluginState:
     classifier: Any
     user_model: Any
     base_rate_limiter: Any  # keeps Base API calls of every token under 100 a minute
+    agents: ExpiringValue  # the list of agents (users.list_agents), kept a few seconds
 
     def setting(self, name: str):
         """The value of ``RESPONSO_CHAT_<name>`` for this app."""
@@ -42,7 +72,7 @@ class PluginState:
     def per_transaction(self, key, compute):
         """``compute()``, read once per database transaction of the current session.
 
-        What one page asks for several times (the agents, an agent's chats) costs one query;
+        What one page asks for several times (an agent's chats) costs one query;
         the next transaction (the next request, or a websocket's next loop) reads it afresh.
         """
         session = self.db.session()  # this thread's session, behind the scoped proxy

@@ -11,11 +11,12 @@ import hashlib
 import hmac
 from urllib.parse import urlsplit
 
+import sqlalchemy as sa
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
-from responso_chat.models import Ticket
+from responso_chat.models import Chat, Ticket
 from responso_chat.state import plugin_state
 
 SALT = "responso-chat-visitor"
@@ -31,7 +32,8 @@ def issue_token(ticket) -> str:
 
 
 def ticket_for_token(token: str | None):
-    """The ticket a valid token names, or None when it is tampered, expired or out of date."""
+    """The ticket a valid token names, with its chat, or None when it is tampered, expired or
+    out of date (the ticket moved to another chat, the chat disabled): one statement."""
     if not token:
         return None
     try:
@@ -45,11 +47,14 @@ def ticket_for_token(token: str | None):
     ticket_id, chat_id = data.get("t"), data.get("c")
     if not isinstance(ticket_id, int) or not isinstance(chat_id, int):
         return None
-    state = plugin_state()
-    ticket = state.db.session.get(Ticket, ticket_id, options=[joinedload(Ticket.chat)])
-    if ticket is None or ticket.chat_id != chat_id or not ticket.chat.enabled:
-        return None
-    return ticket
+    query = (
+        sa.select(Ticket)
+        .join(Ticket.chat)
+        .options(contains_eager(Ticket.chat))
+        .where(Ticket.id == ticket_id, Ticket.chat_id == chat_id, Chat.enabled.is_(True))
+        .execution_options(populate_existing=True)  # one statement, even for a known ticket
+    )
+    return plugin_state().db.session.execute(query).scalar_one_or_none()
 
 
 def email_signature(secret: str, email: str) -> str:

@@ -45,6 +45,17 @@ CONTEXT_LABELS = {
 }
 CONTEXTS = tuple(CONTEXT_LABELS)
 
+# --- Inbox ----------------------------------------------------------------------------------
+
+#: The inbox's views and their labels, in the order the inbox shows them.
+INBOX_VIEWS = {
+    "all": "All",
+    "to_handle": "To handle",
+    "mine": "My open",
+    "awaiting": "Awaiting response",
+    "closed": "Closed",
+}
+
 # --- Automations and webhooks ---------------------------------------------------------------
 
 TRIGGER_LABELS = {

@@ -251,6 +251,7 @@ class BrowserPages:
         self.contexts = []
         self.errors: list[str] = []
         self.reported = 0
+        self.recording = True  # until the test's body ended: then servers stop, sockets drop
 
     def __call__(self, **context_options):
         context = self._browser.new_context(**context_options)
@@ -264,25 +265,34 @@ class BrowserPages:
         self._allowed.append(re.compile(pattern))
 
     def _watch(self, page):
-        page.on("pageerror", lambda error: self.errors.append(
+        page.on("pageerror", lambda error: self._record(
             f"uncaught error on {page.url}: {error.stack or error.message}"))
         page.on("console", lambda message: self._console(page, message))
+
+    def _record(self, error: str):
+        if self.recording:
+            self.errors.append(error)
 
     def _console(self, page, message):
         if message.type != "error" or any(p.search(message.text) for p in self._allowed):
             return
         if message.text.startswith(HTTP_STATUS_REPORT):
             return  # a response with an error status the page handles (a form's 422 answer)
-        self.errors.append(f"console error on {page.url}: {message.text}")
+        self._record(f"console error on {page.url}: {message.text}")
 
-    def check(self):
-        """Fail with the errors recorded since the last check (events already sent included)."""
+    def check(self, final: bool = False):
+        """Fail with the errors recorded since the last check (events already sent included).
+
+        ``final`` (the end of the test's body) stops the recording: what pages report while
+        the test's servers shut down (a socket reset mid-handshake) is not the test's concern.
+        """
         for context in self.contexts:
             try:
                 context.cookies()  # a round trip: the browser's pending events arrive first
             except Exception:  # noqa: BLE001 - a closed context has nothing left to send
                 pass
         fresh, self.reported = self.errors[self.reported:], len(self.errors)
+        self.recording = self.recording and not final
         if fresh:
             pytest.fail("the browser reported errors:\n" + "\n".join(fresh), pytrace=False)
 

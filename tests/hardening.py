@@ -185,6 +185,11 @@ def matches(expected, status: int, location: str) -> bool:
 
 def handshake_status(url: str, headers: dict | None = None) -> int:
     """The HTTP status a websocket handshake to ``url`` gets (101 when accepted)."""
+    return handshake(url, headers)[0]
+
+
+def handshake(url: str, headers: dict | None = None) -> tuple[int, bytes]:
+    """The HTTP status and body a websocket handshake to ``url`` gets (body empty on 101)."""
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT)
     try:
@@ -193,7 +198,8 @@ def handshake_status(url: str, headers: dict | None = None) -> int:
             "Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13",
             "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", **(headers or {}),
         })
-        return connection.getresponse().status
+        response = connection.getresponse()
+        return response.status, b"" if response.status == 101 else response.read()
     finally:
         connection.close()
 

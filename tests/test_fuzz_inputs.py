@@ -7,11 +7,14 @@ input, no request raises (the app runs with TESTING, so an exception fails the t
 
 from __future__ import annotations
 
+import importlib
 import inspect
 import itertools
 import json
+import pkgutil
 import re
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -19,8 +22,11 @@ from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+import responso_chat.schemas
 from blueprints import UNSAFE_METHODS
-from responso_chat import schemas
+from responso_chat.conversation.websocket import VISITOR_PROTOCOL
+from responso_chat.schemas import admin, automation_rules, chat_form
+from responso_chat.schemas.common import MAX_ID
 from responso_chat.services import automations
 from responso_chat.visibility import WEEKDAYS
 from tests.access_matrix import MATRIX
@@ -31,6 +37,7 @@ from tests.hardening import (
     callers_for,
     entry_url,
     fresh_world,
+    handshake,
     ids,
     matrix_app,
     plugin_routes,
@@ -72,14 +79,16 @@ JSON_VALUES = st.recursive(
 
 
 def _schema_classes():
-    return sorted(
-        (
-            obj for obj in vars(schemas).values()
-            if inspect.isclass(obj) and issubclass(obj, Schema) and obj is not Schema
-            and obj.__module__ == schemas.__name__
-        ),
-        key=lambda cls: cls.__name__,
-    )
+    """Every schema class defined in a module of ``responso_chat.schemas``."""
+    found = set()
+    for info in pkgutil.iter_modules(responso_chat.schemas.__path__):
+        module = importlib.import_module(f"responso_chat.schemas.{info.name}")
+        found.update(
+            obj for obj in vars(module).values()
+            if inspect.isclass(obj) and issubclass(obj, Schema)
+            and obj.__module__ == module.__name__
+        )
+    return sorted(found, key=lambda cls: cls.__name__)
 
 
 SCHEMAS = _schema_classes()
@@ -154,9 +163,9 @@ def test_every_schema_refuses_garbage_with_validation_errors_only(fuzz_app, sche
 
 
 @pytest.mark.parametrize("to_input, schema_class", [
-    (schemas.chat_form_input, schemas.ChatSchema),
-    (schemas.automation_form_input, schemas.AutomationRuleSchema),
-    (schemas.webhook_form_input, schemas.WebhookSchema),
+    (chat_form.chat_form_input, chat_form.ChatSchema),
+    (automation_rules.automation_form_input, automation_rules.AutomationRuleSchema),
+    (admin.webhook_form_input, admin.WebhookSchema),
 ], ids=["chat", "automation", "webhook"])
 def test_html_forms_of_garbage_become_validation_errors(fuzz_app, to_input, schema_class):
     @FUZZ
@@ -251,7 +260,7 @@ def test_ids_no_row_can_have_are_not_found_on_every_route(fuzz_app, fuzz_callers
         if not names or MATRIX[key].auth == "websocket":
             continue
         caller = fuzz_callers[allowed_role(MATRIX[key])]
-        impossible = {**world, **{name: schemas.MAX_ID + 1 for name in names}}
+        impossible = {**world, **{name: MAX_ID + 1 for name in names}}
         response = caller.client.open(
             entry_url(fuzz_app, key[0], impossible), method=key[1],
             headers={"X-CSRFToken": caller.csrf}, data={"body": "x", "status": "closed"},
@@ -261,17 +270,48 @@ def test_ids_no_row_can_have_are_not_found_on_every_route(fuzz_app, fuzz_callers
     assert len(checked) >= 30
     caller = fuzz_callers["admin"]
     for path in ("/chat/inbox/tasks", "/chat/inbox/tasks/new"):
-        assert caller.client.get(f"{path}?ticket_id={schemas.MAX_ID + 1}").status_code < 500
+        assert caller.client.get(f"{path}?ticket_id={MAX_ID + 1}").status_code < 500
     response = caller.client.post("/chat/inbox/tasks/new", headers={"X-CSRFToken": caller.csrf},
-                                  data={"title": "Call back", "ticket_id": schemas.MAX_ID + 1})
+                                  data={"title": "Call back", "ticket_id": MAX_ID + 1})
     assert response.status_code == 422 and b"No such ticket." in response.data
     assert caller.client.get(f"/chat/inbox/contacts?page={10**30}").status_code == 200
     for name in ("chat", "team"):  # inbox filters
-        assert caller.client.get(f"/chat/inbox/?{name}={schemas.MAX_ID + 1}").status_code == 400
+        assert caller.client.get(f"/chat/inbox/?{name}={MAX_ID + 1}").status_code == 400
     response = caller.client.post(f"/chat/inbox/tickets/{world['ticket_id']}/team",
                                   headers={"X-CSRFToken": caller.csrf},
-                                  json={"team": schemas.MAX_ID + 1})
+                                  json={"team": MAX_ID + 1})
     assert response.status_code == 422 and response.get_json()["errors"]["team"]
+
+
+#: ``after`` values no sequence number has: a digit that is no decimal digit ("²".isdigit()
+#: is True but int("²") fails), a sign, an exponent, a number past 32 bits.
+NOT_SEQUENCE_NUMBERS = ("²", "-1", "1e3", "99999999999", "")
+#: Every endpoint that reads ``?after=``.
+AFTER_ENDPOINTS = (
+    "responso_chat.widget.resume",
+    "responso_chat.inbox.ticket_messages",
+    "responso_chat.api.message_list",
+    "responso_chat.ws.visitor",
+)
+
+
+@pytest.mark.parametrize("endpoint", AFTER_ENDPOINTS)
+def test_an_after_that_is_no_sequence_number_is_a_400_in_json(fuzz_app, fuzz_callers, endpoint):
+    world = fresh_world(fuzz_app)
+    entry = MATRIX[(endpoint, "GET")]
+    caller = fuzz_callers[allowed_role(entry)]
+    headers = bearer_headers(fuzz_app, caller, entry, world)
+    for after in NOT_SEQUENCE_NUMBERS:
+        url = entry_url(fuzz_app, endpoint, world, urlencode({"after": after}))
+        if entry.auth == "websocket":  # a real handshake, the token as a subprotocol
+            status, body = handshake(fuzz_app.live.url + url, {
+                "Sec-WebSocket-Protocol": f"{VISITOR_PROTOCOL}, {world['visitor_token']}"})
+        else:
+            response = caller.client.get(url, headers=headers)
+            status, body = response.status_code, response.get_data()
+        assert status == 400, (after, status)
+        assert json.loads(body)["errors"]["after"], after
+
 
 
 BROKEN_BODIES = {

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from responso_chat.models import ChatAgent, Team, Ticket, utcnow
 from responso_chat.services import access, inbox, messages, ticket_changes
 from responso_chat.users import Agent
+from responso_chat.vocab import INBOX_VIEWS
 from tests.factories import make_chat, make_ticket
 
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
@@ -276,7 +277,7 @@ def test_list_page_shows_views_counts_filters_and_older_link(app, client, auth):
             make_ticket(chat, f"Ticket number {i}")
     auth.login("alice@shop.test")
     html = client.get("/chat/inbox/").get_data(as_text=True)
-    for label in inbox.VIEWS.values():
+    for label in INBOX_VIEWS.values():
         assert label in html
     assert re.search(r'data-view="all">\s*32<', html)
     for name in ("chat", "status", "priority", "tag", "assignee", "team"):

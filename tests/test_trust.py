@@ -10,10 +10,12 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from jinja2 import TemplateError
 from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from responso_chat import migrations
+from responso_chat.automations import templating
 from responso_chat.base_client import BaseClient, BaseUnavailable
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
@@ -170,19 +172,19 @@ def test_an_admins_template_cannot_burn_cpu_or_memory(app, template):
     """Templates that would render for seconds or fill memory are refused when saved, and
     refused again if one is rendered anyway (a rule saved before the bound existed)."""
     with app.app_context():
-        problems = automations.template_problems(template)
+        problems = templating.template_problems(template)
         assert problems and problems[0].startswith(("The template has an error",
                                                     "Unknown variable")), problems
-        with pytest.raises(automations.TemplateError):
-            automations.render_text(template, {"customer_name": "Zoe", "customer_email": "z@x"})
+        with pytest.raises(TemplateError):
+            templating.render_text(template, {"customer_name": "Zoe", "customer_email": "z@x"})
 
 
 def test_plain_templates_still_render(app):
     with app.app_context():
         template = ("Hi {{ customer_name|title }}, {% if order_number %}order {{ order_number }}"
                     "{% else %}no order{% endif %} {{ order_status|default('-') }} {{ 2 * 3 }}")
-        assert automations.template_problems(template) == []
-        rendered = automations.render_text(template, {"customer_name": "zoe smith",
+        assert templating.template_problems(template) == []
+        rendered = templating.render_text(template, {"customer_name": "zoe smith",
                                                       "order_number": "11"})
         assert rendered == "Hi Zoe Smith, order 11 - 6"
 

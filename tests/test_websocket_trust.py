@@ -21,7 +21,7 @@ from responso_chat.conversation.websocket import (
     VISITOR_PROTOCOL,
 )
 from responso_chat.models import Chat, ChatAgent, Message, Ticket
-from responso_chat.schemas import chat_form_values
+from responso_chat.schemas.chat_form import chat_form_values
 from responso_chat.services import chats, messages
 from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket

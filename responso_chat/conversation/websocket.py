@@ -27,7 +27,6 @@ import json
 import logging
 import queue
 import random
-import re
 import secrets
 import time
 import traceback
@@ -46,10 +45,11 @@ from responso_chat.realtime import (
     agent_ticket_channel,
     ticket_channel,
 )
-from responso_chat.schemas import MAX_ID, PageSchema, VisitorMessageSchema, unstorable
+from responso_chat.schemas.common import parse_count, unstorable
+from responso_chat.schemas.widget import PageSchema, VisitorMessageSchema
 from responso_chat.services import access, messages, presence, tickets
 from responso_chat.state import plugin_state
-from responso_chat.users import agents_by_id, as_agent, is_agent, load_user
+from responso_chat.users import agent_by_id, as_agent, is_agent, load_user
 from responso_chat.visitor import ticket_for_token
 
 log = logging.getLogger(__name__)
@@ -124,15 +124,6 @@ def too_deep(data, limit: int = MAX_FRAME_DEPTH) -> bool:
             items = value.values() if isinstance(value, dict) else value
             stack.extend((item, depth + 1) for item in items)
     return False
-
-
-def count_arg(value) -> int | None:
-    """A non-negative 32-bit integer given as an int or a string of digits, else None."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,10}", value):
-        value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_ID:
-        return value
-    return None
 
 
 class Connection:
@@ -434,7 +425,7 @@ class VisitorConnection(Connection):
 
     def on_seen(self, data: dict) -> None:
         """The customer has read up to ``seq``."""
-        seq = count_arg(data.get("seq"))
+        seq = parse_count(data.get("seq"))
         if seq is not None:
             messages.mark_seen(self.ticket(self.ticket_id), "customer", seq)
 
@@ -463,7 +454,7 @@ class AgentConnection(Connection):
         self.user_id = str(user.get_id())
         self.signin = signin
         self.opened_at = time.time()
-        self.agent = agents_by_id().get(self.user_id) or as_agent(user)
+        self.agent = agent_by_id(self.user_id) or as_agent(user)
         self.tickets: set[int] = set()
         self._visible: set[int] | None = None
         self._visible_at = 0.0
@@ -493,7 +484,7 @@ class AgentConnection(Connection):
         self.send({"type": "unsubscribed", "ticket_id": ticket_id, "reason": "no_access"})
 
     def _subscribed_ticket(self, data: dict):
-        ticket_id = count_arg(data.get("ticket_id"))
+        ticket_id = parse_count(data.get("ticket_id"))
         if ticket_id in self.tickets:
             ticket = self.ticket(ticket_id)
             if ticket is not None and access.can_see_ticket(self.user, ticket):
@@ -505,7 +496,7 @@ class AgentConnection(Connection):
 
     def on_subscribe(self, data: dict) -> None:
         """Follow a ticket the agent may see, caught up from ``after``."""
-        ticket_id, after = count_arg(data.get("ticket_id")), count_arg(data.get("after", 0))
+        ticket_id, after = parse_count(data.get("ticket_id")), parse_count(data.get("after", 0))
         ticket = self.ticket(ticket_id) if ticket_id is not None else None
         if ticket is None or after is None or not access.can_see_ticket(self.user, ticket):
             self.send({"type": "error", "error": "not_found", "ticket_id": data.get("ticket_id")})
@@ -522,7 +513,7 @@ class AgentConnection(Connection):
 
     def on_unsubscribe(self, data: dict) -> None:
         """Stop following a ticket."""
-        self.unsubscribe(count_arg(data.get("ticket_id")))
+        self.unsubscribe(parse_count(data.get("ticket_id")))
 
     def unsubscribe(self, ticket_id: int | None) -> None:
         """Stop following ``ticket_id`` (if followed)."""
@@ -586,7 +577,7 @@ class AgentConnection(Connection):
 
     def on_seen(self, data: dict) -> None:
         """The agent has read a ticket up to ``seq``."""
-        ticket, seq = self._subscribed_ticket(data), count_arg(data.get("seq"))
+        ticket, seq = self._subscribed_ticket(data), parse_count(data.get("seq"))
         if ticket is not None and seq is not None:
             messages.mark_seen(ticket, "agent", seq)
 

@@ -35,11 +35,16 @@ from datetime import timedelta
 from functools import cached_property
 
 import sqlalchemy as sa
-from jinja2 import TemplateError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2 import TemplateError
 from sqlalchemy.exc import IntegrityError
 
 from responso_chat import signals
+from responso_chat.automations.catalogue import (
+    ACTION_TYPES,
+    CONDITION_FIELDS,
+    OPERATOR_LABELS,
+)
+from responso_chat.automations.templating import render_text
 from responso_chat.base_client import BaseClientError
 from responso_chat.classify import normalize
 from responso_chat.infra import outbox
@@ -56,7 +61,7 @@ from responso_chat.models import (
     ticket_details,
     utcnow,
 )
-from responso_chat.schemas import AutomationRuleSchema
+from responso_chat.schemas.automation_rules import AutomationRuleSchema
 from responso_chat.services import events, messages, orders, ticket_changes
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
@@ -85,98 +90,11 @@ RULES_FOR_EVENT = {
 #: The triggers a customer's message may set off (now, or later when no agent replied).
 MESSAGE_TRIGGERS = ("new_ticket", "customer_message", "no_agent_reply")
 
-OPERATOR_LABELS = {
-    "is": "is",
-    "is_not": "is not",
-    "contains": "contains",
-    "not_contains": "does not contain",
-    "in": "is one of",
-}
 _NEGATED = {"is_not": "is", "not_contains": "contains"}
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 
-TEMPLATE_VARIABLES = (
-    "customer_name",
-    "customer_email",
-    "ticket_id",
-    "order_number",
-    "order_status",
-    "agent_name",
-    "chat_name",
-)
 _ORDER_NUMBER = re.compile(r"\d{2,20}")
-
-
-@dataclass(frozen=True)
-class ConditionField:
-    """A field a condition tests: its operators, and whether its value is chosen or typed."""
-
-    key: str
-    label: str
-    operators: tuple[str, ...]
-    kind: str  # "choice" (value from a list) or "text" (typed; compared without case/accents)
-
-
-_CHOICE_OPS = ("is", "is_not", "in")
-CONDITION_FIELDS = {
-    f.key: f
-    for f in (
-        ConditionField("chat", "Integration (chat)", _CHOICE_OPS, "choice"),
-        ConditionField("channel", "Channel", ("is", "is_not"), "choice"),
-        ConditionField("sentiment", "Sentiment", _CHOICE_OPS, "choice"),
-        ConditionField("context", "Context", _CHOICE_OPS, "choice"),
-        ConditionField("subject", "Subject", ("contains", "not_contains", "is", "is_not"), "text"),
-        ConditionField("message", "Message", ("contains", "not_contains"), "text"),
-        ConditionField(
-            "customer_email",
-            "Customer e-mail",
-            ("is", "is_not", "contains", "not_contains", "in"),
-            "text",
-        ),
-        ConditionField("email_domain", "Customer e-mail domain", ("is", "is_not", "in"), "text"),
-        ConditionField("email_verified", "Customer e-mail verified", ("is",), "choice"),
-        ConditionField("has_order", "Customer has a Base order", ("is",), "choice"),
-        ConditionField("order_status", "Latest Base order status", _CHOICE_OPS, "choice"),
-        ConditionField("open_hours", "Within opening hours", ("is",), "choice"),
-        ConditionField("tag", "Tag", ("is", "is_not", "contains", "not_contains"), "text"),
-        ConditionField("priority", "Priority", _CHOICE_OPS, "choice"),
-        ConditionField("status", "Status", _CHOICE_OPS, "choice"),
-        ConditionField("language", "Language", _CHOICE_OPS, "choice"),
-    )
-}
-
-
-@dataclass(frozen=True)
-class ActionType:
-    """An action a rule can take; ``kind`` says what its value is."""
-
-    key: str
-    label: str
-    kind: str  # "template" (text with variables), "choice", "text"
-    failure: str  # "could not <failure>", recorded on the ticket when it fails
-
-
-ACTION_TYPES = {
-    a.key: a
-    for a in (
-        ActionType("auto_reply", "Send auto-responder", "template", "send the auto-response"),
-        ActionType(
-            "change_order_status",
-            "Change order status in Base",
-            "choice",
-            "change the order status in Base",
-        ),
-        ActionType("set_priority", "Set priority", "choice", "set the priority"),
-        ActionType("add_tag", "Add tag", "text", "add the tag"),
-        ActionType("remove_tag", "Remove tag", "text", "remove the tag"),
-        ActionType("assign_agent", "Assign to agent", "choice", "assign the ticket"),
-        ActionType("assign_team", "Assign to team", "choice", "set the team"),
-        ActionType("set_status", "Set status", "choice", "set the status"),
-        ActionType("internal_note", "Add internal note", "template", "add the internal note"),
-        ActionType("notify_watchers", "Notify watchers", "template", "notify the watchers"),
-    )
-}
 
 
 @dataclass(frozen=True)
@@ -261,82 +179,6 @@ def describe_action(action: dict, choices: dict) -> str:
     if spec.kind == "text":
         return f"{spec.label}: {value}"
     return spec.label
-
-
-# --- Templates ------------------------------------------------------------------------------
-
-class _TemplateSandbox(SandboxedEnvironment):
-    """Jinja's sandbox for admins' templates, bounded in CPU and memory: no globals (``lipsum``,
-    ``range``, ``cycler``...), no loops or macros, no repeating text (``"x" * 10**9``) and no
-    powers, so a template renders in microseconds or is refused."""
-
-    intercepted_binops = frozenset({"*", "**"})
-    #: Filters that cannot grow a text past the template's own size.
-    FILTERS = ("capitalize", "default", "d", "lower", "title", "trim", "truncate", "upper")
-
-    def __init__(self):
-        super().__init__(autoescape=False, keep_trailing_newline=False)
-        self.globals.clear()
-        self.filters = {name: self.filters[name] for name in self.FILTERS}
-
-    def is_safe_attribute(self, obj, attr, value):
-        """No attributes or methods: ``customer_name.ljust(10**9)`` is refused."""
-        return False
-
-    def call_binop(self, context, operator, left, right):
-        if operator == "**" or any(isinstance(v, str | list | tuple) for v in (left, right)):
-            raise SecurityError(f"“{operator}” is not available in templates")
-        return super().call_binop(context, operator, left, right)
-
-
-_templates = _TemplateSandbox()
-_UNBOUNDED = (nodes.For, nodes.Macro, nodes.CallBlock)
-
-
-def _parse(text: str):
-    """The template's syntax tree; loops and macros are refused (``TemplateError``)."""
-    parsed = _templates.parse(text)
-    if any(True for _ in parsed.find_all(_UNBOUNDED)):
-        raise TemplateError("loops and macros are not available in templates")
-    return parsed
-
-
-def template_problems(text: str) -> list[str]:
-    """Why ``text`` is not a usable auto-responder template (empty when it is)."""
-    try:
-        parsed = _parse(text)
-        unknown = sorted(meta.find_undeclared_variables(parsed) - set(TEMPLATE_VARIABLES))
-    except TemplateError as exc:
-        return [_template_error(exc)]
-    if unknown:
-        return [
-            f"Unknown variable {', '.join(unknown)}: use "
-            + ", ".join(TEMPLATE_VARIABLES)
-            + "."
-        ]
-    try:  # what only shows when it runs: a refused operation, an unknown filter
-        _templates.from_string(parsed).render(**dict.fromkeys(TEMPLATE_VARIABLES, "x"))
-    except Exception as exc:
-        return [_template_error(exc)]
-    return []
-
-
-def _template_error(exc: Exception) -> str:
-    return f"The template has an error: {str(getattr(exc, 'message', None) or exc).rstrip('.')}."
-
-
-def render_text(text: str, variables: dict) -> str:
-    """Render an admin's template in the sandbox, as plain text cut to the message length.
-
-    Any failure (a syntax error, an unsafe access, ``1 + "a"``) raises ``TemplateError``.
-    """
-    try:
-        rendered = _templates.from_string(_parse(text)).render(**variables).strip()
-    except TemplateError:
-        raise
-    except Exception as exc:
-        raise TemplateError(f"{type(exc).__name__}: {exc}") from exc
-    return rendered[: plugin_state().setting("MAX_MESSAGE_LENGTH")]
 
 
 # --- What a rule sees of a ticket ---------------------------------------------------------

@@ -1,7 +1,8 @@
 """Chat channels: listing, creating, changing and deleting them, and what the widget may know.
 
-``create_chat`` and ``update_chat`` take :class:`responso_chat.schemas.ChatSchema` input (the
-chat form's shape, see :func:`responso_chat.schemas.chat_form_input`), validate it and raise
+``create_chat`` and ``update_chat`` take :class:`responso_chat.schemas.chat_form.ChatSchema`
+input (the chat form's shape, see :func:`~responso_chat.schemas.chat_form.chat_form_input`),
+validate it and raise
 ``marshmallow.ValidationError`` with every field's messages; nothing is saved then.
 """
 
@@ -16,7 +17,8 @@ from sqlalchemy.orm import selectinload
 
 from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
 from responso_chat.realtime import ACCESS_CHANNEL
-from responso_chat.schemas import ChatSchema, chat_form_values, start_chat_limits
+from responso_chat.schemas.chat_form import ChatSchema, chat_form_values
+from responso_chat.schemas.widget import start_chat_limits
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
 from responso_chat.visibility import WEEKDAYS, hours_today, opening_state

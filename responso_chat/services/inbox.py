@@ -3,7 +3,7 @@
 Every query is restricted by :func:`access.ticket_visibility_clause`, so an agent only ever
 sees tickets of the chats they have access to (admins see all).
 
-Views (``VIEWS``):
+Views (``vocab.INBOX_VIEWS``):
 
 - ``all``: every ticket.
 - ``to_handle``: open tickets waiting for an agent: status ``open`` and either nobody is
@@ -36,16 +36,8 @@ from sqlalchemy.orm import selectinload
 from responso_chat.models import Chat, Message, Tag, Team, Ticket, TicketWatcher, ticket_details
 from responso_chat.services.access import ticket_visibility_clause, visible_chat_ids
 from responso_chat.state import plugin_state
-from responso_chat.vocab import FINISHED_STATUSES, UNFINISHED_STATUSES
+from responso_chat.vocab import FINISHED_STATUSES, INBOX_VIEWS, UNFINISHED_STATUSES
 
-#: View keys and their labels, in the order the inbox shows them.
-VIEWS = {
-    "all": "All",
-    "to_handle": "To handle",
-    "mine": "My open",
-    "awaiting": "Awaiting response",
-    "closed": "Closed",
-}
 #: Last public senders that leave the customer waiting for an agent's reply ("system" only on
 #: rows written before system lines stopped counting as the last message).
 WAITING_SENDERS = ("customer", "system", "automation")
@@ -108,7 +100,7 @@ def awaiting_reply_clause():
 
 
 def view_clause(view: str, user_id: str):
-    """The WHERE clause of one of :data:`VIEWS` for the user with ``user_id``."""
+    """The WHERE clause of one of :data:`INBOX_VIEWS` for the user with ``user_id``."""
     if view == "all":
         return sa.true()
     if view == "to_handle":
@@ -258,7 +250,7 @@ def view_counts(user) -> dict[str, int]:
     user_id = str(user.get_id())
     visible = ticket_visibility_clause(user)
     columns = []
-    for view in VIEWS:
+    for view in INBOX_VIEWS:
         capped = (
             sa.select(Ticket.id)
             .where(visible, view_clause(view, user_id))
@@ -269,7 +261,7 @@ def view_counts(user) -> dict[str, int]:
             sa.select(sa.func.count()).select_from(capped).scalar_subquery().label(view)
         )
     row = state.db.session.execute(sa.select(*columns)).one()
-    return {view: row._mapping[view] for view in VIEWS}
+    return {view: row._mapping[view] for view in INBOX_VIEWS}
 
 
 def count_label(count: int) -> str:

@@ -184,7 +184,7 @@ def _commit_new(ticket, record_events, **fields):
         message = add_message(ticket, **fields)
         record_events(message)
         published = announcements([message])
-        _commit_keeping(session, message)
+        commit_keeping(session, message)
     except IntegrityError:
         session.rollback()
         existing = find_by_client_id(
@@ -199,14 +199,19 @@ def _commit_new(ticket, record_events, **fields):
     return message, True
 
 
-def _commit_keeping(session, obj) -> None:
-    """Commit, keeping the column values of ``obj`` loaded: a commit expires every object, and
-    reading one again afterwards (to send a message just posted) would cost a query."""
-    columns = sa.inspect(obj).mapper.column_attrs
-    kept = {attr.key: obj.__dict__[attr.key] for attr in columns if attr.key in obj.__dict__}
+def commit_keeping(session, *objects) -> None:
+    """Commit, keeping the column values of ``objects`` loaded: a commit expires every object,
+    and reading one again afterwards (to answer with what was just written) would cost a
+    query each."""
+    kept = [
+        (obj, {attr.key: obj.__dict__[attr.key]
+               for attr in sa.inspect(obj).mapper.column_attrs if attr.key in obj.__dict__})
+        for obj in objects
+    ]
     session.commit()
-    for key, value in kept.items():
-        set_committed_value(obj, key, value)
+    for obj, values in kept:
+        for key, value in values.items():
+            set_committed_value(obj, key, value)
 
 
 def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
@@ -338,12 +343,12 @@ def mark_seen(ticket, by: str, seq: int) -> bool:
 
     Commits and publishes a ``seen`` event when something changed; returns whether it did.
     """
-    state = plugin_state()
+    state, ticket_id = plugin_state(), ticket.id
     kinds = ("agent", "system", "automation") if by == "customer" else ("customer",)
     result = state.db.session.execute(
         sa.update(Message)
         .where(
-            Message.ticket_id == ticket.id,
+            Message.ticket_id == ticket_id,
             Message.seq <= seq,
             Message.seen_at.is_(None),
             Message.internal.is_(False),
@@ -356,7 +361,7 @@ def mark_seen(ticket, by: str, seq: int) -> bool:
     if not result.rowcount:
         return False
     state.broker.publish(
-        ticket_channel(ticket.id), {"type": "seen", "ticket_id": ticket.id, "by": by, "seq": seq}
+        ticket_channel(ticket_id), {"type": "seen", "ticket_id": ticket_id, "by": by, "seq": seq}
     )
     return True
 

@@ -11,31 +11,26 @@ line to the agents, a ``status`` event to everyone on a status change, and an in
 
 from __future__ import annotations
 
-import re
-
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from responso_chat import signals
 from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
 from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
+from responso_chat.schemas.common import tag_name
 from responso_chat.services import contacts, events, messages, tickets
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES
 
-TAG_MAX_LENGTH = 50
-
 
 def normalize_tag(name: str) -> str:
-    """A tag as stored: trimmed, inner whitespace collapsed, lower case; refused if bad."""
-    tag = re.sub(r"\s+", " ", name or "").strip().lower()
-    if not tag:
-        raise ChangeRefused("tag", "Enter a tag.")
-    if len(tag) > TAG_MAX_LENGTH:
-        raise ChangeRefused("tag", f"A tag has at most {TAG_MAX_LENGTH} characters.")
-    return tag
+    """A tag as stored (:func:`schemas.common.tag_name`); ChangeRefused if bad."""
+    try:
+        return tag_name(name)
+    except ValueError as exc:
+        raise ChangeRefused("tag", str(exc)) from None
 
 
 def _commit_and_publish(ticket, lines, *, status_changed: bool = False) -> None:

@@ -15,12 +15,12 @@ from responso_chat.services.messages import (
     add_system_line,
     announcements,
     classify,
+    commit_keeping,
     inbox_event,
     publish,
-    publish_messages,
 )
 from responso_chat.state import plugin_state
-from responso_chat.users import agents_by_id
+from responso_chat.users import agent_by_id
 
 #: "<agent> joined the chat" in the ticket's language (the customer reads it in the widget).
 JOINED_TEXT = {
@@ -45,7 +45,11 @@ def open_chat_ticket(
     language: str | None = None,
     client_msg_id: str | None = None,
 ):
-    """Create a chat ticket and its first customer message, commit, then publish."""
+    """Create a chat ticket and its first customer message, commit, then publish.
+
+    The ticket's values stay loaded after the commit, and ``ticket.opening_event`` is the first
+    message's browser event as stored: answer with them, never by reading them again.
+    """
     state = plugin_state()
     ticket = Ticket(
         chat_id=chat.id,
@@ -58,6 +62,7 @@ def open_chat_ticket(
         page_url=page_url,
         page_title=page_title,
         language=language,
+        assignee_id=None,  # set, so the answer knows it without a query: nobody has it yet
     )
     state.db.session.add(ticket)
     state.db.session.flush()
@@ -70,11 +75,12 @@ def open_chat_ticket(
         analysis=classify(ticket, message),
     )
     published = announcements([first], inbox="created")
-    ticket_id, message_id = ticket.id, first.id  # the commit expires both objects
+    ticket_id, message_id = ticket.id, first.id
     outbox.add("responso_chat.services.orders.sync_ticket_orders", ticket_id)
     events.ticket_created(ticket_id, message_id)
     events.message_created(ticket_id, message_id, "customer")
-    state.db.session.commit()
+    commit_keeping(state.db.session, ticket)
+    ticket.opening_event = published[0][1]  # announcements() puts the message's own first
     publish(published)
     signals.send(signals.ticket_created, ticket_id=ticket_id, message_id=message_id)
     signals.send(
@@ -102,14 +108,16 @@ def _has_joined(ticket, agent_id: str) -> bool:
     ).scalar()
 
 
-def _announce_join(ticket, agent_name: str, lines) -> None:
-    broker = plugin_state().broker
-    publish_messages(lines)
-    broker.publish(
-        ticket_channel(ticket.id),
-        {"type": "agent_joined", "ticket_id": ticket.id, "name": agent_name},
-    )
-    broker.publish(INBOX_CHANNEL, inbox_event(ticket, "changed"))
+def _join_events(ticket, agent_name: str, lines) -> list[tuple[str, dict]]:
+    """What tells listeners an agent joined: built before the commit (see :func:`publish`)."""
+    return [
+        *announcements(lines),
+        (
+            ticket_channel(ticket.id),
+            {"type": "agent_joined", "ticket_id": ticket.id, "name": agent_name},
+        ),
+        (INBOX_CHANNEL, inbox_event(ticket, "changed")),
+    ]
 
 
 def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
@@ -125,13 +133,14 @@ def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
         return True
     previous = ticket.assignee_id
     ticket.assignee_id = agent_id
-    line = _joined_line(ticket, agent_id, agent_name)
+    published = _join_events(ticket, agent_name, [_joined_line(ticket, agent_id, agent_name)])
+    ticket_id = ticket.id
     if previous != agent_id:
-        events.assigned(ticket.id, agent_id, agents_by_id().get(agent_id))
+        events.assigned(ticket_id, agent_id, agent_by_id(agent_id))
     plugin_state().db.session.commit()
-    _announce_join(ticket, agent_name, [line])
+    publish(published)
     if previous != agent_id:
-        _send_assigned(ticket, agent_id)
+        _send_assigned(ticket_id, agent_id)
     return True
 
 
@@ -150,21 +159,22 @@ def take_over(ticket, agent_id, agent_name: str, previous_name: str = "") -> Non
         text = TOOK_OVER_TEXT.format(name=agent_name, previous=previous_name or previous)
         lines.append(add_system_line(ticket, text, author_id=agent_id))
     lines.append(_joined_line(ticket, agent_id, agent_name))
+    published, ticket_id = _join_events(ticket, agent_name, lines), ticket.id
     if previous != agent_id:
-        events.assigned(ticket.id, agent_id, agents_by_id().get(agent_id))
+        events.assigned(ticket_id, agent_id, agent_by_id(agent_id))
     plugin_state().db.session.commit()
-    _announce_join(ticket, agent_name, lines)
+    publish(published)
     if previous != agent_id:
-        _send_assigned(ticket, agent_id)
+        _send_assigned(ticket_id, agent_id)
 
 
-def _send_assigned(ticket, agent_id: str) -> None:
+def _send_assigned(ticket_id: int, agent_id: str) -> None:
     """The ``ticket_assigned`` signal of an agent taking the ticket themselves."""
     signals.send(
         signals.ticket_assigned,
-        ticket_id=ticket.id,
+        ticket_id=ticket_id,
         assignee_id=agent_id,
-        by=agents_by_id().get(agent_id),
+        by=agent_by_id(agent_id),
     )
 
 
@@ -173,18 +183,20 @@ def record_page(ticket, url: str, title: str) -> None:
     if (ticket.page_url, ticket.page_title) == (url, title):
         return
     ticket.page_url, ticket.page_title = url, title
+    ticket_id = ticket.id
     plugin_state().db.session.commit()
     plugin_state().broker.publish(
-        agent_ticket_channel(ticket.id),
-        {"type": "page", "ticket_id": ticket.id, "url": url, "title": title},
+        agent_ticket_channel(ticket_id),
+        {"type": "page", "ticket_id": ticket_id, "url": url, "title": title},
     )
 
 
 def assignee_name(ticket) -> str | None:
-    """The display name of the ticket's agent, or None while nobody has it."""
+    """The display name of the ticket's agent (one look-up, see :func:`agent_by_id`), or None
+    while nobody has it."""
     if ticket.assignee_id is None:
         return None
-    agent = agents_by_id().get(ticket.assignee_id)
+    agent = agent_by_id(ticket.assignee_id)
     return agent.name if agent else None
 
 

@@ -45,7 +45,7 @@ from responso_chat.models import (
     ticket_details,
     utcnow,
 )
-from responso_chat.schemas import ApiMessageSchema, ApiTicketSchema
+from responso_chat.schemas.api_output import ApiMessageSchema, ApiTicketSchema
 from responso_chat.state import plugin_state
 from responso_chat.version import __version__
 

@@ -29,7 +29,10 @@ from __future__ import annotations
 
 import pytest
 
+from responso_chat.services import chats
 from tests.conftest import BrowserPages
+from tests.e2e.storefront import storefront_app
+from tests.factories import make_chat
 
 
 @pytest.hookimpl(wrapper=True)
@@ -38,5 +41,24 @@ def pytest_runtest_call(item):
     result = yield
     pages = item.funcargs.get("new_page")
     if isinstance(pages, BrowserPages):
-        pages.check()
+        pages.check(final=True)
     return result
+
+
+@pytest.fixture
+def shop(app, live_server):
+    """The plugin (the module's ``app``) on one port, a shop on another: ``shop.use(**chat)``
+    makes a chat and pastes its embed code into every page of the shop."""
+    plugin = live_server(app)
+    embed = {"code": ""}
+    store = live_server(storefront_app(embed))
+
+    def use(**fields):
+        with app.app_context():
+            fields.setdefault("allowed_origins", [store.url])
+            chat = make_chat(fields.pop("name", "Store chat"), **fields)
+            embed["code"] = chats.embed_snippet(chat, plugin.url)
+            return chat.id
+
+    store.plugin, store.use = plugin, use
+    return store

@@ -15,60 +15,16 @@ import tempfile
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
-from markupsafe import Markup, escape
 from playwright.sync_api import expect
 
 from responso_chat.models import Chat, Message, Ticket
-from responso_chat.services import chats
 from tests.conftest import DEV_SERVER_SOCKET_CLOSE
 from tests.e2e.keys import paste, put_on_clipboard, type_on_layout, type_with_dead_key
-from tests.factories import make_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 SHOTS = os.environ.get("RESPONSO_CHAT_SCREENSHOTS") or tempfile.gettempdir()
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True}
-
-
-def storefront_app(embed: dict) -> Flask:
-    """A shop that is not the plugin's host: every page carries the copied embed code."""
-    shop = Flask("storefront")
-
-    @shop.get("/", defaults={"path": ""})
-    @shop.get("/<path:path>")
-    def page(path):
-        title = escape(path.replace("/", " ").strip().title() or "Home")
-        return Markup(
-            "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            f"<title>{title}</title></head><body style='font-family:sans-serif'>"
-            f"<h1>{title}</h1><p>Linen shirts and more.</p>"
-            "<button id='go-shirt' onclick=\"history.pushState({}, '', '/products/shirt')\">"
-            "Shirt</button> <button id='go-about' onclick=\"history.pushState({}, '', "
-            "'/about')\">About</button>"
-            f"{embed['code']}</body></html>"
-        )
-
-    return shop
-
-
-@pytest.fixture
-def shop(app, live_server):
-    """The plugin served on one port, the shop on another; ``shop.embed(chat)`` pastes code."""
-    plugin = live_server(app)
-    embed = {"code": ""}
-    store = live_server(storefront_app(embed))
-
-    def use(**fields):
-        with app.app_context():
-            fields.setdefault("allowed_origins", [store.url])
-            chat = make_chat(fields.pop("name", "Store chat"), **fields)
-            embed["code"] = chats.embed_snippet(chat, plugin.url)
-            return chat.id
-
-    store.plugin, store.use = plugin, use
-    return store
 
 
 def launcher(page):

@@ -25,9 +25,7 @@ from tests.e2e.test_widget_flow import (
     launcher,
     only_ticket_id,
     start_chat,
-    storefront_app,
 )
-from tests.factories import make_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -39,26 +37,6 @@ MESSAGE_LIMIT = 300
 def app(make_app):
     """The host app with a short longest message: the widget must learn it from the config."""
     return make_app(RESPONSO_CHAT_MAX_MESSAGE_LENGTH=MESSAGE_LIMIT)
-
-
-@pytest.fixture
-def shop(app, live_server):
-    """The plugin on one port, the shop on another; ``shop.use(**chat)`` pastes the code."""
-    from responso_chat.services import chats
-
-    plugin = live_server(app)
-    embed = {"code": ""}
-    store = live_server(storefront_app(embed))
-
-    def use(**fields):
-        with app.app_context():
-            fields.setdefault("allowed_origins", [store.url])
-            chat = make_chat(fields.pop("name", "Store chat"), **fields)
-            embed["code"] = chats.embed_snippet(chat, plugin.url)
-            return chat.id
-
-    store.plugin, store.use = plugin, use
-    return store
 
 
 def earlier_conversation(app, ticket_id, exchanges=6):

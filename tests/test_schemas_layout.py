@@ -1,0 +1,81 @@
+"""The package's import graph: schemas never import services (services import them), and no
+module imports, even inside a function, a module that imports it back (no circles)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import blueprints
+import responso_chat
+
+#: What schemas may build on: leaf modules of the plugin, never services, models or views.
+SCHEMA_LEAVES = (
+    "responso_chat.schemas",
+    "responso_chat.automations",
+    "responso_chat.state",
+    "responso_chat.visibility",
+    "responso_chat.vocab",
+)
+
+
+def _module_files() -> dict[str, Path]:
+    """Every module of the installed package by name (blueprints/ is installed inside it)."""
+    found = {}
+    for root, prefix in (
+        (Path(responso_chat.__file__).parent, "responso_chat"),
+        (Path(blueprints.__file__).parent, "responso_chat.blueprints"),
+    ):
+        for path in root.rglob("*.py"):
+            parts = [prefix, *path.relative_to(root).with_suffix("").parts]
+            found[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return found
+
+
+FILES = _module_files()
+
+
+def _imports(name: str) -> set[str]:
+    """The plugin's modules that module ``name`` imports, at the top or inside functions."""
+    path = FILES[name]
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*parts, base] if base else parts)
+            submodules = [f"{base}.{alias.name}" for alias in node.names]
+            found.update(module for module in submodules if module in FILES)
+            if not all(module in FILES for module in submodules):
+                found.add(base)
+    return {module for module in found if module in FILES and module != name}
+
+
+@pytest.mark.parametrize("name", sorted(n for n in FILES if n.startswith("responso_chat.schemas")))
+def test_schemas_import_only_leaf_modules(name):
+    assert all(module.startswith(SCHEMA_LEAVES) for module in _imports(name)), _imports(name)
+
+
+def test_no_import_circles():
+    graph = {name: _imports(name) for name in FILES}
+    state: dict[str, str] = {}  # "open" while its imports are walked, then "done"
+
+    def circle_from(name, path):
+        state[name] = "open"
+        for module in sorted(graph[name]):
+            if state.get(module) == "open":
+                return [*path, name, module]
+            if module not in state and (found := circle_from(module, [*path, name])):
+                return found
+        state[name] = "done"
+        return None
+
+    for name in sorted(graph):
+        if name not in state:
+            assert circle_from(name, []) is None
