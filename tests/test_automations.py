@@ -1026,7 +1026,7 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
         ticket = make_ticket(chat, message=ANGRY)
         ticket_id, message_id = ticket.id, ticket.last_seq
     queued = [job.func_name for job in state.jobs.queue.jobs]  # relayed after the commit
-    assert "responso_chat.services.events.on_message_created" in queued
+    assert "responso_chat.services.event_jobs.on_message_created" in queued
     assert RUNNER not in queued  # the rules are looked up by the worker
     assert get_ticket(app, ticket_id).priority == "normal"
     work()

@@ -294,7 +294,8 @@ def test_deliveries_are_rq_jobs_retried_through_the_outbox(make_app, redis_url, 
     with app.app_context():
         make_ticket(make_chat())
     assert deliveries(app, webhook_id) == []  # the event's job, in the worker, makes them
-    assert "responso_chat.services.events.on_ticket_created" in [j.func_name for j in queue.jobs]
+    queued = [job.func_name for job in queue.jobs]
+    assert "responso_chat.services.event_jobs.on_ticket_created" in queued
     run_worker(app, burst=True)
     (delivery,) = deliveries(app, webhook_id)
     assert (delivery.attempt, delivery.status_code, delivery.delivered_at) == (1, 500, None)

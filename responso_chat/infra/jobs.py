@@ -36,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from werkzeug.utils import import_string
 
+from responso_chat.infra import outbox
 from responso_chat.infra.outbox import RELAY_DUE
 from responso_chat.state import plugin_state
 
@@ -63,6 +64,12 @@ def run_periodic(func_path: str) -> None:
         import_string(func_path)()
     finally:
         plugin_state().jobs.schedule_next(func_path)
+
+
+def relay_rows(ids) -> int:
+    """Job of the in-process runner: relay the outbox rows ``ids`` a commit just wrote, off
+    the request's thread. A process that stops meanwhile leaves them to the next relay."""
+    return outbox.relay(plugin_state(), ids=ids)
 
 
 #: How many failures the in-process runner remembers for the "Failed jobs" page.
@@ -125,7 +132,10 @@ class InProcessJobs:
                 self._executor = ThreadPoolExecutor(self._max_workers, "responso-chat-job")
                 for path in self._intervals:
                     self._start_timer(path)
-            future = self._executor.submit(self._run, func_path, args, kwargs, done)
+            try:
+                future = self._executor.submit(self._run, func_path, args, kwargs, done)
+            except RuntimeError as exc:  # the interpreter is shutting down
+                raise outbox.RunnerStopped(str(exc)) from exc
             self._futures.add(future)
         future.add_done_callback(self._forget)
         return future
@@ -171,6 +181,11 @@ class InProcessJobs:
             if not pending:
                 return
             wait(pending, timeout=left)
+
+    def relay_committed(self, ids) -> None:
+        """Relay the outbox rows ``ids`` a commit just wrote, on the pool (never on the
+        committing request's thread)."""
+        self.enqueue("responso_chat.infra.jobs.relay_rows", list(ids))
 
     def relay_in(self, seconds: float) -> None:
         """Run the outbox relay after ``seconds``, on a timer thread (the delayed rows then
@@ -263,6 +278,11 @@ class RQJobs:
         it); raises ``redis.RedisError`` without calling it while Redis is away."""
         self.enqueue(func_path, *args)
         done()
+
+    def relay_committed(self, ids) -> None:
+        """Relay the outbox rows ``ids`` a commit just wrote, now: each is marked once RQ has
+        its job (raises ``redis.RedisError`` while Redis is away: the rows wait)."""
+        outbox.relay(plugin_state(), ids=ids)
 
     def relay_in(self, seconds: float) -> None:
         """Put a run of the outbox relay on RQ's schedule after ``seconds`` (the delayed rows

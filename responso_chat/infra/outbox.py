@@ -10,7 +10,9 @@ when ``RESPONSO_CHAT_REDIS_URL`` is set, else the in-process pool. A row is mark
 once RQ accepted its job (in-process: once the job ran), never before; a row left behind (the
 process died after its commit, Redis was away) goes with the next periodic run of
 :func:`relay_due`, every ``RESPONSO_CHAT_OUTBOX_RELAY_INTERVAL`` seconds (a periodic job in the
-RQ worker, a timer in the embedded mode). A delayed row (``add(..., delay=60)``) goes with a
+RQ worker, a timer in the embedded mode). With RQ the relay runs in the
+committing thread, so the row is marked once RQ has the job; in-process it runs on the job
+pool, off the request's thread. A delayed row (``add(..., delay=60)``) goes with a
 relay run the commit schedules for its due time (RQ's scheduler, or a timer), else with the
 first periodic run after it is due.
 
@@ -47,6 +49,10 @@ _PENDING = "responso_chat_outbox"
 #: ``session.info`` key of the rows committed, relayed once the session let go of its
 #: connection.
 _COMMITTED = "responso_chat_outbox_committed"
+
+
+class RunnerStopped(Exception):
+    """The job runner takes no more jobs: its process is stopping."""
 
 
 @dataclass
@@ -122,7 +128,7 @@ def _after_transaction_end(session, transaction) -> None:
     if not pending.ids:
         return
     try:
-        relay(pending.state, ids=sorted(pending.ids))
+        pending.state.jobs.relay_committed(sorted(pending.ids))
     except Exception:
         log.exception("the outbox rows %s wait for the next relay run", sorted(pending.ids))
 
@@ -181,7 +187,8 @@ def _settle(engine, token: str, ids, dispatched: bool) -> None:
 def relay(state, ids=None, limit: int = 500) -> int:
     """Hand free rows (of ``ids`` if given) to the job runner; returns how many went.
 
-    Rows RQ refuses (Redis away) are given back and the error raised: they go later.
+    Rows RQ refuses (Redis away) are given back and the error raised: they go later. Rows a
+    stopping process can no longer run are given back too, to the next process's relay.
     """
     token, rows = claim(state, ids, limit)
     engine = state.db.engine
@@ -190,6 +197,10 @@ def relay(state, ids=None, limit: int = 500) -> int:
         for row in rows:
             state.jobs.hand_over(row.job, row.args, partial(_settle, engine, token, [row.id], True))
             handed.add(row.id)
+    except RunnerStopped:
+        _settle(engine, token, [row.id for row in rows if row.id not in handed], False)
+        log.info("the process stops: outbox rows wait for the next relay")
+        return len(handed)
     except Exception:
         _settle(engine, token, [row.id for row in rows if row.id not in handed], False)
         raise
