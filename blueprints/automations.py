@@ -6,7 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from marshmallow import ValidationError
 
 from responso_chat.automations import catalogue
-from responso_chat.jobs import QueueUnreachable, kept_jobs
+from responso_chat.infra import outbox
+from responso_chat.infra.jobs import QueueUnreachable
 from responso_chat.schemas.automation_rules import (
     DryRunSchema,
     automation_form_input,
@@ -196,13 +197,13 @@ def rule_dry_run(rule_id: int):
 
 @bp.get("/failed-jobs")
 def failed_jobs():
-    """Background jobs that failed for good (after their retries), and the jobs kept in the
-    database while Redis is away."""
+    """Background jobs that failed for good (after their retries), and the outbox's jobs
+    still waiting to be queued (Redis away)."""
     try:
         failed, unreachable = automations.failed_jobs(), False
     except QueueUnreachable:
         failed, unreachable = [], True
-    kept, kept_since = kept_jobs()
+    kept, kept_since = outbox.backlog()
     return render_template(
         "responso_chat/automations/failed_jobs.html",
         jobs=failed,

@@ -38,9 +38,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Allow webhooks to loopback, private and link-local addresses (a receiver on the "
         "shop's own network); off, they only go to public addresses.",
     ),
-    "KEPT_JOBS_INTERVAL": (
-        30,
-        "Seconds between two tries to queue the jobs kept while Redis was unreachable.",
+    "OUTBOX_RELAY_INTERVAL": (
+        10,
+        "Seconds between two periodic runs of the outbox relay: it queues the jobs a process "
+        "left behind (stopped after its commit, Redis away) and the delayed jobs now due.",
     ),
     "CLASSIFIER": (
         "responso_chat.classify:KeywordClassifier",
@@ -148,7 +149,7 @@ class _SettingsSchema(Schema):
     BASE_MAX_BLOCKED_WAIT = fields.Float(required=True, validate=validate.Range(min=0))
     ORDER_SYNC_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=60))
     WEBHOOK_PRIVATE_NETWORKS = fields.Boolean(required=True, truthy={True}, falsy={False})
-    KEPT_JOBS_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=1))
+    OUTBOX_RELAY_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=1))
     AGENTS_CACHE_SECONDS = fields.Float(required=True, validate=validate.Range(min=0))
     DEFAULT_TIMEZONE = fields.String(required=True)
     DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(CHAT_LANGUAGES))

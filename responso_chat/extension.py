@@ -14,12 +14,10 @@ from responso_chat import config
 from responso_chat.blueprints import TOKEN_AUTHENTICATED, create_blueprint
 from responso_chat.config import ConfigurationError
 from responso_chat.conversation.sessions import connect_signals as connect_sessions
-from responso_chat.jobs import create_job_runner
+from responso_chat.infra.jobs import create_job_runner
 from responso_chat.ratelimit import RateLimits
 from responso_chat.realtime import create_broker
-from responso_chat.services.automations import connect_signals as connect_automations
 from responso_chat.services.orders import create_rate_limiter
-from responso_chat.services.webhooks import connect_signals as connect_webhooks
 from responso_chat.state import EXTENSION_KEY, ExpiringValue, PluginState
 
 _CALLABLE_SETTINGS = ("IS_ADMIN", "IS_AGENT", "LIST_AGENTS", "CLASSIFIER", "LOAD_USER")
@@ -65,8 +63,6 @@ class ResponsoChat:
             base_rate_limiter=create_rate_limiter(redis_url),
             agents=ExpiringValue(app.config[config.PREFIX + "AGENTS_CACHE_SECONDS"]),
         )
-        connect_automations(app)
-        connect_webhooks(app)
         connect_sessions(app)
         app.register_blueprint(
             create_blueprint(), url_prefix=app.config[config.PREFIX + "URL_PREFIX"]

@@ -13,7 +13,8 @@ from flask import render_template_string
 
 from responso_chat import signals
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
-from responso_chat.jobs import RQJobs, job_class_for
+from responso_chat.infra import outbox
+from responso_chat.infra.jobs import RQJobs, job_class_for
 from responso_chat.models import (
     AutomationRule,
     AutomationRun,
@@ -22,6 +23,7 @@ from responso_chat.models import (
     Order,
     OrderStatus,
     OrderSync,
+    OutboxEntry,
     Team,
     Ticket,
     ticket_details,
@@ -665,10 +667,19 @@ def test_a_stale_status_change_runs_nothing(app):
         assert automations.run_automations("status_changed", ticket_id, message_id, None, "solved")
 
 
-def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app, monkeypatch):
+def scheduled_checks(app):
+    """The delayed "no agent reply" checks in the outbox: (delay in seconds, args)."""
     state = state_of(app)
-    scheduled = []
-    monkeypatch.setattr(state.jobs, "enqueue_in", lambda *args: scheduled.append(args))
+    Entry = OutboxEntry
+    with app.app_context():
+        rows = state.db.session.scalars(
+            sa.select(Entry).where(Entry.job == RUNNER).order_by(Entry.id)
+        ).all()
+        return [((row.available_at - row.created_at).total_seconds(), row.args) for row in rows]
+
+
+def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app):
+    state = state_of(app)
     with app.app_context():
         rule_id = add_rule(
             "Nudge",
@@ -678,10 +689,11 @@ def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app, monkeypatch):
         )
     ticket_id = open_ticket(app)
     second = customer_writes(app, ticket_id, "Anyone?")
-    assert [args[0] for args in scheduled] == [900, 900]
-    assert all(args[1:3] == (RUNNER, "no_agent_reply") for args in scheduled)
+    scheduled = scheduled_checks(app)
+    assert [delay for delay, _args in scheduled] == [900, 900]
+    assert all(args[0] == "no_agent_reply" for _delay, args in scheduled)
     with app.app_context():
-        first = scheduled[0][4]
+        first = scheduled[0][1][2]
         assert automations.run_automations("no_agent_reply", ticket_id, first, rule_id)
         assert automations.run_automations("no_agent_reply", ticket_id, second, rule_id) == []
     assert get_ticket(app, ticket_id).priority == "high"
@@ -697,11 +709,13 @@ def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app, monkeypatch):
     assert get_ticket(app, ticket_id).priority == "normal"
 
 
-def test_in_process_enqueue_in_runs_later(app):
+def test_a_delayed_outbox_job_runs_later_in_process(app):
     state = state_of(app)
     with app.app_context():
         chat_id = make_chat("Before").id
-        state.jobs.enqueue_in(0.05, "tests.jobs_for_tests.rename_chat", chat_id, "After")
+        outbox.add("tests.jobs_for_tests.rename_chat", chat_id, "After", delay=0.05)
+        state.db.session.commit()
+        assert state.db.session.get(Chat, chat_id).name == "Before"
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
         state.jobs.join()
@@ -1011,8 +1025,9 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
         add_rule("Every", trigger="customer_message", actions=[("add_tag", "seen")])
         ticket = make_ticket(chat, message=ANGRY)
         ticket_id, message_id = ticket.id, ticket.last_seq
-    queued = [job.func_name for job in state.jobs.queue.jobs]  # enqueued after the commit
-    assert RUNNER in queued
+    queued = [job.func_name for job in state.jobs.queue.jobs]  # relayed after the commit
+    assert "responso_chat.services.event_jobs.on_message_created" in queued
+    assert RUNNER not in queued  # the rules are looked up by the worker
     assert get_ticket(app, ticket_id).priority == "normal"
     work()
     assert get_ticket(app, ticket_id).priority == "high"
@@ -1042,6 +1057,8 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_no_agent_reply_check_goes_to_the_rq_scheduler(make_app, postgres_url, redis_url):
+    from rq import SimpleWorker
+
     app = make_app(database_url=postgres_url, migrate=True, RESPONSO_CHAT_REDIS_URL=redis_url)
     state = state_of(app)
     with app.app_context():
@@ -1049,10 +1066,16 @@ def test_no_agent_reply_check_goes_to_the_rq_scheduler(make_app, postgres_url, r
                  actions=[("set_priority", "urgent")])
         chat = make_chat("Store chat")
         ticket_id = make_ticket(chat).id
+    assert state.jobs.queue.scheduled_job_registry.get_job_ids() == []
+    SimpleWorker(
+        [state.jobs.queue], connection=state.jobs.connection, job_class=job_class_for(app)
+    ).work(burst=True)  # the event's job writes the check to the outbox, due in 30 minutes
+    ((wait, args),) = scheduled_checks(app)
+    assert wait == 30 * 60 and args[:2] == ["no_agent_reply", ticket_id]
     scheduled = state.jobs.queue.scheduled_job_registry
-    (job_id,) = scheduled.get_job_ids()
+    (job_id,) = scheduled.get_job_ids()  # a relay run when it is due
     job = state.jobs.queue.fetch_job(job_id)
-    assert job.func_name == RUNNER and job.args[:2] == ("no_agent_reply", ticket_id)
+    assert job.func_name == "responso_chat.infra.outbox.relay_due"
     delay = scheduled.get_scheduled_time(job) - utcnow()
     assert timedelta(minutes=29) < delay <= timedelta(minutes=30)
     assert job.retries_left == 3

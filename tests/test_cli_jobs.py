@@ -16,15 +16,10 @@ from sqlalchemy.orm import selectinload
 
 from responso_chat import migrations
 from responso_chat.cli import responso_chat_cli
-from responso_chat.jobs import (
-    InProcessJobs,
-    RQJobs,
-    enqueue,
-    enqueue_in,
-    queue_kept_jobs,
-    worker_for,
-)
-from responso_chat.models import Chat, KeptJob, Ticket
+from responso_chat.infra import outbox
+from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, worker_for
+from responso_chat.infra.outbox import relay_due
+from responso_chat.models import Chat, OutboxEntry, Ticket
 from responso_chat.realtime import InProcessBroker, RedisBroker
 from tests.conftest import AuthActions
 from tests.factories import make_chat
@@ -96,18 +91,28 @@ def test_rq_jobs_run_by_the_worker_command(make_app, postgres_url, redis_url):
 
 @pytest.fixture
 def outage(make_app, postgres_url):
-    """An app on RQ with a Redis of its own to stop and start, a chat, and the kept jobs."""
+    """An app on RQ with a Redis of its own to stop and start, a chat, and the outbox rows not
+    dispatched yet."""
     redis_server = RedisServer().start()
     app = make_app(database_url=postgres_url, migrate=True,
                    RESPONSO_CHAT_REDIS_URL=redis_server.url)
     state = app.extensions["responso_chat"]
+    Entry = OutboxEntry
     with app.app_context():
         chat_id = make_chat("Kept").id
 
-    def kept():
-        return state.db.session.scalars(sa.select(KeptJob).order_by(KeptJob.id)).all()
+    def waiting():
+        state.db.session.expire_all()
+        return state.db.session.scalars(
+            sa.select(Entry).where(Entry.dispatched_at.is_(None)).order_by(Entry.id)
+        ).all()
 
-    yield SimpleNamespace(app=app, state=state, redis=redis_server, chat_id=chat_id, kept=kept)
+    def write(*args, delay=0.0):
+        outbox.add("tests.jobs_for_tests.rename_chat", *args, delay=delay)
+        state.db.session.commit()
+
+    yield SimpleNamespace(app=app, state=state, redis=redis_server, chat_id=chat_id,
+                          waiting=waiting, write=write)
     redis_server.stop()
 
 
@@ -116,47 +121,49 @@ def _work(app) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_jobs_enqueued_while_redis_is_down_are_kept_then_queued(outage):
-    app, chat_id, kept = outage.app, outage.chat_id, outage.kept
+def test_outbox_rows_written_while_redis_is_down_wait_then_go(outage):
+    app, chat_id, waiting = outage.app, outage.chat_id, outage.waiting
     outage.redis.stop()
     with app.app_context():
-        assert enqueue("tests.jobs_for_tests.rename_chat", chat_id, "Worked") is None
-        assert enqueue_in(3600, "tests.jobs_for_tests.rename_chat", chat_id, "Later") is None
-        now, later = kept()
-        assert (now.func_path, now.args, now.kwargs) == (
-            "tests.jobs_for_tests.rename_chat", [chat_id, "Worked"], {})
-        assert later.args == [chat_id, "Later"]
-        assert 3599 <= (later.run_at - now.run_at).total_seconds() <= 3601
-        with pytest.raises(redis.RedisError):  # still down: both stay kept
-            queue_kept_jobs()
-        assert len(kept()) == 2
+        outage.write(chat_id, "Worked")  # the commit succeeds, the relay cannot queue it
+        outage.write(chat_id, "Later", delay=3600)
+        now, later = waiting()
+        assert (now.job, now.args, now.attempts) == (
+            "tests.jobs_for_tests.rename_chat", [chat_id, "Worked"], 1)
+        assert now.claimed_by is None and now.claimed_until is None  # given back
+        assert 3599 <= (later.available_at - now.available_at).total_seconds() <= 3601
+        with pytest.raises(redis.RedisError):  # still down: both stay
+            relay_due()
+        assert len(waiting()) == 2
     outage.redis.start()
     with app.app_context():
-        assert queue_kept_jobs() == 2
-        assert kept() == [] and queue_kept_jobs() == 0
-    queue = outage.state.jobs.queue
-    assert queue.count == 1 and queue.scheduled_job_registry.count == 1  # "Later" waits
+        assert relay_due() == 1  # "Later" is not due yet
+        assert [entry.args for entry in waiting()] == [[chat_id, "Later"]]
+        assert relay_due() == 0
+    queue = outage.state.jobs.queue  # with the relay run of a Redis back after an outage
+    assert [job.func_name for job in queue.jobs] == [
+        "tests.jobs_for_tests.rename_chat", "responso_chat.infra.outbox.relay_due"]
     _work(app)
     with app.app_context():
         assert outage.state.db.session.get(Chat, chat_id).name == "Worked"
 
 
-def test_the_first_job_after_an_outage_queues_the_kept_ones(outage):
+def test_the_first_job_after_an_outage_relays_the_rows_left(outage):
     app, chat_id = outage.app, outage.chat_id
     outage.redis.stop()  # a Redis that restarts empty: the periodic schedule is gone too
     with app.app_context():
-        enqueue("tests.jobs_for_tests.rename_chat", chat_id, "Kept")
+        outage.write(chat_id, "Kept")
     outage.redis.start()
     with app.app_context():
-        enqueue("tests.jobs_for_tests.rename_chat", chat_id, "After")
+        outage.write(chat_id, "After")
     queue = outage.state.jobs.queue
     assert [job.func_name for job in queue.jobs] == [
-        "tests.jobs_for_tests.rename_chat", "responso_chat.jobs.queue_kept_jobs"]
+        "tests.jobs_for_tests.rename_chat", "responso_chat.infra.outbox.relay_due"]
     assert queue.scheduled_job_registry.count == 2  # the periodic jobs, scheduled again
-    _work(app)  # "After", then the kept jobs' turn: "Kept" runs last
+    _work(app)  # "After", then the relay's turn: "Kept" runs last
     with app.app_context():
         assert outage.state.db.session.get(Chat, chat_id).name == "Kept"
-        assert outage.kept() == []
+        assert outage.waiting() == []
 
 
 def test_a_worker_schedules_the_periodic_jobs_again_after_redis_lost_them(make_app, redis_url):
@@ -167,7 +174,7 @@ def test_a_worker_schedules_the_periodic_jobs_again_after_redis_lost_them(make_a
     worker.run_maintenance_tasks()  # on start
     scheduled = sorted(registry.get_job_ids())
     assert [job_id.split("-")[1] for job_id in scheduled] == [
-        "responso_chat_jobs_queue_kept_jobs", "responso_chat_services_orders_sync_open_tickets"]
+        "responso_chat_infra_outbox_relay_due", "responso_chat_services_orders_sync_open_tickets"]
     runner.connection.flushall()  # Redis restarted empty under the running worker
     assert registry.get_job_ids() == []
     worker.run_maintenance_tasks()  # its next round, 10 minutes later
@@ -184,7 +191,7 @@ def test_the_failed_jobs_page_while_redis_is_away(outage):
     outage.redis.stop()
     with app.app_context():
         for name in ("One", "Two"):
-            enqueue("tests.jobs_for_tests.rename_chat", outage.chat_id, name)
+            outage.write(outage.chat_id, name)
     response = client.get(page)
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -193,9 +200,9 @@ def test_the_failed_jobs_page_while_redis_is_away(outage):
     outage.redis.start()
     html = client.get(page).get_data(as_text=True)
     assert "cannot be reached" not in html and "No failed job" in html
-    assert "2 jobs are waiting for Redis" in html  # until the periodic job queues them
+    assert "2 jobs are waiting for Redis" in html  # until the periodic relay queues them
     with app.app_context():
-        queue_kept_jobs()
+        relay_due()
     assert "waiting for Redis" not in client.get(page).get_data(as_text=True)
 
 

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from simple_websocket import ConnectionClosed
 
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
-from responso_chat.models import AutomationRun, KeptJob, Ticket, ticket_details
+from responso_chat.models import AutomationRun, OutboxEntry, Ticket, ticket_details, utcnow
 from responso_chat.services import messages
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket
@@ -307,14 +307,14 @@ def test_redis_stopped_and_started_again_mid_conversation(
     make_app, postgres_url, own_redis, live_server, workers
 ):
     redis_server = own_redis
-    kept_jobs_every_second = {"RESPONSO_CHAT_KEPT_JOBS_INTERVAL": 1}
+    relay_every_second = {"RESPONSO_CHAT_OUTBOX_RELAY_INTERVAL": 1}
     app = make_app(database_url=postgres_url, migrate=False,
-                   RESPONSO_CHAT_REDIS_URL=redis_server.url, **CONFIG, **kept_jobs_every_second)
+                   RESPONSO_CHAT_REDIS_URL=redis_server.url, **CONFIG, **relay_every_second)
     add_auto_reply_rule(app)
     with app.app_context():
         key = make_chat(allowed_origins=[SHOP]).public_key
     server = live_server(app)
-    worker = workers(postgres_url, redis_server.url, **kept_jobs_every_second)
+    worker = workers(postgres_url, redis_server.url, **relay_every_second)
     talk = Conversation(app, server.url, key)
     agent = talk.agent_socket()
     talk.connect()
@@ -325,7 +325,7 @@ def test_redis_stopped_and_started_again_mid_conversation(
         wait_until(lambda: talk.auto_responses() == 3, what="3 auto-responses")
 
         redis_server.stop()
-        for n in (3, 4):  # committed to the database; the push cannot go out, the job is kept
+        for n in (3, 4):  # committed with their outbox rows; the push cannot go out
             talk.say(f"c-{n} while Redis is down", f"c-{n}")
         talk.reply("a-2 while Redis is down", "a-2")
         talk.say_over_http("c-5 over HTTP while Redis is down", "c-5")
@@ -338,14 +338,14 @@ def test_redis_stopped_and_started_again_mid_conversation(
         except subprocess.TimeoutExpired:
             pass  # it rode the outage out
         else:
-            workers(postgres_url, redis_server.url, **kept_jobs_every_second)
+            workers(postgres_url, redis_server.url, **relay_every_second)
         agent_seen = {}
         wait_until(lambda: _drain(agent, agent_seen) and len(agent_seen) >= 8, 20,
                    "the agent's socket catching up after the outage")
         for n in (6, 7):
             talk.say(f"c-{n} after the outage", f"c-{n}")
         talk.reply("a-3 after the outage", "a-3")
-        # c-3, c-4 and c-5 are answered late (their jobs were kept), c-6 and c-7 at once.
+        # c-3, c-4 and c-5 are answered late (their outbox rows waited), c-6 and c-7 at once.
         wait_until(lambda: talk.auto_responses() == 8, 20, "auto-responses after Redis")
         counts = talk.assert_intact()
         # The agent's socket got every message once, in order, including during the outage.
@@ -358,7 +358,10 @@ def test_redis_stopped_and_started_again_mid_conversation(
     assert counts["auto_responses"] == 8
     with app.app_context():
         state = app.extensions["responso_chat"]
-        assert state.db.session.scalars(sa.select(KeptJob)).all() == []
+        Entry = OutboxEntry
+        due = sa.and_(Entry.dispatched_at.is_(None), Entry.available_at <= utcnow())
+        waiting = sa.select(Entry).where(due)
+        assert state.db.session.scalars(waiting).all() == []
 
 
 def _drain(socket, seen: dict) -> bool:

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from responso_chat.demo.base_standin import StandinStore, create_standin_app, serve_standin
-from responso_chat.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
+from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
 from responso_chat.models import Chat, Message, Order, OrderSync, Setting, Ticket
 from responso_chat.services import orders
 from tests.conftest import AuthActions, csrf_from_page
@@ -626,7 +626,8 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
         chat = make_chat()
         anna = make_ticket(chat, email=ANNA).id
         make_ticket(chat, email=JEAN)
-    assert len(state.jobs.queue) == 2  # one sync job per new ticket, after the commit
+    syncs = [j for j in state.jobs.queue.jobs if j.func_name.endswith(".sync_ticket_orders")]
+    assert len(syncs) == 2  # one sync job per new ticket, relayed after the commit
 
     def work():
         worker = SimpleWorker(
@@ -638,7 +639,7 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
     assert set(cached_orders(app, ANNA)) == ANNA_RECENT and len(cached_orders(app, JEAN)) == 3
     assert state.jobs.connection.keys("responso_chat:base_api:rate:*")  # counted in Redis
     with app.app_context():
-        enqueue("responso_chat.jobs.run_periodic", PERIODIC_SYNC)
+        enqueue("responso_chat.infra.jobs.run_periodic", PERIODIC_SYNC)
     standin.store.calls.clear()
     work()
     assert standin.store.calls == ["getOrderStatusList", "getOrders", "getOrders"]

@@ -11,10 +11,13 @@ import threading
 import time
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from responso_chat.jobs import run_worker
+from responso_chat.infra.jobs import run_worker
+from responso_chat.infra.outbox import RELAY_DUE, relay_due
+from responso_chat.models import OutboxEntry, utcnow
 from responso_chat.services import messages, ticket_changes, webhooks
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
@@ -255,7 +258,7 @@ def test_an_unreachable_url_is_recorded(app, quick_retries):
     webhook_id, _secret = add_webhook(app, f"http://127.0.0.1:{port}/", ["ticket.created"])
     with app.app_context():
         make_ticket(make_chat())
-    wait_until(lambda: deliveries(app, webhook_id)[0].attempt == 3)
+    wait_until(lambda: [d.attempt for d in deliveries(app, webhook_id)] == [3])
     (delivery,) = deliveries(app, webhook_id)
     assert delivery.status_code is None and "ConnectionError" in delivery.error
 
@@ -263,10 +266,13 @@ def test_an_unreachable_url_is_recorded(app, quick_retries):
 def test_the_log_keeps_the_latest_deliveries(app, receiver, monkeypatch):
     monkeypatch.setattr(webhooks, "LOG_KEPT", 3)
     webhook_id, _secret = add_webhook(app, receiver.url, events=["message.created"])
+    jobs = app.extensions["responso_chat"].jobs
     with app.app_context():
         ticket = make_ticket(make_chat())
-        for n in range(4):
+        jobs.join()
+        for n in range(4):  # one after the other: each event's job is done before the next
             messages.post_agent_message(ticket, "2", "Alice Agent", f"Reply {n}")
+            jobs.join()
     receiver.wait_for(5)
     log = deliveries(app, webhook_id)
     assert [d.payload["data"]["message"]["body"] for d in log] == [
@@ -277,16 +283,19 @@ def test_the_log_keeps_the_latest_deliveries(app, receiver, monkeypatch):
 
 
 @pytest.mark.redis
-def test_deliveries_are_rq_jobs_retried_by_the_scheduler(make_app, redis_url, receiver):
+def test_deliveries_are_rq_jobs_retried_through_the_outbox(make_app, redis_url, receiver):
     from rq.job import Job
 
     app = make_app(RESPONSO_CHAT_REDIS_URL=redis_url, **PRIVATE_OK)
-    queue = app.extensions["responso_chat"].jobs.queue
+    state = app.extensions["responso_chat"]
+    queue = state.jobs.queue
     webhook_id, _secret = add_webhook(app, receiver.url, events=["ticket.created"])
     receiver.answers = [500]
     with app.app_context():
         make_ticket(make_chat())
-    assert any(j.func_name == webhooks.DELIVER for j in queue.jobs)
+    assert deliveries(app, webhook_id) == []  # the event's job, in the worker, makes them
+    queued = [job.func_name for job in queue.jobs]
+    assert "responso_chat.services.event_jobs.on_ticket_created" in queued
     run_worker(app, burst=True)
     (delivery,) = deliveries(app, webhook_id)
     assert (delivery.attempt, delivery.status_code, delivery.delivered_at) == (1, 500, None)
@@ -294,9 +303,15 @@ def test_deliveries_are_rq_jobs_retried_by_the_scheduler(make_app, redis_url, re
         Job.fetch(job_id, connection=queue.connection)
         for job_id in queue.scheduled_job_registry.get_job_ids()
     ]
-    (retry,) = [job for job in scheduled if job.func_name == webhooks.DELIVER]
-    queue.scheduled_job_registry.remove(retry)
-    queue.enqueue_job(retry)  # its time has come
+    assert RELAY_DUE in [job.func_name for job in scheduled]  # a relay when the retry is due
+    Entry = OutboxEntry
+    with app.app_context():  # its time has come
+        state.db.session.execute(
+            sa.update(Entry).where(Entry.job == webhooks.DELIVER, Entry.dispatched_at.is_(None))
+            .values(available_at=utcnow())
+        )
+        state.db.session.commit()
+        assert relay_due() == 1
     run_worker(app, burst=True)
     (delivery,) = deliveries(app, webhook_id)
     assert (delivery.attempt, delivery.status_code) == (2, 200)

@@ -30,8 +30,9 @@ from responso_chat.models.base import (
     utcnow,
 )
 from responso_chat.models.chats import Chat, ChatAgent
-from responso_chat.models.integrations import ApiToken, KeptJob, Setting, Webhook, WebhookDelivery
+from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
+from responso_chat.models.outbox import OutboxEntry
 from responso_chat.models.tasks import Contact, Project, Task
 from responso_chat.models.tickets import (
     Message,
@@ -55,11 +56,11 @@ __all__ = [
     "Chat",
     "ChatAgent",
     "Contact",
-    "KeptJob",
     "Message",
     "Order",
     "OrderStatus",
     "OrderSync",
+    "OutboxEntry",
     "Project",
     "Setting",
     "Tag",

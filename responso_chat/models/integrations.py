@@ -1,5 +1,4 @@
-"""What connects the plugin to other systems: run-time settings, API tokens, webhooks, and
-the jobs kept while the queue was unreachable."""
+"""What connects the plugin to other systems: run-time settings, API tokens and webhooks."""
 
 from __future__ import annotations
 
@@ -50,6 +49,7 @@ class WebhookDelivery(Base):
     __tablename__ = "responso_chat_webhook_delivery"
     __table_args__ = (
         sa.Index("ix_responso_chat_webhook_delivery_log", "webhook_id", "created_at"),
+        sa.Index("ix_responso_chat_webhook_delivery_event", "webhook_id", "event_id", unique=True),
     )
     id = mapped_column(sa.Integer, primary_key=True)
     webhook_id = mapped_column(
@@ -58,6 +58,9 @@ class WebhookDelivery(Base):
         nullable=False,
     )
     event = mapped_column(sa.String(40), nullable=False)
+    #: The event's id (its payload's ``event_id``): one delivery per webhook and event, however
+    #: many times the event's job runs.
+    event_id = mapped_column(sa.String(32), nullable=True)
     payload = mapped_column(sa.JSON, nullable=False)
     status_code = mapped_column(sa.Integer, nullable=True)
     error = mapped_column(sa.Text, nullable=False, default="")
@@ -65,15 +68,3 @@ class WebhookDelivery(Base):
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     delivered_at = mapped_column(UTCDateTime, nullable=True)
 
-
-class KeptJob(Base):
-    """A background job that could not reach Redis, kept until the queue is back
-    (see :func:`responso_chat.jobs.queue_kept_jobs`)."""
-
-    __tablename__ = "responso_chat_kept_job"
-    id = mapped_column(sa.Integer, primary_key=True)
-    func_path = mapped_column(sa.String(200), nullable=False)
-    args = mapped_column(sa.JSON, nullable=False)
-    kwargs = mapped_column(sa.JSON, nullable=False)
-    run_at = mapped_column(UTCDateTime, nullable=False)  # when it was due
-    created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -1,8 +1,9 @@
 """Automations on chat tickets: rules (trigger, conditions, actions), their runner and dry run.
 
 A rule has a trigger, conditions joined by "all" or "any" and a list of actions, applied in
-``position`` order. The runner, :func:`run_automations`, is a background job (ids only) that
-the ticket signals enqueue *after* the commit (see :func:`connect_signals`):
+``position`` order. The runner, :func:`run_automations`, runs in the background (ids only):
+the tickets' event jobs (:mod:`.events`, written to the outbox with their change) call it
+through :func:`on_customer_message` and :func:`on_status_changed`:
 
 - ``new_ticket``: the ticket's first customer message (rules of ``customer_message`` run too);
 - ``customer_message``: every later customer message;
@@ -37,7 +38,7 @@ import sqlalchemy as sa
 from jinja2 import TemplateError
 from sqlalchemy.exc import IntegrityError
 
-from responso_chat import jobs, signals
+from responso_chat import signals
 from responso_chat.automations.catalogue import (
     ACTION_TYPES,
     CONDITION_FIELDS,
@@ -46,6 +47,7 @@ from responso_chat.automations.catalogue import (
 from responso_chat.automations.templating import render_text
 from responso_chat.base_client import BaseClientError
 from responso_chat.classify import normalize
+from responso_chat.infra import outbox
 from responso_chat.models import (
     AutomationRule,
     AutomationRun,
@@ -60,7 +62,7 @@ from responso_chat.models import (
     utcnow,
 )
 from responso_chat.schemas.automation_rules import AutomationRuleSchema
-from responso_chat.services import messages, orders, ticket_changes
+from responso_chat.services import events, messages, orders, ticket_changes
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
@@ -442,6 +444,7 @@ def _auto_reply(ctx: _Context, template: str) -> str:
         ticket, author_kind="automation", body=body, author_name=ticket.chat_name,
         client_msg_id=ctx.step or None,
     )
+    events.message_created(ticket.id, message.id, "automation")
     session.commit()
     messages.publish_messages([message])
     signals.send(
@@ -742,7 +745,7 @@ def run_automations(
     return run_ids
 
 
-# --- Signals: what enqueues the runner ------------------------------------------------------
+# --- Events: what runs the runner (in the event jobs, never on the message path) -----------
 
 
 def _has_rules(triggers) -> bool:
@@ -758,66 +761,38 @@ def _has_rules(triggers) -> bool:
     )
 
 
-def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> None:
-    """A customer's message: run the message rules, and schedule the "no agent reply" checks.
-
-    One query when no rule listens (the common case: every customer message comes here).
-    """
-    if author_kind != "customer":
-        return
-    try:
-        rules = _rules(MESSAGE_TRIGGERS)
-        triggers = {rule.trigger for rule in rules}
-        if triggers & set(RULES_FOR_EVENT["new_ticket"]):
-            event = "customer_message" if _earlier_customer_message(ticket_id, message_id) \
-                else "new_ticket"
-            if triggers & set(RULES_FOR_EVENT[event]):
-                jobs.enqueue(RUNNER, event, ticket_id, message_id)
-        for rule in rules:
-            if rule.trigger == "no_agent_reply" and rule.trigger_minutes:
-                jobs.enqueue_in(
-                    rule.trigger_minutes * 60,
-                    RUNNER,
-                    "no_agent_reply",
-                    ticket_id,
-                    message_id,
-                    rule.id,
-                )
-    except Exception:  # the message is committed: a broken queue must not fail its request
-        log.exception("could not enqueue automations for message %s", message_id)
+def on_customer_message(ticket_id: int, message_id: int) -> None:
+    """A customer's message: run the message rules, and write the delayed "no agent reply"
+    checks to the outbox. One query when no rule listens (the common case)."""
+    rules = _rules(MESSAGE_TRIGGERS)
+    triggers = {rule.trigger for rule in rules}
+    if triggers & set(RULES_FOR_EVENT["new_ticket"]):
+        event = "customer_message" if _earlier_customer_message(ticket_id, message_id) \
+            else "new_ticket"
+        if triggers & set(RULES_FOR_EVENT[event]):
+            run_automations(event, ticket_id, message_id)
+    checks = [rule for rule in rules if rule.trigger == "no_agent_reply" and rule.trigger_minutes]
+    for rule in checks:
+        outbox.add(
+            RUNNER,
+            "no_agent_reply",
+            ticket_id,
+            message_id,
+            rule.id,
+            delay=rule.trigger_minutes * 60,
+        )
+    if checks:
+        plugin_state().db.session.commit()
 
 
 def _earlier_customer_message(ticket_id: int, message_id: int) -> bool:
     return _has_message(ticket_id, Message.author_kind == "customer", Message.id < message_id)
 
 
-def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:
-    """A status change by someone else than an automation runs the status rules."""
-    if isinstance(by, AutomationActor):  # loop protection: automations never trigger automations
-        return
-    try:
-        if _has_rules(RULES_FOR_EVENT["status_changed"]):
-            jobs.enqueue(
-                RUNNER, "status_changed", ticket_id, _latest_message_id(ticket_id), None, new
-            )
-    except Exception:
-        log.exception("could not enqueue automations for ticket %s", ticket_id)
-
-
-def _latest_message_id(ticket_id: int) -> int | None:
-    state = plugin_state()
-    return state.db.session.scalar(
-        sa.select(Message.id)
-        .where(Message.ticket_id == ticket_id)
-        .order_by(Message.seq.desc())
-        .limit(1)
-    )
-
-
-def connect_signals(app) -> None:
-    """Connect the runner to ``app``'s ticket signals (done once when the plugin registers)."""
-    signals.message_created.connect(_on_message_created, sender=app)
-    signals.ticket_status_changed.connect(_on_status_changed, sender=app)
+def on_status_changed(ticket_id: int, new: str, message_id: int | None) -> None:
+    """A status change (by someone else than an automation) runs the status rules."""
+    if _has_rules(RULES_FOR_EVENT["status_changed"]):
+        run_automations("status_changed", ticket_id, message_id, None, new)
 
 
 # --- Dry run --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from responso_chat import signals
 from responso_chat.models import Message, Ticket, utcnow
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
+from responso_chat.services import events
 from responso_chat.state import plugin_state
 from responso_chat.vocab import ENDED_STATUSES
 
@@ -166,8 +167,9 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
     return list(state.db.session.execute(query.order_by(Message.seq)).scalars())
 
 
-def _commit_new(ticket, **fields):
-    """Add a message (see :func:`add_message`), commit, publish; ``(message, created)``; the
+def _commit_new(ticket, record_events, **fields):
+    """Add a message (see :func:`add_message`), ``record_events(message)`` in its transaction
+    (the outbox rows of its events), commit, publish; ``(message, created)``; the
     message's values stay loaded, and ``message.committed_event`` is its browser event as
     stored: acknowledge with it, never by reading the message again (the signals' receivers
     that run next may roll the session back, which expires it; the database may be gone).
@@ -180,7 +182,8 @@ def _commit_new(ticket, **fields):
     ticket_id = ticket.id
     try:
         message = add_message(ticket, **fields)
-        events = announcements([message])
+        record_events(message)
+        published = announcements([message])
         commit_keeping(session, message)
     except IntegrityError:
         session.rollback()
@@ -191,8 +194,8 @@ def _commit_new(ticket, **fields):
             raise
         existing.committed_event = message_event(existing)
         return existing, False
-    message.committed_event = events[0][1]  # announcements() puts the message's own first
-    publish(events)
+    message.committed_event = published[0][1]  # announcements() puts the message's own first
+    publish(published)
     return message, True
 
 
@@ -226,8 +229,15 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
             existing.committed_event = message_event(existing)
             return existing, False
         raise ConversationEnded(status)
+
+    def record_events(message) -> None:
+        events.message_created(ticket_id, message.id, "customer")
+        if status == "pending":
+            events.status_changed(ticket_id, "pending", "open", None, message.id)
+
     message, created = _commit_new(
         ticket,
+        record_events,
         author_kind="customer",
         body=body,
         author_name=ticket.customer_name,
@@ -262,6 +272,7 @@ def post_agent_message(
     ticket_id = ticket.id
     message, created = _commit_new(
         ticket,
+        lambda message: events.message_created(ticket_id, message.id, "agent"),
         author_kind="agent",
         body=body,
         author_id=str(agent_id),

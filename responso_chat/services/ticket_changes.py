@@ -18,7 +18,7 @@ from responso_chat import signals
 from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
 from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
 from responso_chat.schemas.common import tag_name
-from responso_chat.services import contacts, messages, tickets
+from responso_chat.services import contacts, events, messages, tickets
 from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
@@ -46,11 +46,14 @@ def _commit_and_publish(ticket, lines, *, status_changed: bool = False) -> None:
     state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
 
 
-def _record(ticket, actor, text: str, *, status_changed: bool = False):
-    """Add the internal system line of a change, commit, publish; roll back on failure."""
+def _record(ticket, actor, text: str, *, status_changed: bool = False, record_events=None):
+    """Add the internal system line of a change, ``record_events(line)`` in its transaction
+    (the outbox rows of its events), commit, publish; roll back on failure."""
     session = plugin_state().db.session
     try:
         line = messages.add_system_line(ticket, f"{actor.name} {text}", author_id=actor.id)
+        if record_events is not None:
+            record_events(line)
     except Exception:
         session.rollback()
         raise
@@ -73,7 +76,13 @@ def set_status(ticket, status: str, actor) -> bool:
         return False
     old = ticket.status
     ticket.status = status
-    _record(ticket, actor, f"set status to {status}", status_changed=True)
+    _record(
+        ticket,
+        actor,
+        f"set status to {status}",
+        status_changed=True,
+        record_events=lambda line: events.status_changed(ticket.id, old, status, actor, line.id),
+    )
     signals.send(signals.ticket_status_changed, ticket_id=ticket.id, old=old, new=status, by=actor)
     return True
 
@@ -105,6 +114,7 @@ def assign(ticket, assignee_id: str | None, actor) -> bool:
         ticket,
         actor,
         f"assigned the ticket to {assignee.name}" if assignee else "unassigned the ticket",
+        record_events=lambda _line: events.assigned(ticket.id, new_id, actor),
     )
     signals.send(signals.ticket_assigned, ticket_id=ticket.id, assignee_id=new_id, by=actor)
     return True
@@ -254,6 +264,8 @@ def create_ticket_for_customer(ticket, subject: str, body: str, actor):
                 author_id=actor.id,
             ),
         ]
+        events.ticket_created(new.id, lines[0].id)
+        events.message_created(new.id, lines[0].id, "agent")
     except Exception:
         session.rollback()
         raise

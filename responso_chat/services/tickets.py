@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import logging
-
 import sqlalchemy as sa
 
 from responso_chat import signals
-from responso_chat.jobs import enqueue
+from responso_chat.infra import outbox
 from responso_chat.models import Message, Ticket
 from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
+from responso_chat.services import events
 from responso_chat.services.messages import (
     ENDED_STATUSES,
     add_message,
@@ -22,8 +21,6 @@ from responso_chat.services.messages import (
 )
 from responso_chat.state import plugin_state
 from responso_chat.users import agent_by_id
-
-log = logging.getLogger(__name__)
 
 #: "<agent> joined the chat" in the ticket's language (the customer reads it in the widget).
 JOINED_TEXT = {
@@ -77,15 +74,14 @@ def open_chat_ticket(
         client_msg_id=client_msg_id,
         analysis=classify(ticket, message),
     )
-    events = announcements([first], inbox="created")
+    published = announcements([first], inbox="created")
     ticket_id, message_id = ticket.id, first.id
+    outbox.add("responso_chat.services.orders.sync_ticket_orders", ticket_id)
+    events.ticket_created(ticket_id, message_id)
+    events.message_created(ticket_id, message_id, "customer")
     commit_keeping(state.db.session, ticket)
-    ticket.opening_event = events[0][1]  # announcements() puts the message's own first
-    publish(events)
-    try:
-        enqueue("responso_chat.services.orders.sync_ticket_orders", ticket_id)
-    except Exception:  # the ticket is committed: a queue that is away must not fail Start chat
-        log.exception("could not enqueue the order sync of ticket %s", ticket_id)
+    ticket.opening_event = published[0][1]  # announcements() puts the message's own first
+    publish(published)
     signals.send(signals.ticket_created, ticket_id=ticket_id, message_id=message_id)
     signals.send(
         signals.message_created, ticket_id=ticket_id, message_id=message_id, author_kind="customer"
@@ -137,10 +133,12 @@ def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
         return True
     previous = ticket.assignee_id
     ticket.assignee_id = agent_id
-    events = _join_events(ticket, agent_name, [_joined_line(ticket, agent_id, agent_name)])
+    published = _join_events(ticket, agent_name, [_joined_line(ticket, agent_id, agent_name)])
     ticket_id = ticket.id
+    if previous != agent_id:
+        events.assigned(ticket_id, agent_id, agent_by_id(agent_id))
     plugin_state().db.session.commit()
-    publish(events)
+    publish(published)
     if previous != agent_id:
         _send_assigned(ticket_id, agent_id)
     return True
@@ -161,9 +159,11 @@ def take_over(ticket, agent_id, agent_name: str, previous_name: str = "") -> Non
         text = TOOK_OVER_TEXT.format(name=agent_name, previous=previous_name or previous)
         lines.append(add_system_line(ticket, text, author_id=agent_id))
     lines.append(_joined_line(ticket, agent_id, agent_name))
-    events, ticket_id = _join_events(ticket, agent_name, lines), ticket.id
+    published, ticket_id = _join_events(ticket, agent_name, lines), ticket.id
+    if previous != agent_id:
+        events.assigned(ticket_id, agent_id, agent_by_id(agent_id))
     plugin_state().db.session.commit()
-    publish(events)
+    publish(published)
     if previous != agent_id:
         _send_assigned(ticket_id, agent_id)
 

@@ -1,9 +1,9 @@
 """Outgoing webhooks: admins register URLs that receive the tickets' events as signed JSON.
 
-Events (:data:`responso_chat.vocab.WEBHOOK_EVENTS`) come from the plugin's blinker signals
-(:func:`connect_signals`), sent after the database commit. For each enabled webhook subscribed
+Events (:data:`responso_chat.vocab.WEBHOOK_EVENTS`) come from the tickets' event jobs
+(:mod:`.events`), written to the outbox with their change. For each enabled webhook subscribed
 to the event a :class:`WebhookDelivery` row is written (the delivery log, holding the payload),
-then a background job (:func:`deliver`) POSTs it::
+with the outbox row of a background job (:func:`deliver`) that POSTs it::
 
     POST <url>
     Content-Type: application/json
@@ -15,7 +15,8 @@ then a background job (:func:`deliver`) POSTs it::
 
 A 2xx answer delivers it. Anything else (another status, a timeout, a refused connection) is
 recorded on the delivery and tried again later, after :data:`RETRY_DELAYS`; after the last
-attempt the delivery stays failed in the log. Redirects are not followed.
+attempt the delivery stays failed in the log. Redirects are not followed. ``event_id`` is the
+event's own: a receiver may use it to drop an event it already has.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from urllib.parse import urlsplit
 import requests
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.exc import IntegrityError
 
-from responso_chat import jobs, signals
+from responso_chat.infra import outbox
 from responso_chat.models import (
     Message,
     Ticket,
@@ -191,35 +193,50 @@ def _prune(webhook_id: int) -> None:
         )
 
 
-def emit(event: str, data) -> list[int]:
-    """Queue ``event`` for every enabled webhook subscribed to it; returns the delivery ids.
+def emit(event: str, data, event_id: str | None = None) -> list[int]:
+    """Queue ``event`` for every enabled webhook subscribed to it; returns the new deliveries'
+    ids.
 
     ``data`` is the event's ``data`` object, or a callable making it (only called when some
-    webhook listens).
+    webhook listens). Emitting an ``event_id`` again adds no delivery to a webhook that has
+    one for it (a job run twice delivers once).
     """
     webhooks = _subscribers(event)
     if not webhooks:
         return []
     state = plugin_state()
     session = state.db.session
+    event_id = event_id or uuid.uuid4().hex
+    done = set(
+        session.scalars(
+            sa.select(WebhookDelivery.webhook_id).where(WebhookDelivery.event_id == event_id)
+        )
+    )
+    webhooks = [webhook for webhook in webhooks if webhook.id not in done]
+    if not webhooks:
+        return []
     payload = {
         "event": event,
-        "event_id": uuid.uuid4().hex,
+        "event_id": event_id,
         "created_at": utcnow().isoformat(),
         "data": data() if callable(data) else data,
     }
     deliveries = [
-        WebhookDelivery(webhook_id=webhook.id, event=event, payload=payload)
+        WebhookDelivery(webhook_id=webhook.id, event=event, event_id=event_id, payload=payload)
         for webhook in webhooks
     ]
-    session.add_all(deliveries)
-    session.flush()
+    try:
+        session.add_all(deliveries)
+        session.flush()
+    except IntegrityError:  # another run of the same event's job wrote them meanwhile
+        session.rollback()
+        return []
     for webhook in webhooks:
         _prune(webhook.id)
-    session.commit()
+    for delivery in deliveries:
+        outbox.add(DELIVER, delivery.id)
     ids = [delivery.id for delivery in deliveries]
-    for delivery_id in ids:
-        jobs.enqueue(DELIVER, delivery_id)
+    session.commit()
     return ids
 
 
@@ -262,9 +279,9 @@ def deliver(delivery_id: int) -> None:
         delivery.error = "" if ok else f"The URL answered {response.status_code}."
         if ok:
             delivery.delivered_at = utcnow()
-    session.commit()
     if delivery.delivered_at is None and delivery.attempt < max_attempts():
-        jobs.enqueue_in(RETRY_DELAYS[delivery.attempt - 1], DELIVER, delivery.id)
+        outbox.add(DELIVER, delivery.id, delay=RETRY_DELAYS[delivery.attempt - 1])
+    session.commit()
 
 
 def _short(exc: Exception) -> str:
@@ -272,64 +289,20 @@ def _short(exc: Exception) -> str:
     return text if len(text) <= 500 else text[:499] + "…"
 
 
-# --- signals -----------------------------------------------------------------------------------
+# --- event data --------------------------------------------------------------------------------
 
 
-def _event_data(ticket_id: int, message_id: int | None = None, **extra):
+def event_data(ticket_id: int, message_id: int | None = None, **extra):
     """A callable building an event's ``data``: the ticket (and message) as the API shows
     them, and ``extra``."""
 
     def build() -> dict:
         state = plugin_state()
         session = state.db.session
-        data = {"ticket": ApiTicketSchema().dump(
-                session.get(Ticket, ticket_id, options=ticket_details())
-            )}
+        ticket = session.get(Ticket, ticket_id, options=ticket_details())
+        data = {"ticket": ApiTicketSchema().dump(ticket)}
         if message_id is not None:
             data["message"] = ApiMessageSchema().dump(session.get(Message, message_id))
         return {**data, **extra}
 
     return build
-
-
-def _actor(by) -> dict | None:
-    """Who made a change: an agent (``id``) or an automation (``id`` null), or None."""
-    return None if by is None else {"id": by.id, "name": by.name}
-
-
-def _emit_safely(event: str, data) -> None:
-    """Emit from a signal: the change is committed, so a failure here is logged, not raised."""
-    try:
-        emit(event, data)
-    except Exception:
-        plugin_state().db.session.rollback()
-        log.exception("could not queue the %s webhooks", event)
-
-
-def _on_ticket_created(app, ticket_id, message_id, **_kwargs) -> None:
-    _emit_safely("ticket.created", _event_data(ticket_id, message_id))
-
-
-def _on_message_created(app, ticket_id, message_id, author_kind, **_kwargs) -> None:
-    _emit_safely("message.created", _event_data(ticket_id, message_id))
-
-
-def _on_status_changed(app, ticket_id, old, new, by=None, **_kwargs) -> None:
-    _emit_safely(
-        "ticket.status_changed",
-        _event_data(ticket_id, old_status=old, new_status=new, by=_actor(by)),
-    )
-
-
-def _on_assigned(app, ticket_id, assignee_id, by=None, **_kwargs) -> None:
-    _emit_safely(
-        "ticket.assigned", _event_data(ticket_id, assignee_id=assignee_id, by=_actor(by))
-    )
-
-
-def connect_signals(app) -> None:
-    """Send ``app``'s ticket signals to the webhooks (done once when the plugin registers)."""
-    signals.ticket_created.connect(_on_ticket_created, sender=app)
-    signals.message_created.connect(_on_message_created, sender=app)
-    signals.ticket_status_changed.connect(_on_status_changed, sender=app)
-    signals.ticket_assigned.connect(_on_assigned, sender=app)

@@ -1,8 +1,8 @@
 """Background jobs: the enqueue wrapper, and the RQ job class that runs jobs in the app.
 
-Services call :func:`enqueue` *after* their database commit, with ids, never objects:
-
-    enqueue("responso_chat.services.orders.sync_customer_orders", ticket.id)
+Services never call :func:`enqueue` themselves: they write their jobs to the outbox in the
+transaction of their change (:mod:`responso_chat.infra.outbox`), whose relay calls it once the
+change is committed. Jobs take ids, never objects.
 
 With ``RESPONSO_CHAT_REDIS_URL`` set, the call goes to RQ (queue ``RESPONSO_CHAT_QUEUE_NAME``)
 with retries and backoff; an ``rq`` worker started by ``flask responso-chat worker`` runs it.
@@ -15,13 +15,9 @@ next run when one ends: with RQ at the next multiple of the interval through RQ'
 names the time slot, so several workers never schedule one run twice); without Redis on a
 timer thread that the in-process runner starts on its first job.
 
-Delayed jobs (``enqueue_in(seconds, func_path, *args)``) go to RQ's scheduler, or to a timer
-thread in-process. Both runners list their recent failures (:meth:`RQJobs.failed_jobs`) for
-the admins' "Failed jobs" page.
-
-A job enqueued while Redis is unreachable is not lost: it is kept in the database
-(``KeptJob``) and :func:`queue_kept_jobs`, a periodic job, puts it on the queue once Redis is
-back (a delayed one keeps its due time). Jobs are written to be run more than once safely.
+Both runners list their recent failures (:meth:`RQJobs.failed_jobs`) for the admins' "Failed
+jobs" page. While Redis is unreachable :meth:`RQJobs.enqueue` raises: the outbox rows stay and
+go once it is back. Jobs are written to be run more than once safely.
 """
 
 from __future__ import annotations
@@ -37,44 +33,43 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import sqlalchemy as sa
 from flask import Flask
 from werkzeug.utils import import_string
 
-from responso_chat.models import KeptJob, utcnow
+from responso_chat.infra import outbox
+from responso_chat.infra.outbox import RELAY_DUE
 from responso_chat.state import plugin_state
 
 log = logging.getLogger(__name__)
 
 RETRY_INTERVALS = [10, 30, 60]
 
+#: The job that runs a periodic job (see :func:`run_periodic`).
+RUN_PERIODIC = "responso_chat.infra.jobs.run_periodic"
 #: Jobs run again and again: (dotted path, setting holding the seconds between two runs).
-PERIODIC_JOBS = (("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),)
-#: The job that queues the jobs kept while Redis was away (see :func:`queue_kept_jobs`).
-QUEUE_KEPT_JOBS = "responso_chat.jobs.queue_kept_jobs"
-#: The RQ runner's periodic jobs: those above, and queuing the kept jobs (the in-process
-#: runner never keeps any).
-RQ_PERIODIC_JOBS = PERIODIC_JOBS + ((QUEUE_KEPT_JOBS, "KEPT_JOBS_INTERVAL"),)
+PERIODIC_JOBS = (
+    ("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),
+    (RELAY_DUE, "OUTBOX_RELAY_INTERVAL"),
+)
 
 
 def enqueue(func_path: str, *args, **kwargs):
     """Run ``func_path(*args, **kwargs)`` in the background (RQ or in-process)."""
-
     return plugin_state().jobs.enqueue(func_path, *args, **kwargs)
-
-
-def enqueue_in(seconds: float, func_path: str, *args):
-    """Run ``func_path(*args)`` in the background after ``seconds`` (RQ's scheduler or a timer)."""
-    return plugin_state().jobs.enqueue_in(seconds, func_path, *args)
 
 
 def run_periodic(func_path: str) -> None:
     """Run the periodic job ``func_path``, then schedule its next run (even if it failed)."""
-
     try:
         import_string(func_path)()
     finally:
         plugin_state().jobs.schedule_next(func_path)
+
+
+def relay_rows(ids) -> int:
+    """Job of the in-process runner: relay the outbox rows ``ids`` a commit just wrote, off
+    the request's thread. A process that stops meanwhile leaves them to the next relay."""
+    return outbox.relay(plugin_state(), ids=ids)
 
 
 #: How many failures the in-process runner remembers for the "Failed jobs" page.
@@ -117,24 +112,42 @@ class InProcessJobs:
         self._lock = threading.Lock()
         self._intervals = _periodic_intervals(app)
         self._timers: dict[str, threading.Timer] = {}
-        self._delayed: set[threading.Timer] = set()
+        self._relay_timers: set[threading.Timer] = set()
         self._failures: deque[FailedJob] = deque(maxlen=FAILED_JOBS_KEPT)
         self._closed = False
 
     def enqueue(self, func_path: str, *args, **kwargs) -> Future:
         """Schedule the job on the pool and return its future (the first one starts the timers
         of the periodic jobs)."""
+        return self._submit(func_path, args, kwargs, None)
+
+    def hand_over(self, func_path: str, args, done) -> None:
+        """The outbox relay's call: run the job on the pool, then ``done()`` in the job's own
+        thread, failed or not (its row counts as dispatched once the job ran)."""
+        self._submit(func_path, args, {}, done)
+
+    def _submit(self, func_path: str, args, kwargs, done) -> Future:
         with self._lock:
             if self._executor is None:
                 self._executor = ThreadPoolExecutor(self._max_workers, "responso-chat-job")
                 for path in self._intervals:
                     self._start_timer(path)
-            future = self._executor.submit(self._run, func_path, args, kwargs)
+            try:
+                future = self._executor.submit(self._run, func_path, args, kwargs, done)
+            except RuntimeError as exc:  # the interpreter is shutting down
+                raise outbox.RunnerStopped(str(exc)) from exc
             self._futures.add(future)
         future.add_done_callback(self._forget)
         return future
 
-    def _run(self, func_path, args, kwargs):
+    def _run(self, func_path, args, kwargs, done=None):
+        try:
+            return self._run_in_app(func_path, args, kwargs)
+        finally:
+            if done is not None:
+                done()
+
+    def _run_in_app(self, func_path, args, kwargs):
         with self._app.app_context():
             try:
                 return import_string(func_path)(*args, **kwargs)
@@ -159,29 +172,39 @@ class InProcessJobs:
             self._futures.discard(future)
 
     def join(self, timeout: float = 10.0) -> None:
-        """Wait until every scheduled job has finished (used by tests and at shutdown)."""
-        with self._lock:
-            pending = list(self._futures)
-        wait(pending, timeout=timeout)
+        """Wait until every scheduled job has finished, the jobs those jobs scheduled included
+        (used by tests and at shutdown)."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            with self._lock:
+                pending = list(self._futures)
+            if not pending:
+                return
+            wait(pending, timeout=left)
 
-    def enqueue_in(self, seconds: float, func_path: str, *args) -> threading.Timer | None:
-        """Run the job after ``seconds`` on a timer thread (forgotten if the process stops)."""
-        with self._lock:
-            if self._closed:
-                return None
-            timer = threading.Timer(seconds, self._run_delayed, (func_path, args))
-            timer.daemon = True
-            timer.name = "responso-chat-delayed"
-            self._delayed.add(timer)
-        timer.start()
-        return timer
+    def relay_committed(self, ids) -> None:
+        """Relay the outbox rows ``ids`` a commit just wrote, on the pool (never on the
+        committing request's thread)."""
+        self.enqueue("responso_chat.infra.jobs.relay_rows", list(ids))
 
-    def _run_delayed(self, func_path: str, args: tuple) -> None:
+    def relay_in(self, seconds: float) -> None:
+        """Run the outbox relay after ``seconds``, on a timer thread (the delayed rows then
+        due go; if this process stops first, the periodic relay of the next one sends them)."""
         with self._lock:
-            self._delayed.discard(threading.current_thread())
             if self._closed:
                 return
-        self.enqueue(func_path, *args)
+            timer = threading.Timer(seconds, self._relay_now)
+            timer.daemon = True
+            timer.name = "responso-chat-relay"
+            self._relay_timers.add(timer)
+        timer.start()
+
+    def _relay_now(self) -> None:
+        with self._lock:
+            self._relay_timers.discard(threading.current_thread())
+            if self._closed:
+                return
+        self.enqueue(RELAY_DUE)
 
     def failed_jobs(self, limit: int = 50) -> list[FailedJob]:
         """The most recent failures of this process's jobs, newest first."""
@@ -196,7 +219,7 @@ class InProcessJobs:
         if self._closed:
             return
         timer = threading.Timer(
-            self._intervals[func_path], self.enqueue, ("responso_chat.jobs.run_periodic", func_path)
+            self._intervals[func_path], self.enqueue, (RUN_PERIODIC, func_path)
         )
         timer.daemon = True
         timer.name = "responso-chat-periodic"
@@ -208,8 +231,8 @@ class InProcessJobs:
         with self._lock:
             self._closed = True
             timers, self._timers = list(self._timers.values()), {}
-            timers += list(self._delayed)
-            self._delayed.clear()
+            timers += list(self._relay_timers)
+            self._relay_timers.clear()
             executor = self._executor
         for timer in timers:
             timer.cancel()
@@ -233,54 +256,56 @@ class RQJobs:
 
         self.connection = Redis.from_url(redis_url)
         self.queue = Queue(app.config["RESPONSO_CHAT_QUEUE_NAME"], connection=self.connection)
-        self._intervals = _periodic_intervals(app, RQ_PERIODIC_JOBS)
-        self._kept_since_outage = False  # this process kept jobs while Redis was away
+        self._intervals = _periodic_intervals(app)
+        self._unreachable = False  # the last try to reach Redis failed
 
     def enqueue(self, func_path: str, *args, **kwargs):
-        """Put the job on the RQ queue; it is retried 3 times (10 s, 30 s, 60 s). While Redis
-        is unreachable the job is kept in the database instead (returns ``None``)."""
-        return self._put_or_keep(func_path, args, kwargs, 0)
-
-    def enqueue_in(self, seconds: float, func_path: str, *args):
-        """Put the job on RQ's schedule to run after ``seconds`` (a worker with its scheduler
-        moves it to the queue), with the same retries and fallback as :meth:`enqueue`."""
-        return self._put_or_keep(func_path, args, {}, seconds)
-
-    def put(self, func_path: str, args, kwargs, delay: float):
-        """The job on the queue now, or on RQ's schedule after ``delay`` seconds; raises
-        ``redis.RedisError`` when Redis cannot be reached."""
-        if delay > 0:
-            return self.queue.enqueue_in(
-                timedelta(seconds=delay), func_path, *args, retry=_retry(), **kwargs
-            )
-        return self.queue.enqueue(func_path, *args, retry=_retry(), **kwargs)
-
-    def _put_or_keep(self, func_path: str, args, kwargs, delay: float):
+        """Put the job on the RQ queue; it is retried 3 times (10 s, 30 s, 60 s). Raises
+        ``redis.RedisError`` while Redis is unreachable (the outbox keeps the job meanwhile)."""
         from redis import RedisError
 
         try:
-            job = self.put(func_path, args, kwargs, delay)
-        except RedisError as exc:
-            _keep(func_path, args, kwargs, delay)
-            self._kept_since_outage = True
-            log.warning("Redis is unreachable (%s): job %s kept until it is back", exc, func_path)
-            return None
-        if self._kept_since_outage:
+            job = self.queue.enqueue(func_path, *args, retry=_retry(), **kwargs)
+        except RedisError:
+            self._unreachable = True
+            raise
+        if self._unreachable:
             self._back_after_outage()
         return job
 
-    def _back_after_outage(self) -> None:
-        """Redis answers again after this process kept jobs: queue them now rather than at the
-        next periodic run, and schedule the periodic jobs again (a Redis that restarted empty
-        lost their schedule)."""
+    def hand_over(self, func_path: str, args, done) -> None:
+        """The outbox relay's call: put the job on the queue, then ``done()`` (RQ accepted
+        it); raises ``redis.RedisError`` without calling it while Redis is away."""
+        self.enqueue(func_path, *args)
+        done()
+
+    def relay_committed(self, ids) -> None:
+        """Relay the outbox rows ``ids`` a commit just wrote, now: each is marked once RQ has
+        its job (raises ``redis.RedisError`` while Redis is away: the rows wait)."""
+        outbox.relay(plugin_state(), ids=ids)
+
+    def relay_in(self, seconds: float) -> None:
+        """Put a run of the outbox relay on RQ's schedule after ``seconds`` (the delayed rows
+        then due go); while Redis is away the periodic relay sends them later."""
         from redis import RedisError
 
-        self._kept_since_outage = False
         try:
-            self.put(QUEUE_KEPT_JOBS, (), {}, 0)
+            self.queue.enqueue_in(timedelta(seconds=seconds), RELAY_DUE, retry=_retry())
+        except RedisError:
+            log.warning("Redis is unreachable: the delayed outbox rows go with a later relay")
+
+    def _back_after_outage(self) -> None:
+        """Redis answers again after an outage: relay the outbox rows left meanwhile now rather
+        than at the next periodic run, and schedule the periodic jobs again (a Redis that
+        restarted empty lost their schedule)."""
+        from redis import RedisError
+
+        self._unreachable = False
+        try:
+            self.queue.enqueue(RELAY_DUE, retry=_retry())
             self.start_periodic()
         except RedisError:
-            self._kept_since_outage = True
+            self._unreachable = True
 
     def failed_jobs(self, limit: int = 50) -> list[FailedJob]:
         """The queue's failed job registry (jobs whose retries are spent), newest first;
@@ -328,7 +353,7 @@ class RQJobs:
         if not Job.exists(job_id, connection=self.connection):
             self.queue.enqueue_at(
                 datetime.fromtimestamp(slot * interval, UTC),
-                "responso_chat.jobs.run_periodic",
+                RUN_PERIODIC,
                 func_path,
                 job_id=job_id,
             )
@@ -342,60 +367,6 @@ class RQJobs:
     def close(self) -> None:
         """Close the Redis connections."""
         self.connection.close()
-
-
-def _keep(func_path: str, args, kwargs, delay: float) -> None:
-    """Write a job that could not reach Redis to the database, on a connection of its own
-    (the caller's session and its transaction are left as they are)."""
-    state = plugin_state()
-    now = utcnow()
-    with state.db.engine.begin() as connection:
-        connection.execute(
-            KeptJob.__table__.insert().values(
-                func_path=func_path,
-                args=list(args),
-                kwargs=dict(kwargs),
-                run_at=now + timedelta(seconds=max(0.0, delay)),
-                created_at=now,
-            )
-        )
-
-
-def kept_jobs() -> tuple[int, datetime | None]:
-    """How many jobs wait for Redis in the database, and since when the oldest does."""
-
-    state = plugin_state()
-    count, oldest = state.db.session.execute(
-        sa.select(sa.func.count(KeptJob.id), sa.func.min(KeptJob.created_at))
-    ).one()
-    return count, oldest
-
-
-def queue_kept_jobs(limit: int = 500) -> int:
-    """Periodic job of the RQ runner: put the jobs kept while Redis was unreachable on the
-    queue, oldest first (a delayed one on RQ's schedule for what is left of its delay), at
-    most ``limit`` of them. Returns how many went.
-
-    Each row is deleted in the transaction that queues its job, so a Redis that goes away
-    again leaves the rest kept; concurrent workers skip the rows another one holds.
-    """
-    state = plugin_state()
-    runner, session = state.jobs, state.db.session
-    oldest = sa.select(KeptJob).order_by(KeptJob.id).limit(1).with_for_update(skip_locked=True)
-    queued = 0
-    while queued < limit and (job := session.scalars(oldest).first()) is not None:
-        session.delete(job)
-        session.flush()
-        try:
-            runner.put(job.func_path, job.args, job.kwargs, (job.run_at - utcnow()).total_seconds())
-        except Exception:
-            session.rollback()  # still kept: the next run tries again
-            raise
-        session.commit()
-        queued += 1
-    if queued:
-        log.info("%d job(s) kept while Redis was unreachable are queued", queued)
-    return queued
 
 
 def create_job_runner(app: Flask, redis_url: str):

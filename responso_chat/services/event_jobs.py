@@ -1,0 +1,44 @@
+"""The jobs of the tickets' events (:mod:`.events` writes their outbox rows): each looks up the
+webhooks and the rules that listen, in the worker, and hands the event to them.
+
+A job run twice does nothing twice: webhook deliveries are unique per webhook and event id,
+automation runs per rule and message.
+"""
+
+from __future__ import annotations
+
+from responso_chat.services import automations, webhooks
+
+
+def _by(actor: dict | None) -> dict | None:
+    """The ``by`` of a webhook payload: ``id`` and ``name`` (``id`` null for an automation)."""
+    return None if actor is None else {"id": actor["id"], "name": actor["name"]}
+
+
+def on_ticket_created(event_id: str, ticket_id: int, message_id: int) -> None:
+    """Job: the ``ticket.created`` webhooks."""
+    webhooks.emit("ticket.created", webhooks.event_data(ticket_id, message_id), event_id)
+
+
+def on_message_created(event_id: str, ticket_id: int, message_id: int, author_kind: str) -> None:
+    """Job: the ``message.created`` webhooks, then for a customer's message its rules."""
+    webhooks.emit("message.created", webhooks.event_data(ticket_id, message_id), event_id)
+    if author_kind == "customer":
+        automations.on_customer_message(ticket_id, message_id)
+
+
+def on_status_changed(
+    event_id: str, ticket_id: int, old: str, new: str, actor: dict | None, message_id: int
+) -> None:
+    """Job: the ``ticket.status_changed`` webhooks, then the status rules (unless an
+    automation made the change: automations never trigger automations)."""
+    data = webhooks.event_data(ticket_id, old_status=old, new_status=new, by=_by(actor))
+    webhooks.emit("ticket.status_changed", data, event_id)
+    if not (actor and actor["automation"]):
+        automations.on_status_changed(ticket_id, new, message_id)
+
+
+def on_assigned(event_id: str, ticket_id: int, assignee_id: str | None, actor: dict | None):
+    """Job: the ``ticket.assigned`` webhooks."""
+    data = webhooks.event_data(ticket_id, assignee_id=assignee_id, by=_by(actor))
+    webhooks.emit("ticket.assigned", data, event_id)
