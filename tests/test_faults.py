@@ -555,6 +555,7 @@ def test_a_run_cut_short_is_finished_by_the_retry_once(app, monkeypatch):
                         {"type": "add_tag", "value": "answered"}],
         })
         ticket = make_ticket(make_chat())
+        state.jobs.join()  # the new ticket's own event job ran (with the rule still off)
         first = messages.messages_after(ticket.id)[0]
         rule.enabled = True
         state.db.session.commit()
