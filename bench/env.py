@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 import sqlalchemy as sa
 
-from responso_chat.visitor import issue_token
+from responso_chat.conversation.visitor import issue_token
 from tests.factories import make_chat
 from tests.hostapp import create_host_app, seed_accounts
 from tests.servers import PostgresServer, RedisServer

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from bench.data import bulk_tickets
 from bench.env import SERVER_CONFIG, Environment
 from bench.relay import percentile
-from responso_chat.services import inbox
+from responso_chat.inbox import queries as inbox
 from responso_chat.vocab import INBOX_VIEWS
 from tests.appserver import AppServer
 

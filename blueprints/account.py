@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from responso_chat.integrations import api_tokens as tokens
 from responso_chat.schemas.inbox import ApiTokenNameSchema
-from responso_chat.services import api_tokens as tokens
 from responso_chat.users import agent_required, current_user_id
 
 bp = Blueprint("account", __name__)

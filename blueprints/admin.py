@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from responso_chat.conversation import chats
+from responso_chat.orders import sync as orders
 from responso_chat.schemas.admin import BaseSettingsSchema
 from responso_chat.schemas.chat_form import (
     DAY_NAMES,
@@ -12,7 +14,6 @@ from responso_chat.schemas.chat_form import (
     chat_form_values,
     timezone_names,
 )
-from responso_chat.services import chats, orders
 from responso_chat.users import admin_required, list_agents
 from responso_chat.vocab import CHAT_LANGUAGE_LABELS
 

@@ -27,6 +27,28 @@ from flask import (
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+from responso_chat.automations import rules as automations
+from responso_chat.conversation import chats, messages
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.inbox import contacts, tasks
+from responso_chat.inbox import queries as inbox
+from responso_chat.integrations import api_tokens
+from responso_chat.integrations.api import (
+    change_task,
+    change_ticket,
+    create_tag,
+    get_message,
+    get_tag,
+    list_chats,
+    list_contacts,
+    list_messages,
+    list_rules,
+    list_tags,
+    list_tasks,
+    list_tickets,
+    open_ticket,
+    rename_tag,
+)
 from responso_chat.openapi import build_document, operation
 from responso_chat.schemas.api import (
     ApiChatInputSchema,
@@ -58,24 +80,6 @@ from responso_chat.schemas.automation_rules import AutomationRuleSchema, automat
 from responso_chat.schemas.chat_form import chat_form_values
 from responso_chat.schemas.common import UNSTORABLE_MESSAGE, parse_count, unstorable
 from responso_chat.schemas.inbox import AgentMessageSchema, ContactSchema
-from responso_chat.services import api_tokens, automations, chats, contacts, inbox, messages, tasks
-from responso_chat.services.api import (
-    change_task,
-    change_ticket,
-    create_tag,
-    get_message,
-    get_tag,
-    list_chats,
-    list_contacts,
-    list_messages,
-    list_rules,
-    list_tags,
-    list_tasks,
-    list_tickets,
-    open_ticket,
-    rename_tag,
-)
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import as_agent, is_admin, is_agent
 from responso_chat.version import __version__

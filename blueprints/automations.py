@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from marshmallow import ValidationError
 
 from responso_chat.automations import catalogue
+from responso_chat.automations import rules as automations
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import QueueUnreachable
 from responso_chat.schemas.automation_rules import (
@@ -13,7 +14,6 @@ from responso_chat.schemas.automation_rules import (
     automation_form_input,
     automation_form_values,
 )
-from responso_chat.services import automations
 from responso_chat.users import admin_required
 from responso_chat.vocab import AUTOMATION_TRIGGERS, TRIGGER_LABELS
 

@@ -22,21 +22,15 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
+from responso_chat.conversation import messages, ticket_changes, tickets
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.inbox import contacts, tasks, teams
+from responso_chat.inbox import queries as inbox
 from responso_chat.models import utcnow
+from responso_chat.orders import sync as orders
 from responso_chat.safe_urls import local_path
 from responso_chat.schemas import inbox as schemas
 from responso_chat.schemas.common import AfterQuerySchema, parse_count
-from responso_chat.services import (
-    contacts,
-    inbox,
-    messages,
-    orders,
-    tasks,
-    teams,
-    ticket_changes,
-    tickets,
-)
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.users import admin_required, agent_required, agents_by_id, as_agent, list_agents
 from responso_chat.vocab import (
     INBOX_VIEWS,

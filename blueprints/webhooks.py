@@ -6,8 +6,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from responso_chat.integrations import webhooks
 from responso_chat.schemas.admin import WebhookSchema, webhook_form_input
-from responso_chat.services import webhooks
 from responso_chat.users import admin_required
 from responso_chat.vocab import WEBHOOK_EVENT_LABELS
 

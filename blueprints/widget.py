@@ -25,18 +25,18 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.models import utcnow
-from responso_chat.schemas.common import AfterQuerySchema
-from responso_chat.schemas.widget import StartChatSchema, VisitorMessageSchema
-from responso_chat.services import chats, messages, tickets
-from responso_chat.state import plugin_state
-from responso_chat.visibility import opening_state
-from responso_chat.visitor import (
+from responso_chat.conversation import chats, messages, tickets
+from responso_chat.conversation.visibility import opening_state
+from responso_chat.conversation.visitor import (
     email_is_verified,
     issue_token,
     origin_allowed,
     ticket_for_token,
 )
+from responso_chat.models import utcnow
+from responso_chat.schemas.common import AfterQuerySchema
+from responso_chat.schemas.widget import StartChatSchema, VisitorMessageSchema
+from responso_chat.state import plugin_state
 
 bp = Blueprint("widget", __name__)
 

@@ -16,16 +16,16 @@ from flask_sock import Sock
 from marshmallow import ValidationError
 
 from responso_chat.conversation import sessions
+from responso_chat.conversation.visitor import origin_allowed, ticket_for_token
 from responso_chat.conversation.websocket import (
     VISITOR_PROTOCOL,
     AgentConnection,
     VisitorConnection,
 )
-from responso_chat.ratelimit import client_address
+from responso_chat.infra.ratelimit import client_address
 from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.state import plugin_state
 from responso_chat.users import is_agent
-from responso_chat.visitor import origin_allowed, ticket_for_token
 
 __all__ = ["VISITOR_PROTOCOL", "bp"]
 

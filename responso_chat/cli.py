@@ -7,8 +7,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from responso_chat import migrations
+from responso_chat.demo.data import seed_demo_chat
 from responso_chat.infra.jobs import run_worker
-from responso_chat.services.demo_data import seed_demo_chat
 
 responso_chat_cli = AppGroup("responso-chat", help="Responso Chat: migrations, demo data, worker.")
 db_cli = AppGroup("db", help="The plugin's own database migrations (its tables only).")

@@ -44,7 +44,7 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "left behind (stopped after its commit, Redis away) and the delayed jobs now due.",
     ),
     "CLASSIFIER": (
-        "responso_chat.classify:KeywordClassifier",
+        "responso_chat.conversation.classify:KeywordClassifier",
         "Import string of the sentiment and context classifier.",
     ),
     "IS_ADMIN": (

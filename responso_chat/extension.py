@@ -14,10 +14,10 @@ from responso_chat import config
 from responso_chat.blueprints import TOKEN_AUTHENTICATED, create_blueprint
 from responso_chat.config import ConfigurationError
 from responso_chat.conversation.sessions import connect_signals as connect_sessions
+from responso_chat.infra.broker import create_broker
 from responso_chat.infra.jobs import create_job_runner
-from responso_chat.ratelimit import RateLimits
-from responso_chat.realtime import create_broker
-from responso_chat.services.orders import create_rate_limiter
+from responso_chat.infra.ratelimit import RateLimits
+from responso_chat.orders.sync import create_rate_limiter
 from responso_chat.state import EXTENSION_KEY, ExpiringValue, PluginState
 
 _CALLABLE_SETTINGS = ("IS_ADMIN", "IS_AGENT", "LIST_AGENTS", "CLASSIFIER", "LOAD_USER")

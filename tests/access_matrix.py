@@ -49,11 +49,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from responso_chat.automations import rules as automations
+from responso_chat.conversation.visitor import issue_token
+from responso_chat.inbox import contacts, tasks, teams
+from responso_chat.integrations import api_tokens, webhooks
 from responso_chat.models import Order, Tag, utcnow
-from responso_chat.services import api_tokens, automations, contacts, tasks, teams, webhooks
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
-from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
 
 ROLES = ("anonymous", "visitor", "agent_without_access", "agent", "admin")

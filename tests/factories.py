@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from responso_chat.conversation.tickets import open_chat_ticket
 from responso_chat.models import Chat, ChatAgent
-from responso_chat.services.tickets import open_chat_ticket
 from responso_chat.state import plugin_state
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

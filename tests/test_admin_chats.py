@@ -12,10 +12,10 @@ from flask import url_for
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
+from responso_chat.conversation import chats
+from responso_chat.conversation.visibility import WEEKDAYS
 from responso_chat.models import Chat, Ticket
-from responso_chat.services import chats
 from responso_chat.state import plugin_state
-from responso_chat.visibility import WEEKDAYS
 from tests.factories import make_chat, make_ticket
 
 NEW = "/chat/admin/chats/new"

@@ -8,8 +8,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from responso_chat.automations import rules as automations
+from responso_chat.inbox import tasks
+from responso_chat.integrations import api_tokens
 from responso_chat.models import ApiToken, Chat, Team, Ticket
-from responso_chat.services import api_tokens, automations, tasks
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.conftest import csrf_from_page

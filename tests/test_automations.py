@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from flask import render_template_string
 
 from responso_chat import signals
+from responso_chat.automations import rules as automations
+from responso_chat.conversation import messages, ticket_changes, tickets
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import RQJobs, job_class_for
@@ -29,7 +31,7 @@ from responso_chat.models import (
     ticket_details,
     utcnow,
 )
-from responso_chat.services import automations, messages, orders, ticket_changes, tickets
+from responso_chat.orders import sync as orders
 from responso_chat.users import Agent
 from tests.factories import WEEKDAYS, make_chat, make_ticket
 
@@ -1026,7 +1028,7 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
         ticket = make_ticket(chat, message=ANGRY)
         ticket_id, message_id = ticket.id, ticket.last_seq
     queued = [job.func_name for job in state.jobs.queue.jobs]  # relayed after the commit
-    assert "responso_chat.services.event_jobs.on_message_created" in queued
+    assert "responso_chat.conversation.event_jobs.on_message_created" in queued
     assert RUNNER not in queued  # the rules are looked up by the worker
     assert get_ticket(app, ticket_id).priority == "normal"
     work()

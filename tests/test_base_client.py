@@ -16,7 +16,13 @@ import fakeredis
 import pytest
 import requests
 
-from responso_chat.base_client import (
+from responso_chat.demo.base_standin import (
+    create_standin_app,
+    demo_orders,
+    demo_statuses,
+    serve_standin,
+)
+from responso_chat.orders.base_client import (
     BaseApiError,
     BaseClient,
     BaseUnavailable,
@@ -24,12 +30,6 @@ from responso_chat.base_client import (
     RedisRateLimiter,
     normalize_order,
     parse_blocked_until,
-)
-from responso_chat.demo.base_standin import (
-    create_standin_app,
-    demo_orders,
-    demo_statuses,
-    serve_standin,
 )
 
 TOKEN = "bl-test-token-5f3c9a1e7b2d4c68"

@@ -7,7 +7,7 @@ from collections import defaultdict
 
 import pytest
 
-from responso_chat.classify import (
+from responso_chat.conversation.classify import (
     LANGUAGES,
     Classification,
     Classifier,

@@ -17,10 +17,10 @@ from sqlalchemy.orm import selectinload
 from responso_chat import migrations
 from responso_chat.cli import responso_chat_cli
 from responso_chat.infra import outbox
+from responso_chat.infra.broker import InProcessBroker, RedisBroker
 from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, worker_for
 from responso_chat.infra.outbox import relay_due
 from responso_chat.models import Chat, OutboxEntry, Ticket
-from responso_chat.realtime import InProcessBroker, RedisBroker
 from tests.conftest import AuthActions
 from tests.factories import make_chat
 from tests.servers import RedisServer
@@ -174,7 +174,7 @@ def test_a_worker_schedules_the_periodic_jobs_again_after_redis_lost_them(make_a
     worker.run_maintenance_tasks()  # on start
     scheduled = sorted(registry.get_job_ids())
     assert [job_id.split("-")[1] for job_id in scheduled] == [
-        "responso_chat_infra_outbox_relay_due", "responso_chat_services_orders_sync_open_tickets"]
+        "responso_chat_infra_outbox_relay_due", "responso_chat_orders_sync_sync_open_tickets"]
     runner.connection.flushall()  # Redis restarted empty under the running worker
     assert registry.get_job_ids() == []
     worker.run_maintenance_tasks()  # its next round, 10 minutes later

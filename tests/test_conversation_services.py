@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.services import inbox, messages, tickets
+from responso_chat.conversation import messages, tickets
+from responso_chat.inbox import queries as inbox
+from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from tests.factories import make_chat, make_ticket
 
 

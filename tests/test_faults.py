@@ -22,9 +22,9 @@ import requests
 import sqlalchemy as sa
 from simple_websocket import ConnectionClosed
 
+from responso_chat.conversation import messages
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.models import AutomationRun, OutboxEntry, Ticket, ticket_details, utcnow
-from responso_chat.services import messages
 from tests.factories import make_chat, make_ticket
 from tests.hardening import VisitorSocket
 from tests.hostapp import PASSWORD
@@ -264,7 +264,7 @@ class Conversation:
 
 def add_auto_reply_rule(app, trigger="customer_message") -> None:
     """An enabled rule answering every customer message once with :data:`AUTO`."""
-    from responso_chat.services import automations
+    from responso_chat.automations import rules as automations
 
     with app.app_context():
         automations.create_rule({
@@ -543,7 +543,7 @@ def test_a_run_cut_short_is_finished_by_the_retry_once(app, monkeypatch):
     """Regression: the rule's run is claimed before its actions; a job killed between the claim
     and the last action left the rest undone for good (the retry saw the claim and skipped).
     The retry now finishes it, and what the first try did is not done again."""
-    from responso_chat.services import automations
+    from responso_chat.automations import rules as automations
 
     state = app.extensions["responso_chat"]
     with app.app_context():

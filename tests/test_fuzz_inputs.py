@@ -24,12 +24,12 @@ from werkzeug.datastructures import MultiDict
 
 import responso_chat.schemas
 from blueprints import UNSAFE_METHODS
+from responso_chat.automations import rules as automations
+from responso_chat.conversation.visibility import WEEKDAYS
 from responso_chat.conversation.websocket import VISITOR_PROTOCOL
 from responso_chat.schemas import admin, automation_rules, chat_form
 from responso_chat.schemas.common import MAX_ID
 from responso_chat.state import EXTENSION_KEY
-from responso_chat.services import automations
-from responso_chat.visibility import WEEKDAYS
 from tests.access_matrix import MATRIX
 from tests.hardening import (
     VisitorSocket,
@@ -434,7 +434,8 @@ def test_garbage_frames_never_break_the_customers_socket(fuzz_app):
         def check(frame):
             # A frame over the size limit closes the socket by design (1009, tested in
             # test_websocket_trust); garbage under it must leave the socket open.
-            assume(len(frame.encode()) <= fuzz_app.extensions[EXTENSION_KEY].setting("WS_MAX_FRAME_SIZE"))
+            limit = fuzz_app.extensions[EXTENSION_KEY].setting("WS_MAX_FRAME_SIZE")
+            assume(len(frame.encode()) <= limit)
             socket.ws.send(frame)
 
         check()

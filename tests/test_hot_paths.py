@@ -16,8 +16,8 @@ from flask_sqlalchemy import SQLAlchemy
 
 from responso_chat import ResponsoChat, models
 from responso_chat.config import ConfigurationError
+from responso_chat.conversation.visitor import ticket_for_token
 from responso_chat.users import Agent, agent_by_id, forget_agents, list_agents
-from responso_chat.visitor import ticket_for_token
 from tests.conftest import _dispose
 from tests.factories import make_chat
 

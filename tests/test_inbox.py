@@ -11,8 +11,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from responso_chat.conversation import access, messages, ticket_changes
+from responso_chat.inbox import queries as inbox
 from responso_chat.models import ChatAgent, Team, Ticket, utcnow
-from responso_chat.services import access, inbox, messages, ticket_changes
 from responso_chat.users import Agent
 from responso_chat.vocab import INBOX_VIEWS
 from tests.factories import make_chat, make_ticket
@@ -456,7 +457,7 @@ def test_ticket_page_tells_messages_apart_and_shows_the_side_panel(app, client, 
 
 
 def test_removed_chat_keeps_its_name_on_the_ticket(app, client, auth):
-    from responso_chat.services.chats import delete_chat
+    from responso_chat.conversation.chats import delete_chat
 
     with app.app_context():
         chat = make_chat("Old chat")

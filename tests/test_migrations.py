@@ -232,7 +232,7 @@ RELEASED_ROWS = {
         "delivered_at": None,
     },
     "responso_chat_kept_job": {
-        "id": 1, "func_path": "responso_chat.services.webhooks.deliver", "args": [1],
+        "id": 1, "func_path": "responso_chat.integrations.webhooks.deliver", "args": [1],
         "kwargs": {}, "run_at": _T0, "created_at": _T0,
     },
 }
@@ -284,7 +284,7 @@ def test_a_released_database_with_rows_in_every_table_keeps_them(empty_app):
         assert _all_rows(state.db.engine) == before
         (kept,) = state.db.session.scalars(sa.select(models.OutboxEntry)).all()
         assert (kept.job, kept.args, kept.available_at) == (
-            "responso_chat.services.webhooks.deliver", [1], _T0)
+            "responso_chat.integrations.webhooks.deliver", [1], _T0)
         assert kept.dispatched_at is None
 
         session = state.db.session

@@ -9,9 +9,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from responso_chat import models
+from responso_chat.conversation.chats import delete_chat
+from responso_chat.conversation.messages import add_message, find_by_client_id, messages_after
 from responso_chat.models import Chat, Message
-from responso_chat.services.chats import delete_chat
-from responso_chat.services.messages import add_message, find_by_client_id, messages_after
 from tests.factories import make_chat, make_ticket
 from tests.hostapp import create_host_app
 

@@ -13,7 +13,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from responso_chat.services import api_tokens, automations, contacts, tasks
+from responso_chat.automations import rules as automations
+from responso_chat.inbox import contacts, tasks
+from responso_chat.integrations import api_tokens
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
 from tests.hostapp import create_host_app

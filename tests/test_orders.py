@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from responso_chat.demo.base_standin import StandinStore, create_standin_app, serve_standin
 from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
 from responso_chat.models import Chat, Message, Order, OrderSync, Setting, Ticket
-from responso_chat.services import orders
+from responso_chat.orders import sync as orders
 from tests.conftest import AuthActions, csrf_from_page
 from tests.factories import make_chat, make_ticket
 
@@ -25,7 +25,7 @@ JOHN = "john.smith@example.com"
 DAY = 86400
 ANNA_RECENT = {5103650, 5104101, 5104188}  # her orders of the last 3 months (not 5100420)
 FETCH = {"X-Requested-With": "fetch"}
-PERIODIC_SYNC = "responso_chat.services.orders.sync_open_tickets"
+PERIODIC_SYNC = "responso_chat.orders.sync.sync_open_tickets"
 
 
 @dataclass
@@ -579,8 +579,8 @@ def test_in_process_runner_starts_the_periodic_timer_lazily(make_app):
 def test_demo_ticket_shows_annas_orders(tmp_path, standin):
     from responso_chat import migrations
     from responso_chat.demo.app import create_app, create_shop_tables, db
+    from responso_chat.demo.data import seed_demo_chat
     from responso_chat.demo.seed import seed_shop_users
-    from responso_chat.services.demo_data import seed_demo_chat
 
     app = create_app(
         {
@@ -610,7 +610,7 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
     from rq import SimpleWorker
     from rq.registry import ScheduledJobRegistry
 
-    from responso_chat.base_client import RedisRateLimiter
+    from responso_chat.orders.base_client import RedisRateLimiter
 
     app = make_app(
         database_url=postgres_url,
@@ -652,7 +652,7 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
     # the periodic run scheduled its next run, once, at the next multiple of the interval
     scheduled = ScheduledJobRegistry(queue=state.jobs.queue)
     (job_id,) = scheduled.get_job_ids()
-    assert job_id.startswith("responso_chat-responso_chat_services_orders_sync_open_tickets-")
+    assert job_id.startswith("responso_chat-responso_chat_orders_sync_sync_open_tickets-")
     state.jobs.start_periodic()  # a worker starting now adds no second sync run
     assert [i for i in scheduled.get_job_ids() if "sync_open_tickets" in i] == [job_id]
     assert int(job_id.rsplit("-", 1)[1]) * 600 > time.time()

@@ -11,10 +11,10 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from responso_chat.automations import rules as automations
 from responso_chat.infra.jobs import run_worker
 from responso_chat.infra.outbox import relay_due
 from responso_chat.models import AutomationRun, Message, OutboxEntry, WebhookDelivery
-from responso_chat.services import automations
 from tests.factories import make_chat
 from tests.test_webhooks import PRIVATE_OK, Receiver, add_webhook
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from responso_chat.integrations import webhooks
 from responso_chat.models import Ticket
-from responso_chat.services import webhooks
 from responso_chat.state import plugin_state
 from tests.factories import make_chat
 

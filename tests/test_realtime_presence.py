@@ -8,9 +8,9 @@ import time
 
 import pytest
 
+from responso_chat.conversation.visitor import issue_token
 from responso_chat.conversation.websocket import VISITOR_PROTOCOL
-from responso_chat.realtime import RESYNC, InProcessBroker, RedisBroker
-from responso_chat.visitor import issue_token
+from responso_chat.infra.broker import RESYNC, InProcessBroker, RedisBroker
 from tests.factories import make_chat, make_ticket
 from tests.servers import RedisServer
 from tests.wsclient import Socket

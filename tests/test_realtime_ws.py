@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from responso_chat.conversation import messages, tickets
+from responso_chat.conversation.visitor import issue_token
 from responso_chat.conversation.websocket import VISITOR_PROTOCOL
+from responso_chat.infra.broker import INBOX_CHANNEL
 from responso_chat.models import Chat, Ticket
-from responso_chat.realtime import INBOX_CHANNEL
-from responso_chat.services import messages, tickets
-from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
 from tests.polling import wait_until
 from tests.wsclient import Socket

@@ -14,9 +14,10 @@ import responso_chat
 #: What schemas may build on: leaf modules of the plugin, never services, models or views.
 SCHEMA_LEAVES = (
     "responso_chat.schemas",
-    "responso_chat.automations",
+    "responso_chat.automations.catalogue",
+    "responso_chat.automations.templating",
     "responso_chat.state",
-    "responso_chat.visibility",
+    "responso_chat.conversation.visibility",
     "responso_chat.vocab",
 )
 

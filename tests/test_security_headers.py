@@ -16,10 +16,10 @@ from werkzeug.test import EnvironBuilder
 
 from blueprints import MAX_PAGE_BODY, MAX_TOKEN_BODY, page_csp
 from blueprints.ws import VISITOR_PROTOCOL
+from responso_chat.conversation.visitor import issue_token
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.models import Ticket
-from responso_chat.services import orders
-from responso_chat.visitor import issue_token
+from responso_chat.orders import sync as orders
 from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
@@ -329,7 +329,7 @@ def test_no_token_secret_or_message_body_reaches_the_logs(
     make_app, live_server, caplog, monkeypatch
 ):
     from responso_chat.demo.base_standin import create_standin_app, serve_standin
-    from responso_chat.services import webhooks
+    from responso_chat.integrations import webhooks
 
     base_token = "bl-secret-token-for-logs-5b7d"
     standin = create_standin_app(token="another-token-so-calls-fail")

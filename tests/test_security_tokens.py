@@ -18,10 +18,9 @@ from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 
 from blueprints.ws import VISITOR_PROTOCOL
-from responso_chat import visitor
+from responso_chat.conversation import messages, visitor
+from responso_chat.conversation.visitor import issue_token
 from responso_chat.models import Message, Ticket
-from responso_chat.services import messages
-from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
 from tests.hardening import handshake_status, message_counts
 from tests.wsclient import Socket

@@ -6,8 +6,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from responso_chat.conversation import messages
+from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.models import Task
-from responso_chat.services import contacts, messages, tasks, teams
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
 

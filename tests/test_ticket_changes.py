@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from responso_chat.conversation import messages, ticket_changes
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.models import Contact, Tag, Team, Ticket, ticket_details
-from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.services import messages, ticket_changes
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
 

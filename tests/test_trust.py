@@ -15,10 +15,12 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from responso_chat import migrations
+from responso_chat.automations import rules as automations
 from responso_chat.automations import templating
-from responso_chat.base_client import BaseClient, BaseUnavailable
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
+from responso_chat.inbox import tasks
+from responso_chat.integrations import webhooks
 from responso_chat.models import (
     AutomationRun,
     Chat,
@@ -27,8 +29,9 @@ from responso_chat.models import (
     WebhookDelivery,
     ticket_details,
 )
+from responso_chat.orders import sync as orders
+from responso_chat.orders.base_client import BaseClient, BaseUnavailable
 from responso_chat.safe_urls import local_path
-from responso_chat.services import automations, orders, tasks, webhooks
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
 
@@ -455,7 +458,7 @@ def test_a_customer_cannot_suppress_a_rules_note_by_sending_its_id_first(app):
 
 
 def test_an_api_reply_is_stored_even_when_the_customer_used_its_id(app):
-    from responso_chat.services import api_tokens
+    from responso_chat.integrations import api_tokens
 
     token, ticket_id = _start_anonymously(app)
     _customer_sends(app, token, "reply-1", body="customer text")

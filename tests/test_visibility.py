@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from responso_chat.visibility import (
+from responso_chat.conversation.visibility import (
     WEEKDAYS,
     hours_today,
     is_open,

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from responso_chat.conversation import messages, ticket_changes
 from responso_chat.infra.jobs import run_worker
 from responso_chat.infra.outbox import RELAY_DUE, relay_due
+from responso_chat.integrations import webhooks
 from responso_chat.models import OutboxEntry, utcnow
-from responso_chat.services import messages, ticket_changes, webhooks
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from responso_chat.vocab import WEBHOOK_EVENTS
@@ -295,7 +296,7 @@ def test_deliveries_are_rq_jobs_retried_through_the_outbox(make_app, redis_url, 
         make_ticket(make_chat())
     assert deliveries(app, webhook_id) == []  # the event's job, in the worker, makes them
     queued = [job.func_name for job in queue.jobs]
-    assert "responso_chat.services.event_jobs.on_ticket_created" in queued
+    assert "responso_chat.conversation.event_jobs.on_ticket_created" in queued
     run_worker(app, burst=True)
     (delivery,) = deliveries(app, webhook_id)
     assert (delivery.attempt, delivery.status_code, delivery.delivered_at) == (1, 500, None)

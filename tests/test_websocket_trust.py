@@ -12,6 +12,8 @@ import pytest
 import sqlalchemy as sa
 from simple_websocket import ConnectionClosed
 
+from responso_chat.conversation import chats, messages
+from responso_chat.conversation.visitor import issue_token
 from responso_chat.conversation.websocket import (
     CLOSE_FORBIDDEN,
     CLOSE_IDLE,
@@ -22,8 +24,6 @@ from responso_chat.conversation.websocket import (
 )
 from responso_chat.models import Chat, ChatAgent, Message, Ticket
 from responso_chat.schemas.chat_form import chat_form_values
-from responso_chat.services import chats, messages
-from responso_chat.visitor import issue_token
 from tests.factories import make_chat, make_ticket
 from tests.hardening import handshake_status
 from tests.hostapp import PASSWORD
@@ -286,7 +286,7 @@ def test_an_error_in_a_handler_closes_with_1011(make_scene, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("responso_chat.services.tickets.record_page", broken)
+    monkeypatch.setattr("responso_chat.conversation.tickets.record_page", broken)
     customer.send(type="page", url="https://shop.example/", title="Home")
     assert close_code(customer) == CLOSE_INTERNAL_ERROR
     still_open(scene.customer())

@@ -11,9 +11,8 @@ import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
 
-from responso_chat import visitor
+from responso_chat.conversation import messages, visitor
 from responso_chat.models import Chat, Ticket
-from responso_chat.services import messages
 from tests.factories import make_chat
 
 SHOP = "https://shop.example"

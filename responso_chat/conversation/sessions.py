@@ -5,7 +5,7 @@ a socket cannot learn from the cookie it opened with whether that sign-in is ove
 sign-in (Flask-Login's ``user_logged_in``, or a session restored from the remember cookie)
 gets a random id in the session; signing out (``user_logged_out``) marks that id as over in
 the broker (shared by every process, for as long as a session may live) and announces it on
-:data:`~responso_chat.realtime.ACCESS_CHANNEL`, so the user's open agent sockets check at
+:data:`~responso_chat.infra.broker.ACCESS_CHANNEL`, so the user's open agent sockets check at
 once, and a copy of the old cookie opens no new one. A session from before this id existed
 counts as over once its user signed out anywhere afterwards.
 """
@@ -18,7 +18,7 @@ import time
 from flask import current_app, session
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
-from responso_chat.realtime import ACCESS_CHANNEL
+from responso_chat.infra.broker import ACCESS_CHANNEL
 from responso_chat.state import plugin_state
 
 #: The session key holding the sign-in's id.

@@ -37,20 +37,19 @@ from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
 from werkzeug.exceptions import HTTPException
 
-from responso_chat.conversation import sessions
-from responso_chat.models import Ticket
-from responso_chat.realtime import (
+from responso_chat.conversation import access, messages, presence, sessions, tickets
+from responso_chat.conversation.visitor import ticket_for_token
+from responso_chat.infra.broker import (
     ACCESS_CHANNEL,
     INBOX_CHANNEL,
     agent_ticket_channel,
     ticket_channel,
 )
+from responso_chat.models import Ticket
 from responso_chat.schemas.common import parse_count, unstorable
 from responso_chat.schemas.widget import PageSchema, VisitorMessageSchema
-from responso_chat.services import access, messages, presence, tickets
 from responso_chat.state import plugin_state
 from responso_chat.users import agent_by_id, as_agent, is_agent, load_user
-from responso_chat.visitor import ticket_for_token
 
 log = logging.getLogger(__name__)
 
@@ -308,7 +307,7 @@ class Connection:
 
 class VisitorConnection(Connection):
     """The customer's side of one conversation, opened with the visitor ``token`` from
-    ``address`` (see :func:`responso_chat.ratelimit.client_address`)."""
+    ``address`` (see :func:`responso_chat.infra.ratelimit.client_address`)."""
 
     def __init__(self, ws, ticket_id: int, after: int, token: str, address: str):
         super().__init__(ws)

@@ -20,8 +20,8 @@ from responso_chat.demo.base_standin import (
     demo_statuses,
     serve_standin,
 )
+from responso_chat.demo.data import seed_demo_chat
 from responso_chat.demo.seed import DEMO_LOGINS, seed_shop_users
-from responso_chat.services.demo_data import seed_demo_chat
 
 DEMO_BASE_TOKEN = "demo-base-token-0000"
 

@@ -19,9 +19,9 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from responso_chat import ResponsoChat
+from responso_chat.conversation import chats
 from responso_chat.models import Chat
 from responso_chat.safe_urls import local_path
-from responso_chat.services import chats
 
 DEMO_CHAT_NAME = "Shop chat"
 

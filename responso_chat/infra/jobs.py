@@ -48,7 +48,7 @@ RETRY_INTERVALS = [10, 30, 60]
 RUN_PERIODIC = "responso_chat.infra.jobs.run_periodic"
 #: Jobs run again and again: (dotted path, setting holding the seconds between two runs).
 PERIODIC_JOBS = (
-    ("responso_chat.services.orders.sync_open_tickets", "ORDER_SYNC_INTERVAL"),
+    ("responso_chat.orders.sync.sync_open_tickets", "ORDER_SYNC_INTERVAL"),
     (RELAY_DUE, "OUTBOX_RELAY_INTERVAL"),
 )
 

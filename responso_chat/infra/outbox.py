@@ -2,7 +2,7 @@
 
 A service that needs a job calls :func:`add` *before* its commit::
 
-    outbox.add("responso_chat.services.orders.sync_ticket_orders", ticket.id)
+    outbox.add("responso_chat.orders.sync.sync_ticket_orders", ticket.id)
 
 The job's row (table ``responso_chat_outbox``) commits with the change or not at all. Right
 after the commit the relay (:func:`relay`) hands the session's new rows to the job runner: RQ

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, fields, post_load, validate, validates
 
+from responso_chat.conversation.visibility import WEEKDAYS
 from responso_chat.schemas.chat_form import (
     MAX_INTERVALS_PER_DAY,
     MAX_ORIGINS,
@@ -21,7 +22,6 @@ from responso_chat.schemas.common import (
     valid_tag,
 )
 from responso_chat.schemas.inbox import InboxQuerySchema, InboxText, TaskSchema
-from responso_chat.visibility import WEEKDAYS
 from responso_chat.vocab import (
     AUTOMATION_TRIGGERS,
     CHAT_ALIGNMENTS,

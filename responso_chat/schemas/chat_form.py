@@ -19,7 +19,7 @@ from marshmallow import (
     validates_schema,
 )
 
-from responso_chat.visibility import (
+from responso_chat.conversation.visibility import (
     ALL_DAY,
     DAY_MINUTES,
     WEEKDAYS,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import pytest
 
-from responso_chat.services import chats
+from responso_chat.conversation import chats
 from tests.conftest import BrowserPages
 from tests.e2e.storefront import storefront_app
 from tests.factories import make_chat

@@ -10,8 +10,8 @@ from flask import Flask
 from markupsafe import Markup
 from playwright.sync_api import expect
 
+from responso_chat.conversation.chats import embed_snippet
 from responso_chat.models import Ticket
-from responso_chat.services.chats import embed_snippet
 from tests.e2e.keys import paste
 from tests.factories import make_chat
 from tests.hostapp import PASSWORD

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from responso_chat import migrations
 from responso_chat.demo.app import create_app, create_shop_tables, db
+from responso_chat.demo.data import seed_demo_chat
 from responso_chat.demo.seed import seed_shop_users
-from responso_chat.services.demo_data import seed_demo_chat
 from tests.e2e.keys import paste
 
 

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from responso_chat.conversation import ticket_changes
+from responso_chat.conversation.visitor import issue_token
+from responso_chat.infra.broker import INBOX_CHANNEL
 from responso_chat.models import Chat, Contact, Task, Ticket, ticket_details
-from responso_chat.realtime import INBOX_CHANNEL
-from responso_chat.services import ticket_changes
 from responso_chat.users import Agent
-from responso_chat.visitor import issue_token
 from tests.e2e.keys import paste, retype
 from tests.factories import make_chat, make_ticket
 from tests.polling import wait_until
@@ -205,7 +205,7 @@ window.Notification.requestPermission = () => Promise.resolve("granted");
 
 
 def test_new_chats_and_watched_tickets_show_up_live(app, live_server, new_page):
-    from responso_chat.services import messages, ticket_changes
+    from responso_chat.conversation import messages, ticket_changes
     from responso_chat.users import Agent
 
     with app.app_context():

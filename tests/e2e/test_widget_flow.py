@@ -306,7 +306,7 @@ def test_a_second_tab_and_the_end_of_the_conversation(shop, new_page, app):
     expect(log.get_by_text("From the second tab")).to_have_count(1)
 
     with app.app_context():
-        from responso_chat.services import ticket_changes
+        from responso_chat.conversation import ticket_changes
         from responso_chat.users import agents_by_id
 
         state = app.extensions["responso_chat"]

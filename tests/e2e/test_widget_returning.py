@@ -13,8 +13,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from responso_chat.conversation import messages
 from responso_chat.models import Chat, Ticket
-from responso_chat.services import messages
 from tests.e2e.keys import paste, retype
 from tests.e2e.test_widget_flow import (
     PHONE,

@@ -19,11 +19,13 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from responso_chat.conversation import chats as chat_services
+from responso_chat.conversation import messages
+from responso_chat.conversation.visitor import issue_token
+from responso_chat.inbox import contacts, tasks, teams
+from responso_chat.integrations import api_tokens, webhooks
 from responso_chat.models import AutomationRule, Chat, Contact, Tag, Ticket, Webhook
-from responso_chat.services import api_tokens, contacts, messages, tasks, teams, webhooks
-from responso_chat.services import chats as chat_services
 from responso_chat.users import Agent
-from responso_chat.visitor import issue_token
 from responso_chat.vocab import WEBHOOK_EVENTS
 from tests.conftest import LiveServer
 from tests.e2e.keys import paste

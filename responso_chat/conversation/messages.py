@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat import signals
+from responso_chat.conversation import events
+from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.models import Message, Ticket, utcnow
-from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.services import events
 from responso_chat.state import plugin_state
 from responso_chat.vocab import ENDED_STATUSES
 

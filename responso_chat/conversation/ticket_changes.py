@@ -15,11 +15,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from responso_chat import signals
+from responso_chat.conversation import events, messages, tickets
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.inbox import contacts
+from responso_chat.infra.broker import INBOX_CHANNEL, ticket_channel
 from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
-from responso_chat.realtime import INBOX_CHANNEL, ticket_channel
 from responso_chat.schemas.common import tag_name
-from responso_chat.services import contacts, events, messages, tickets
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES

@@ -18,11 +18,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from responso_chat.conversation import ticket_changes, tickets
+from responso_chat.conversation.access import visible_chat_ids
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.inbox import contacts, tasks
+from responso_chat.inbox import queries as inbox
+from responso_chat.inbox.queries import UNASSIGNED, InvalidCursor
 from responso_chat.models import AutomationRule, Chat, Contact, Message, Tag, Task, Team, Ticket
-from responso_chat.services import contacts, inbox, tasks, ticket_changes, tickets
-from responso_chat.services.access import visible_chat_ids
-from responso_chat.services.errors import ChangeRefused
-from responso_chat.services.inbox import UNASSIGNED, InvalidCursor
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 

@@ -45,8 +45,10 @@ from responso_chat.automations.catalogue import (
     OPERATOR_LABELS,
 )
 from responso_chat.automations.templating import render_text
-from responso_chat.base_client import BaseClientError
-from responso_chat.classify import normalize
+from responso_chat.conversation import events, messages, ticket_changes
+from responso_chat.conversation.classify import normalize
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.conversation.visibility import opening_state
 from responso_chat.infra import outbox
 from responso_chat.models import (
     AutomationRule,
@@ -61,12 +63,11 @@ from responso_chat.models import (
     ticket_details,
     utcnow,
 )
+from responso_chat.orders import sync as orders
+from responso_chat.orders.base_client import BaseClientError
 from responso_chat.schemas.automation_rules import AutomationRuleSchema
-from responso_chat.services import events, messages, orders, ticket_changes
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
-from responso_chat.visibility import opening_state
 from responso_chat.vocab import (
     CONTEXT_LABELS,
     CONTEXTS,
@@ -78,7 +79,7 @@ from responso_chat.vocab import (
 
 log = logging.getLogger(__name__)
 
-RUNNER = "responso_chat.services.automations.run_automations"
+RUNNER = "responso_chat.automations.rules.run_automations"
 
 #: The rules an event runs: a ticket's first message is also a customer message.
 RULES_FOR_EVENT = {

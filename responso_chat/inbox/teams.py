@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.models import Team, TeamMember
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 

@@ -15,13 +15,13 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
+from responso_chat.conversation.visibility import WEEKDAYS, hours_today, opening_state
+from responso_chat.infra.broker import ACCESS_CHANNEL
 from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
-from responso_chat.realtime import ACCESS_CHANNEL
 from responso_chat.schemas.chat_form import ChatSchema, chat_form_values
 from responso_chat.schemas.widget import start_chat_limits
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id, list_agents
-from responso_chat.visibility import WEEKDAYS, hours_today, opening_state
 from responso_chat.vocab import UNFINISHED_STATUSES
 
 NAME_TAKEN = "Another chat already has this name."

@@ -33,8 +33,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from responso_chat.conversation.access import ticket_visibility_clause, visible_chat_ids
 from responso_chat.models import Chat, Message, Tag, Team, Ticket, TicketWatcher, ticket_details
-from responso_chat.services.access import ticket_visibility_clause, visible_chat_ids
 from responso_chat.state import plugin_state
 from responso_chat.vocab import FINISHED_STATUSES, INBOX_VIEWS, UNFINISHED_STATUSES
 

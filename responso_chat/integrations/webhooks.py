@@ -56,7 +56,7 @@ RETRY_DELAYS = (10, 60, 300, 1800, 7200)
 TIMEOUT = 10
 #: How many deliveries each webhook's log keeps (older ones are deleted).
 LOG_KEPT = 200
-DELIVER = "responso_chat.services.webhooks.deliver"
+DELIVER = "responso_chat.integrations.webhooks.deliver"
 
 
 def max_attempts() -> int:

@@ -7,7 +7,8 @@ automation runs per rule and message.
 
 from __future__ import annotations
 
-from responso_chat.services import automations, webhooks
+from responso_chat.automations import rules as automations
+from responso_chat.integrations import webhooks
 
 
 def _by(actor: dict | None) -> dict | None:

@@ -12,11 +12,11 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from responso_chat.conversation import messages
+from responso_chat.conversation.access import ticket_visibility_clause
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.infra.broker import INBOX_CHANNEL
 from responso_chat.models import Project, Task, Ticket
-from responso_chat.realtime import INBOX_CHANNEL
-from responso_chat.services import messages
-from responso_chat.services.access import ticket_visibility_clause
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 

@@ -18,7 +18,7 @@ from responso_chat.infra import outbox
 
 
 def _record(job: str, *args) -> None:
-    outbox.add(f"responso_chat.services.event_jobs.{job}", uuid.uuid4().hex, *args)
+    outbox.add(f"responso_chat.conversation.event_jobs.{job}", uuid.uuid4().hex, *args)
 
 
 def _actor(by) -> dict | None:

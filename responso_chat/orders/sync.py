@@ -25,7 +25,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
-from responso_chat.base_client import (
+from responso_chat.conversation import messages
+from responso_chat.models import Order, OrderStatus, OrderSync, Setting, Ticket, utcnow
+from responso_chat.orders.base_client import (
     ORDER_TEXT_FIELDS,
     BaseApiError,
     BaseClient,
@@ -33,8 +35,6 @@ from responso_chat.base_client import (
     InProcessRateLimiter,
     RedisRateLimiter,
 )
-from responso_chat.models import Order, OrderStatus, OrderSync, Setting, Ticket, utcnow
-from responso_chat.services import messages
 from responso_chat.state import plugin_state
 from responso_chat.vocab import UNFINISHED_STATUSES
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from responso_chat.conversation.access import ticket_visibility_clause
+from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.models import Contact, Ticket
-from responso_chat.services.access import ticket_visibility_clause
-from responso_chat.services.errors import ChangeRefused
 from responso_chat.state import plugin_state
 
 PAGE_SIZE = 50

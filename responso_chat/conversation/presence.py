@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 
-from responso_chat.realtime import agent_ticket_channel
+from responso_chat.infra.broker import agent_ticket_channel
 from responso_chat.state import plugin_state
 
 #: Seconds a member stays present without a heartbeat (sockets beat every 25 s).

@@ -5,11 +5,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from responso_chat import signals
-from responso_chat.infra import outbox
-from responso_chat.models import Message, Ticket
-from responso_chat.realtime import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.services import events
-from responso_chat.services.messages import (
+from responso_chat.conversation import events
+from responso_chat.conversation.messages import (
     ENDED_STATUSES,
     add_message,
     add_system_line,
@@ -19,6 +16,9 @@ from responso_chat.services.messages import (
     inbox_event,
     publish,
 )
+from responso_chat.infra import outbox
+from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
+from responso_chat.models import Message, Ticket
 from responso_chat.state import plugin_state
 from responso_chat.users import agent_by_id
 
@@ -76,7 +76,7 @@ def open_chat_ticket(
     )
     published = announcements([first], inbox="created")
     ticket_id, message_id = ticket.id, first.id
-    outbox.add("responso_chat.services.orders.sync_ticket_orders", ticket_id)
+    outbox.add("responso_chat.orders.sync.sync_ticket_orders", ticket_id)
     events.ticket_created(ticket_id, message_id)
     events.message_created(ticket_id, message_id, "customer")
     commit_keeping(state.db.session, ticket)

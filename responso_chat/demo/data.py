@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from responso_chat.conversation.tickets import open_chat_ticket
 from responso_chat.models import Chat, ChatAgent, Ticket
-from responso_chat.services.tickets import open_chat_ticket
 from responso_chat.state import plugin_state
 from responso_chat.users import list_agents
 

@@ -1,0 +1,1 @@
+"""The agents' inbox: ticket queries and paging, contacts, tasks and teams."""
