@@ -16,7 +16,7 @@ from tests.hostapp import create_host_app
 def main(database_url: str, redis_url: str, chat_id: int) -> None:
     """Commit a customer's first message, then die where the relay would start."""
     app = create_host_app(database_url, RESPONSO_CHAT_REDIS_URL=redis_url)
-    outbox.relay = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+    outbox.relay_committed = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
     with app.app_context():
         state = app.extensions["responso_chat"]
         make_ticket(state.db.session.get(Chat, chat_id))

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +15,7 @@ import sqlalchemy as sa
 from responso_chat.automations import rules as automations
 from responso_chat.infra.jobs import run_worker
 from responso_chat.infra.outbox import relay_due
-from responso_chat.models import AutomationRun, Message, OutboxEntry, WebhookDelivery
+from responso_chat.models import AutomationRun, Message, OutboxEntry, WebhookDelivery, utcnow
 from tests.factories import make_chat
 from tests.test_webhooks import PRIVATE_OK, Receiver, add_webhook
 
@@ -61,6 +62,15 @@ def test_a_process_killed_after_its_commit_loses_no_job_and_none_runs_twice(
             assert [row.job.rsplit(".", 1)[1] for row in rows] == [
                 "sync_ticket_orders", "on_ticket_created", "on_message_created"]
             assert all(row.dispatched_at is None for row in rows)
+            # Held by the dead process's own claim (no other relay takes them meanwhile) ...
+            assert relay_due() == 0
+            # ... until it runs out.
+            state.db.session.execute(
+                sa.update(OutboxEntry).values(
+                    claimed_until=utcnow() - timedelta(seconds=1)
+                )
+            )
+            state.db.session.commit()
         assert len(state.jobs.queue) == 0
 
         handed = []  # two relays at once (two workers' periodic runs): each row goes once

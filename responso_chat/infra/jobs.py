@@ -66,12 +66,6 @@ def run_periodic(func_path: str) -> None:
         plugin_state().jobs.schedule_next(func_path)
 
 
-def relay_rows(ids) -> int:
-    """Job of the in-process runner: relay the outbox rows ``ids`` a commit just wrote, off
-    the request's thread. A process that stops meanwhile leaves them to the next relay."""
-    return outbox.relay(plugin_state(), ids=ids)
-
-
 #: How many failures the in-process runner remembers for the "Failed jobs" page.
 FAILED_JOBS_KEPT = 100
 
@@ -121,10 +115,12 @@ class InProcessJobs:
         of the periodic jobs)."""
         return self._submit(func_path, args, kwargs, None)
 
-    def hand_over(self, func_path: str, args, done) -> None:
+    def hand_over(self, func_path: str, args, done) -> bool:
         """The outbox relay's call: run the job on the pool, then ``done()`` in the job's own
-        thread, failed or not (its row counts as dispatched once the job ran)."""
+        thread, failed or not (its row counts as dispatched once the job ran); False: not
+        dispatched yet."""
         self._submit(func_path, args, {}, done)
+        return False
 
     def _submit(self, func_path: str, args, kwargs, done) -> Future:
         with self._lock:
@@ -181,11 +177,6 @@ class InProcessJobs:
             if not pending:
                 return
             wait(pending, timeout=left)
-
-    def relay_committed(self, ids) -> None:
-        """Relay the outbox rows ``ids`` a commit just wrote, on the pool (never on the
-        committing request's thread)."""
-        self.enqueue("responso_chat.infra.jobs.relay_rows", list(ids))
 
     def relay_in(self, seconds: float) -> None:
         """Run the outbox relay after ``seconds``, on a timer thread (the delayed rows then
@@ -273,16 +264,12 @@ class RQJobs:
             self._back_after_outage()
         return job
 
-    def hand_over(self, func_path: str, args, done) -> None:
-        """The outbox relay's call: put the job on the queue, then ``done()`` (RQ accepted
-        it); raises ``redis.RedisError`` without calling it while Redis is away."""
+    def hand_over(self, func_path: str, args, done) -> bool:
+        """The outbox relay's call: put the job on the queue; True: RQ accepted it (the relay
+        marks it dispatched, ``done`` is not called). Raises ``redis.RedisError`` while Redis
+        is away."""
         self.enqueue(func_path, *args)
-        done()
-
-    def relay_committed(self, ids) -> None:
-        """Relay the outbox rows ``ids`` a commit just wrote, now: each is marked once RQ has
-        its job (raises ``redis.RedisError`` while Redis is away: the rows wait)."""
-        outbox.relay(plugin_state(), ids=ids)
+        return True
 
     def relay_in(self, seconds: float) -> None:
         """Put a run of the outbox relay on RQ's schedule after ``seconds`` (the delayed rows

@@ -4,17 +4,18 @@ A service that needs a job calls :func:`add` *before* its commit::
 
     outbox.add("responso_chat.orders.sync.sync_ticket_orders", ticket.id)
 
-The job's row (table ``responso_chat_outbox``) commits with the change or not at all. Right
-after the commit the relay (:func:`relay`) hands the session's new rows to the job runner: RQ
-when ``RESPONSO_CHAT_REDIS_URL`` is set, else the in-process pool. A row is marked dispatched
-once RQ accepted its job (in-process: once the job ran), never before; a row left behind (the
-process died after its commit, Redis was away) goes with the next periodic run of
-:func:`relay_due`, every ``RESPONSO_CHAT_OUTBOX_RELAY_INTERVAL`` seconds (a periodic job in the
-RQ worker, a timer in the embedded mode). With RQ the relay runs in the
-committing thread, so the row is marked once RQ has the job; in-process it runs on the job
-pool, off the request's thread. A delayed row (``add(..., delay=60)``) goes with a
-relay run the commit schedules for its due time (RQ's scheduler, or a timer), else with the
-first periodic run after it is due.
+The job's row (table ``responso_chat_outbox``) commits with the change or not at all, already
+claimed by the committing session (for :data:`OWN_CLAIM_SECONDS`). Right after the commit
+:func:`relay_committed` hands the session's new rows to the job runner with the values in hand
+(no statement to claim or read them): RQ when ``RESPONSO_CHAT_REDIS_URL`` is set, else the
+in-process pool. A row is marked dispatched once RQ accepted its job (in-process: once the job
+ran), never before; a row left behind (the process died after its commit, Redis was away) goes
+with a periodic run of :func:`relay_due`, every ``RESPONSO_CHAT_OUTBOX_RELAY_INTERVAL`` seconds
+(a periodic job in the RQ worker, a timer in the embedded mode), once its claim is free. With
+RQ the hand-over runs in the committing thread (one ``UPDATE`` marks the session's rows once
+RQ has their jobs); in-process it is a submission to the job pool, and each job marks its row
+when it ends. A delayed row (``add(..., delay=60)``) goes with a relay run the commit schedules
+for its due time (RQ's scheduler, or a timer), else with the first periodic run after it is due.
 
 Rows are claimed before they are handed over (``SELECT ... FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, then an ``UPDATE`` that only takes free rows, atomic on every database), so relays
@@ -42,6 +43,9 @@ log = logging.getLogger(__name__)
 RELAY_DUE = "responso_chat.infra.outbox.relay_due"
 #: Seconds a claim holds its rows (RQ: until accepted; in-process: until the job ran).
 CLAIM_SECONDS = 300
+#: Seconds the committing session holds the rows it wrote: it hands them over right after its
+#: commit; if its process dies first, the periodic relay takes them once this has passed.
+OWN_CLAIM_SECONDS = 30
 #: Hours a dispatched row is kept (to look into) before :func:`relay_due` deletes it.
 KEPT_HOURS = 24
 #: ``session.info`` key of the rows the current transaction added (a :class:`_Pending`).
@@ -55,14 +59,24 @@ class RunnerStopped(Exception):
     """The job runner takes no more jobs: its process is stopping."""
 
 
+@dataclass(frozen=True)
+class Row:
+    """An outbox row as the relay hands it over."""
+
+    id: int
+    job: str
+    args: list
+
+
 @dataclass
 class _Pending:
-    """The rows a transaction added: those not flushed yet, the ids of the flushed ones, and
-    the soonest delay of its delayed rows."""
+    """The rows a transaction added: those not flushed yet, the flushed ones (claimed by
+    ``token``), and the soonest delay of its delayed rows."""
 
     state: object
+    token: str = field(default_factory=lambda: uuid.uuid4().hex)
     entries: list = field(default_factory=list)
-    ids: set = field(default_factory=set)
+    rows: dict = field(default_factory=dict)
     soonest_delay: float | None = None
 
 
@@ -72,21 +86,24 @@ def add(job: str, *args, delay: float = 0.0):
     state = plugin_state()
     session = state.db.session()
     now = utcnow()
-    entry = OutboxEntry(
-        job=job,
-        args=list(args),
-        created_at=now,
-        available_at=now + timedelta(seconds=max(0.0, delay)),
-        attempts=0,
-    )
-    session.add(entry)
     if not sa.event.contains(session, "after_commit", _after_commit):
         sa.event.listen(session, "after_flush", _after_flush)
         sa.event.listen(session, "after_commit", _after_commit)
         sa.event.listen(session, "after_rollback", _after_rollback)
         sa.event.listen(session, "after_transaction_end", _after_transaction_end)
     pending = session.info.setdefault(_PENDING, _Pending(state))
-    if delay > 0:
+    own = delay <= 0  # handed over by this session right after its commit
+    entry = OutboxEntry(
+        job=job,
+        args=list(args),
+        created_at=now,
+        available_at=now + timedelta(seconds=max(0.0, delay)),
+        attempts=1 if own else 0,
+        claimed_by=pending.token if own else None,
+        claimed_until=now + timedelta(seconds=OWN_CLAIM_SECONDS) if own else None,
+    )
+    session.add(entry)
+    if not own:
         soonest = pending.soonest_delay
         pending.soonest_delay = delay if soonest is None else min(soonest, delay)
     else:
@@ -95,11 +112,13 @@ def add(job: str, *args, delay: float = 0.0):
 
 
 def _after_flush(session, _flush_context) -> None:
-    """Note the ids the flush gave the new rows (the commit expires them)."""
+    """Keep the flushed rows' values (the commit expires the objects)."""
     pending = session.info.get(_PENDING)
     if pending is None:
         return
-    pending.ids.update(entry.id for entry in pending.entries if entry.id is not None)
+    for entry in pending.entries:
+        if entry.id is not None:
+            pending.rows[entry.id] = Row(entry.id, entry.job, entry.args)
     pending.entries = [entry for entry in pending.entries if entry.id is None]
 
 
@@ -125,12 +144,18 @@ def _after_transaction_end(session, transaction) -> None:
         return
     if pending.soonest_delay is not None:
         pending.state.jobs.relay_in(pending.soonest_delay)
-    if not pending.ids:
-        return
+    if pending.rows:
+        rows = [pending.rows[row_id] for row_id in sorted(pending.rows)]
+        relay_committed(pending.state, pending.token, rows)
+
+
+def relay_committed(state, token: str, rows) -> None:
+    """Hand the rows a commit just wrote (claimed by its session's ``token``) to the job
+    runner. Never raises: rows it could not hand over wait for the next relay run."""
     try:
-        pending.state.jobs.relay_committed(sorted(pending.ids))
+        _hand_over(state, token, rows)
     except Exception:
-        log.exception("the outbox rows %s wait for the next relay run", sorted(pending.ids))
+        log.exception("the outbox rows %s wait for the next relay run", [row.id for row in rows])
 
 
 def _free(table, now: datetime):
@@ -168,7 +193,7 @@ def claim(state, ids=None, limit: int = 500) -> tuple[str, list]:
             .where(table.c.claimed_by == token)
             .order_by(table.c.id)
         ).all()
-    return token, rows
+    return token, [Row(*row) for row in rows]
 
 
 def _settle(engine, token: str, ids, dispatched: bool) -> None:
@@ -191,20 +216,31 @@ def relay(state, ids=None, limit: int = 500) -> int:
     stopping process can no longer run are given back too, to the next process's relay.
     """
     token, rows = claim(state, ids, limit)
+    return _hand_over(state, token, rows)
+
+
+def _hand_over(state, token: str, rows) -> int:
+    """Give the claimed ``rows`` to the job runner; returns how many went. Rows it accepted at
+    once (RQ) are marked dispatched in one statement, the others when their job ends."""
     engine = state.db.engine
-    handed = set()
+    handed, accepted = set(), []
     try:
         for row in rows:
-            state.jobs.hand_over(row.job, row.args, partial(_settle, engine, token, [row.id], True))
+            if state.jobs.hand_over(
+                row.job, row.args, partial(_settle, engine, token, [row.id], True)
+            ):
+                accepted.append(row.id)
             handed.add(row.id)
     except RunnerStopped:
         _settle(engine, token, [row.id for row in rows if row.id not in handed], False)
         log.info("the process stops: outbox rows wait for the next relay")
-        return len(handed)
     except Exception:
         _settle(engine, token, [row.id for row in rows if row.id not in handed], False)
         raise
-    return len(rows)
+    finally:
+        if accepted:
+            _settle(engine, token, accepted, True)
+    return len(handed)
 
 
 def relay_due(limit: int = 500) -> int:
