@@ -70,56 +70,48 @@ class Row:
 
 @dataclass
 class _Pending:
-    """The rows a transaction added: those not flushed yet, the flushed ones (claimed by
-    ``token``), and the soonest delay of its delayed rows."""
+    """The rows a transaction added to relay at its commit (claimed by ``token``), and the
+    soonest delay of its delayed rows."""
 
     state: object
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
-    entries: list = field(default_factory=list)
-    rows: dict = field(default_factory=dict)
+    rows: list = field(default_factory=list)
     soonest_delay: float | None = None
 
 
-def add(job: str, *args, delay: float = 0.0):
+def add(job: str, *args, delay: float = 0.0) -> int:
     """Write the job ``job(*args)`` (a dotted path and JSON arguments: ids, never objects)
-    into the current transaction; it runs once committed (after ``delay`` seconds)."""
+    into the current transaction; it runs once committed (after ``delay`` seconds). One
+    ``INSERT`` at once (no unit of work at the commit); returns the row's id."""
     state = plugin_state()
     session = state.db.session()
     now = utcnow()
     if not sa.event.contains(session, "after_commit", _after_commit):
-        sa.event.listen(session, "after_flush", _after_flush)
         sa.event.listen(session, "after_commit", _after_commit)
         sa.event.listen(session, "after_rollback", _after_rollback)
         sa.event.listen(session, "after_transaction_end", _after_transaction_end)
     pending = session.info.setdefault(_PENDING, _Pending(state))
     own = delay <= 0  # handed over by this session right after its commit
-    entry = OutboxEntry(
-        job=job,
-        args=list(args),
-        created_at=now,
-        available_at=now + timedelta(seconds=max(0.0, delay)),
-        attempts=1 if own else 0,
-        claimed_by=pending.token if own else None,
-        claimed_until=now + timedelta(seconds=OWN_CLAIM_SECONDS) if own else None,
-    )
-    session.add(entry)
-    if not own:
+    args = list(args)
+    row_id = session.execute(
+        sa.insert(OutboxEntry.__table__)
+        .values(
+            job=job,
+            args=args,
+            created_at=now,
+            available_at=now + timedelta(seconds=max(0.0, delay)),
+            attempts=1 if own else 0,
+            claimed_by=pending.token if own else None,
+            claimed_until=now + timedelta(seconds=OWN_CLAIM_SECONDS) if own else None,
+        )
+        .returning(OutboxEntry.__table__.c.id)
+    ).scalar_one()
+    if own:
+        pending.rows.append(Row(row_id, job, args))
+    else:
         soonest = pending.soonest_delay
         pending.soonest_delay = delay if soonest is None else min(soonest, delay)
-    else:
-        pending.entries.append(entry)
-    return entry
-
-
-def _after_flush(session, _flush_context) -> None:
-    """Keep the flushed rows' values (the commit expires the objects)."""
-    pending = session.info.get(_PENDING)
-    if pending is None:
-        return
-    for entry in pending.entries:
-        if entry.id is not None:
-            pending.rows[entry.id] = Row(entry.id, entry.job, entry.args)
-    pending.entries = [entry for entry in pending.entries if entry.id is None]
+    return row_id
 
 
 def _after_rollback(session) -> None:
@@ -145,8 +137,7 @@ def _after_transaction_end(session, transaction) -> None:
     if pending.soonest_delay is not None:
         pending.state.jobs.relay_in(pending.soonest_delay)
     if pending.rows:
-        rows = [pending.rows[row_id] for row_id in sorted(pending.rows)]
-        relay_committed(pending.state, pending.token, rows)
+        relay_committed(pending.state, pending.token, pending.rows)
 
 
 def relay_committed(state, token: str, rows) -> None:
