@@ -11,6 +11,7 @@ import logging
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat import signals
@@ -98,23 +99,30 @@ def add_message(
     ).scalar_one()
     for key, value in {**values, "last_seq": seq}.items():
         set_committed_value(ticket, key, value)
-    message = Message(
-        ticket_id=ticket.id,
-        seq=seq,
-        author_kind=author_kind,
-        author_id=author_id,
-        author_name=author_name,
-        body=body,
-        internal=internal,
-        client_msg_id=client_msg_id,
-        client_key=client_key(author_kind, author_id, client_msg_id),
-        created_at=now,
-        seen_at=None,
-        sentiment=analysis.sentiment if analysis else None,
-        context=analysis.context if analysis else None,
-    )
-    state.db.session.add(message)
-    state.db.session.flush()
+    row = {
+        "ticket_id": ticket.id,
+        "seq": seq,
+        "author_kind": author_kind,
+        "author_id": author_id,
+        "author_name": author_name,
+        "body": body,
+        "internal": internal,
+        "client_msg_id": client_msg_id,
+        "client_key": client_key(author_kind, author_id, client_msg_id),
+        "created_at": now,
+        "seen_at": None,
+        "sentiment": analysis.sentiment if analysis else None,
+        "context": analysis.context if analysis else None,
+    }
+    table = Message.__table__
+    row["id"] = state.db.session.execute(
+        sa.insert(table).values(row).returning(table.c.id)
+    ).scalar_one()
+    # The stored row as an object of its own (detached: no unit of work inserts it, and a
+    # rollback of its transaction leaves no trace of it in the session).
+    message = Message(**row)
+    make_transient_to_detached(message)
+    set_committed_value(message, "ticket", ticket)
     return message
 
 
