@@ -366,8 +366,8 @@ def test_preview_mode_draws_from_the_given_config_and_fetches_nothing(shop, new_
     box, frame = chat_button.bounding_box(), stage.bounding_box()
     assert box["x"] - frame["x"] == 20
     assert frame["y"] + frame["height"] - (box["y"] + box["height"]) == 40
-    heading_colour = stage.get_by_role("heading").evaluate("e => getComputedStyle(e).color")
-    assert heading_colour == "rgb(17, 17, 17)"  # dark text on a light colour
+    # Dark text on a light colour (waited for: the lazy stylesheet may still be loading).
+    expect(stage.get_by_role("heading")).to_have_css("color", "rgb(17, 17, 17)")
     page.screenshot(path=os.path.join(SHOTS, "widget-preview.png"))
     page.evaluate("""() => ResponsoChat.preview({alignment: "right", open_now: false,
         out_of_hours_behaviour: "hide_widget"}, document.getElementById("stage"))""")
