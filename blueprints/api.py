@@ -27,7 +27,7 @@ from flask import (
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
-from responso_chat.automations import rules as automations
+from responso_chat.automations import rules
 from responso_chat.conversation import chats, messages
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, tasks
@@ -629,7 +629,7 @@ def rule_list():
 def rule_read(rule_id):
     """One automation rule."""
     _admins_only()
-    return _one(ApiAutomationRuleSchema, _found(automations.get_rule(_id(rule_id))))
+    return _one(ApiAutomationRuleSchema, _found(rules.get_rule(_id(rule_id))))
 
 
 @bp.post("/automation-rules")
@@ -646,7 +646,7 @@ def rule_create():
     rule editor (``conditions``: field, operator, value; ``actions``: type, value)."""
     _admins_only()
     try:
-        rule = automations.create_rule(_json_body())
+        rule = rules.create_rule(_json_body())
     except ValidationError as exc:
         _fail(422, exc.messages)
     return _one(ApiAutomationRuleSchema, rule, 201)
@@ -663,10 +663,10 @@ def rule_create():
 def rule_update(rule_id):
     """Change the fields given; the others stay."""
     _admins_only()
-    rule = _found(automations.get_rule(_id(rule_id)))
+    rule = _found(rules.get_rule(_id(rule_id)))
     values = {**automation_form_values(rule), **_json_body()}
     try:
-        automations.update_rule(rule, values)
+        rules.update_rule(rule, values)
     except ValidationError as exc:
         _fail(422, exc.messages)
     return _one(ApiAutomationRuleSchema, rule)
