@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import messages, ticket_changes, tickets
+from responso_chat.conversation import messages, ticket_changes, tickets, wire
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.inbox import queries as inbox
@@ -281,7 +281,7 @@ def ticket_messages(ticket_id: int):
     if errors:
         return _json_error(errors, 400)
     rows = messages.messages_after(ticket.id, query["after"], include_internal=True)
-    return jsonify(messages=[messages.message_event(m) for m in rows])
+    return jsonify(messages=[wire.message(m) for m in rows])
 
 
 @bp.post("/tickets/<int:ticket_id>/messages")
@@ -302,7 +302,7 @@ def send_message(ticket_id: int):
         internal=values["internal"],
     )
     if _wants_json():
-        return jsonify(message=messages.message_event(message)), 201
+        return jsonify(message=wire.message(message)), 201
     return redirect(_ticket_url(ticket), 303)
 
 
