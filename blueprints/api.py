@@ -30,7 +30,7 @@ from werkzeug.exceptions import HTTPException
 from responso_chat.automations import rules
 from responso_chat.conversation import chats, messages
 from responso_chat.conversation.errors import ChangeRefused
-from responso_chat.inbox import contacts, tasks
+from responso_chat.inbox import contacts, paging, tasks
 from responso_chat.inbox import queries as inbox
 from responso_chat.integrations import api_tokens
 from responso_chat.integrations.api import (
@@ -206,7 +206,7 @@ def _page(schema_class, make_page):
     """The page ``make_page()`` returns, dumped; a forged cursor is a 400."""
     try:
         result = make_page()
-    except inbox.InvalidCursor as exc:
+    except paging.InvalidCursor as exc:
         _fail(400, {"cursor": [str(exc)]})
     body = {"data": result.items, "next_cursor": result.next_cursor}
     return jsonify(api_page_schema(schema_class)().dump(body))

@@ -24,7 +24,7 @@ from marshmallow import ValidationError
 
 from responso_chat.conversation import messages, ticket_changes, tickets, wire
 from responso_chat.conversation.errors import ChangeRefused
-from responso_chat.inbox import contacts, tasks, teams
+from responso_chat.inbox import contacts, paging, tasks, teams
 from responso_chat.inbox import queries as inbox
 from responso_chat.models import utcnow
 from responso_chat.orders import sync as orders
@@ -115,8 +115,8 @@ def _list_context(current_ticket_id: int | None = None) -> dict:
     filters, cursor = _list_filters()
     try:
         page = inbox.list_tickets(current_user, filters, cursor=cursor)
-    except inbox.InvalidCursor as exc:
-        abort(400, description=str(exc))
+    except paging.InvalidCursor:
+        abort(400, description="This page link is no longer valid.")
     return {
         "page": page,
         "filters": filters,
