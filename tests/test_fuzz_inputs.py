@@ -20,10 +20,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError
+from responso_chat.blueprints import UNSAFE_METHODS
 from werkzeug.datastructures import MultiDict
 
 import responso_chat.schemas
-from blueprints import UNSAFE_METHODS
 from responso_chat.automations import describe
 from responso_chat.conversation.visibility import WEEKDAYS
 from responso_chat.conversation.websocket import VISITOR_PROTOCOL
