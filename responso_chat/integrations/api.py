@@ -25,6 +25,17 @@ from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 
+def database_answers() -> bool:
+    """Whether the plugin's database answers a trivial query (the health check)."""
+    session = plugin_state().db.session
+    try:
+        session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        session.rollback()
+        return False
+    return True
+
+
 # --- lists ---------------------------------------------------------------------------------
 
 
