@@ -9,9 +9,11 @@ from responso_chat.automations import catalogue, describe, dry_run, rules
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import QueueUnreachable
 from responso_chat.schemas.automation_rules import (
+    FORM_ROWS,
     DryRunSchema,
     automation_form_input,
     automation_form_values,
+    blank_rule_values,
 )
 from responso_chat.users import admin_required
 from responso_chat.vocab import AUTOMATION_TRIGGERS, TRIGGER_LABELS
@@ -48,24 +50,6 @@ def rule_list():
     )
 
 
-def _blank_values() -> dict:
-    return {
-        "name": "",
-        "enabled": True,
-        "trigger": "new_ticket",
-        "trigger_minutes": None,
-        "match": "all",
-        "conditions": [{"field": "chat", "operator": "is", "value": ""}],
-        "actions": [{"type": "auto_reply", "value": ""}],
-    }
-
-
-#: The form's rows: name prefix and a blank row.
-_ROWS = {
-    "condition": ("conditions", {"field": "", "operator": "", "value": ""}),
-    "action": ("actions", {"type": "", "value": ""}),
-}
-
 
 def _form_values() -> tuple[dict, bool]:
     """The rule form's values, and whether it was sent by an "Add …" or "Remove" button (which
@@ -73,9 +57,9 @@ def _form_values() -> tuple[dict, bool]:
     form = request.form.copy()
     verb, _, target = form.pop("form_action", "save").partition("_")
     what, _, number = target.partition(":")
-    if what not in _ROWS or verb not in ("add", "remove"):
+    if what not in FORM_ROWS or verb not in ("add", "remove"):
         return automation_form_input(form), False
-    prefix, blank = _ROWS[what]
+    prefix, blank = FORM_ROWS[what]
     if verb == "remove":
         for key in [key for key in form if key.startswith(f"{prefix}-{number}-")]:
             form.poplist(key)
@@ -108,7 +92,7 @@ def _rule_form(values: dict, errors: dict, rule=None, status: int = 200):
 def rule_create():
     """Create a rule: the editor, then validate and save."""
     if request.method == "GET":
-        return _rule_form(_blank_values(), {})
+        return _rule_form(blank_rule_values(), {})
     values, editing_rows = _form_values()
     if editing_rows:
         return _rule_form(values, {})
