@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from bench.data import bulk_tickets
 from bench.env import SERVER_CONFIG, Environment
 from bench.relay import percentile
+from responso_chat.inbox import paging
 from responso_chat.inbox import queries as inbox
 from responso_chat.vocab import INBOX_VIEWS
 from tests.appserver import AppServer
@@ -69,7 +70,7 @@ def _deep_cursor(session, user, filters) -> str | None:
     row = session.execute(
         inbox.page_query(user, filters, None, 1).offset(offset)
     ).unique().scalars().first()
-    return inbox.encode_cursor(row.last_message_at, row.id)
+    return paging.encode_cursor(row.last_message_at, row.id)
 
 
 def run(env: Environment, *, tickets: int, messages: int, samples: int, logs) -> dict:

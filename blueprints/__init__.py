@@ -1,7 +1,8 @@
 """The plugin's blueprints, one per audience, nested under one parent blueprint.
 
 Each module only declares routes and calls the package's domain modules;
-:func:`create_blueprint` builds a fresh parent for every app, so the same plugin registers cleanly on several apps in one process.
+:func:`create_blueprint` builds a fresh parent for every app, so the same plugin registers
+cleanly on several apps in one process.
 """
 
 from __future__ import annotations
@@ -19,7 +20,18 @@ from responso_chat.state import plugin_state
 from responso_chat.users import is_admin, is_agent
 from responso_chat.version import __version__
 
-from . import account, admin, api, automations, inbox, webhooks, widget, ws
+from . import (
+    account,
+    admin,
+    api,
+    api_records,  # noqa: F401 - its routes join the API blueprint
+    automations,
+    inbox,
+    inbox_desk,  # noqa: F401 - its views join the inbox blueprint
+    webhooks,
+    widget,
+    ws,
+)
 
 #: (blueprint module, URL prefix under the plugin's prefix, audience) — mirrored in plugin.toml.
 CHILDREN = (

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
-from responso_chat.automations import catalogue
-from responso_chat.automations import rules as automations
+from responso_chat.automations import catalogue, describe, dry_run, rules
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import QueueUnreachable
 from responso_chat.schemas.automation_rules import (
+    FORM_ROWS,
     DryRunSchema,
     automation_form_input,
     automation_form_values,
+    blank_rule_values,
 )
 from responso_chat.users import admin_required
 from responso_chat.vocab import AUTOMATION_TRIGGERS, TRIGGER_LABELS
@@ -23,7 +24,7 @@ bp = Blueprint("automations", __name__)
 @bp.app_template_global("rc_automation_runs")
 def _automation_runs(ticket_id: int):
     """For the ticket page's side panel: the rules that ran on the ticket."""
-    return automations.runs_for_ticket(ticket_id)
+    return rules.runs_for_ticket(ticket_id)
 
 
 @bp.before_request
@@ -33,7 +34,7 @@ def _admins_only():
 
 
 def _rule_or_404(rule_id: int):
-    return automations.get_rule(rule_id) or abort(404)
+    return rules.get_rule(rule_id) or abort(404)
 
 
 @bp.get("/")
@@ -41,31 +42,13 @@ def rule_list():
     """The rules in the order they run, with enable/disable and move up/down."""
     return render_template(
         "responso_chat/automations/rule_list.html",
-        rules=automations.list_rules(),
-        choices=automations.value_choices(),
+        rules=rules.list_rules(),
+        choices=describe.value_choices(),
         trigger_labels=TRIGGER_LABELS,
-        describe_condition=automations.describe_condition,
-        describe_action=automations.describe_action,
+        describe_condition=describe.describe_condition,
+        describe_action=describe.describe_action,
     )
 
-
-def _blank_values() -> dict:
-    return {
-        "name": "",
-        "enabled": True,
-        "trigger": "new_ticket",
-        "trigger_minutes": None,
-        "match": "all",
-        "conditions": [{"field": "chat", "operator": "is", "value": ""}],
-        "actions": [{"type": "auto_reply", "value": ""}],
-    }
-
-
-#: The form's rows: name prefix and a blank row.
-_ROWS = {
-    "condition": ("conditions", {"field": "", "operator": "", "value": ""}),
-    "action": ("actions", {"type": "", "value": ""}),
-}
 
 
 def _form_values() -> tuple[dict, bool]:
@@ -74,9 +57,9 @@ def _form_values() -> tuple[dict, bool]:
     form = request.form.copy()
     verb, _, target = form.pop("form_action", "save").partition("_")
     what, _, number = target.partition(":")
-    if what not in _ROWS or verb not in ("add", "remove"):
+    if what not in FORM_ROWS or verb not in ("add", "remove"):
         return automation_form_input(form), False
-    prefix, blank = _ROWS[what]
+    prefix, blank = FORM_ROWS[what]
     if verb == "remove":
         for key in [key for key in form if key.startswith(f"{prefix}-{number}-")]:
             form.poplist(key)
@@ -98,7 +81,7 @@ def _rule_form(values: dict, errors: dict, rule=None, status: int = 200):
             field_operators={k: f.operators for k, f in catalogue.CONDITION_FIELDS.items()},
             action_types=catalogue.ACTION_TYPES,
             triggers=[(t, TRIGGER_LABELS[t]) for t in AUTOMATION_TRIGGERS],
-            choices=automations.value_choices(),
+            choices=describe.value_choices(),
             variables=catalogue.TEMPLATE_VARIABLES,
         ),
         status,
@@ -109,12 +92,12 @@ def _rule_form(values: dict, errors: dict, rule=None, status: int = 200):
 def rule_create():
     """Create a rule: the editor, then validate and save."""
     if request.method == "GET":
-        return _rule_form(_blank_values(), {})
+        return _rule_form(blank_rule_values(), {})
     values, editing_rows = _form_values()
     if editing_rows:
         return _rule_form(values, {})
     try:
-        rule = automations.create_rule(values)
+        rule = rules.create_rule(values)
     except ValidationError as exc:
         return _rule_form(values, exc.messages, status=422)
     flash(f"Rule “{rule.name}” created.", "success")
@@ -131,7 +114,7 @@ def rule_edit(rule_id: int):
     if editing_rows:
         return _rule_form(values, {}, rule)
     try:
-        automations.update_rule(rule, values)
+        rules.update_rule(rule, values)
     except ValidationError as exc:
         return _rule_form(values, exc.messages, rule, status=422)
     flash(f"Rule “{rule.name}” saved.", "success")
@@ -143,7 +126,7 @@ def rule_delete(rule_id: int):
     """Delete a rule."""
     rule = _rule_or_404(rule_id)
     name = rule.name
-    automations.delete_rule(rule)
+    rules.delete_rule(rule)
     flash(f"Rule “{name}” deleted.", "success")
     return redirect(url_for(".rule_list"))
 
@@ -152,7 +135,7 @@ def rule_delete(rule_id: int):
 def rule_enable(rule_id: int):
     """Enable (``enabled=1``) or disable (``enabled=0``) a rule."""
     rule = _rule_or_404(rule_id)
-    automations.set_enabled(rule, request.form.get("enabled") == "1")
+    rules.set_enabled(rule, request.form.get("enabled") == "1")
     flash(f"Rule “{rule.name}” {'enabled' if rule.enabled else 'disabled'}.", "success")
     return redirect(url_for(".rule_list"))
 
@@ -164,7 +147,7 @@ def rule_move(rule_id: int):
     direction = request.form.get("direction", "")
     if direction not in ("up", "down"):
         abort(400, description="Move a rule up or down.")
-    if automations.move_rule(rule, direction):
+    if rules.move_rule(rule, direction):
         flash(f"Rule “{rule.name}” moved {direction}.", "success")
     return redirect(url_for(".rule_list"))
 
@@ -180,11 +163,11 @@ def rule_dry_run(rule_id: int):
         except ValidationError as exc:
             errors, status = exc.messages, 422
         else:
-            ticket = automations.get_ticket(ticket_id)
+            ticket = rules.get_ticket(ticket_id)
             if ticket is None:
                 errors, status = {"ticket_id": [f"There is no ticket #{ticket_id}."]}, 422
             else:
-                result = automations.dry_run_details(rule, ticket)
+                result = dry_run.dry_run_details(rule, ticket)
     return render_template(
         "responso_chat/automations/dry_run.html",
         rule=rule,
@@ -200,7 +183,7 @@ def failed_jobs():
     """Background jobs that failed for good (after their retries), and the outbox's jobs
     still waiting to be queued (Redis away)."""
     try:
-        failed, unreachable = automations.failed_jobs(), False
+        failed, unreachable = rules.failed_jobs(), False
     except QueueUnreachable:
         failed, unreachable = [], True
     kept, kept_since = outbox.backlog()

@@ -1,5 +1,6 @@
-"""The agents' inbox: ticket lists, the ticket page and its side panel, tasks, projects,
-contacts and teams. Agents and admins (teams: admins only).
+"""The agents' inbox: ticket lists, the ticket page and its side panel. Agents and admins.
+Tasks, projects, contacts, teams and the orders panel are views of the same blueprint, in
+:mod:`.inbox_desk`.
 
 Every change is a POST (CSRF-checked by the parent blueprint). An HTML form gets a redirect on
 success and the page again with the errors next to the fields (422) when refused; a ``fetch``
@@ -11,7 +12,6 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    flash,
     jsonify,
     make_response,
     redirect,
@@ -22,16 +22,14 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import messages, ticket_changes, tickets
+from responso_chat.conversation import messages, ticket_changes, tickets, wire
 from responso_chat.conversation.errors import ChangeRefused
-from responso_chat.inbox import contacts, tasks, teams
+from responso_chat.inbox import contacts, paging, tasks, teams
 from responso_chat.inbox import queries as inbox
 from responso_chat.models import utcnow
-from responso_chat.orders import sync as orders
-from responso_chat.safe_urls import local_path
 from responso_chat.schemas import inbox as schemas
-from responso_chat.schemas.common import AfterQuerySchema, parse_count
-from responso_chat.users import admin_required, agent_required, agents_by_id, as_agent, list_agents
+from responso_chat.schemas.common import AfterQuerySchema
+from responso_chat.users import agent_required, agents_by_id, as_agent, list_agents
 from responso_chat.vocab import (
     INBOX_VIEWS,
     TICKET_PRIORITIES,
@@ -115,8 +113,8 @@ def _list_context(current_ticket_id: int | None = None) -> dict:
     filters, cursor = _list_filters()
     try:
         page = inbox.list_tickets(current_user, filters, cursor=cursor)
-    except inbox.InvalidCursor as exc:
-        abort(400, description=str(exc))
+    except paging.InvalidCursor:
+        abort(400, description="This page link is no longer valid.")
     return {
         "page": page,
         "filters": filters,
@@ -281,7 +279,7 @@ def ticket_messages(ticket_id: int):
     if errors:
         return _json_error(errors, 400)
     rows = messages.messages_after(ticket.id, query["after"], include_internal=True)
-    return jsonify(messages=[messages.message_event(m) for m in rows])
+    return jsonify(messages=[wire.message(m) for m in rows])
 
 
 @bp.post("/tickets/<int:ticket_id>/messages")
@@ -302,7 +300,7 @@ def send_message(ticket_id: int):
         internal=values["internal"],
     )
     if _wants_json():
-        return jsonify(message=messages.message_event(message)), 201
+        return jsonify(message=wire.message(message)), 201
     return redirect(_ticket_url(ticket), 303)
 
 
@@ -428,288 +426,3 @@ def new_ticket(ticket_id: int):
         lambda t, v, a: ticket_changes.create_ticket_for_customer(t, v["subject"], v["body"], a),
         lambda t, new: _changed(t, _ticket_url(new), new_ticket_id=new.id),
     )
-
-
-# --- tasks and projects --------------------------------------------------------------------
-
-
-def _task_form_context(values=None, errors=None) -> dict:
-    values = values or {}
-    ticket = None
-    ticket_id = parse_count(values.get("ticket_id") or request.args.get("ticket_id"))
-    if ticket_id:
-        ticket = inbox.get_visible_ticket(current_user, ticket_id)
-    return {
-        "agents": list_agents(),
-        "projects": tasks.all_projects(),
-        "linked_ticket": ticket,
-        "values": values,
-        "errors": errors or {},
-        "me": str(current_user.get_id()),
-    }
-
-
-@bp.get("/tasks")
-def task_list():
-    """The agent's tasks, or everyone's (``?scope=all``); ``?done=1`` shows finished ones."""
-    scope = request.args.get("scope", "mine")
-    if scope not in tasks.SCOPES:
-        abort(400, description="Unknown task list.")
-    include_done = request.args.get("done") == "1"
-    return render_template(
-        "responso_chat/inbox/tasks.html",
-        tasks=tasks.list_tasks(current_user, scope=scope, include_done=include_done),
-        scope=scope,
-        scopes=tasks.SCOPES,
-        include_done=include_done,
-        **_task_form_context(),
-    )
-
-
-@bp.route("/tasks/new", methods=["GET", "POST"])
-def task_new():
-    """Create a task; ``?ticket_id=`` links it to a ticket (the ticket's "…" menu)."""
-    if request.method == "GET":
-        context = _task_form_context()
-        if request.args.get("ticket_id") and context["linked_ticket"] is None:
-            abort(404)
-        return render_template("responso_chat/inbox/task_new.html", **context)
-    data = _payload()
-    values, errors = _load(schemas.TaskSchema, data)
-    ticket = None
-    if not errors and values["ticket_id"] is not None:
-        ticket = inbox.get_visible_ticket(current_user, values["ticket_id"])
-        if ticket is None:
-            errors = {"ticket_id": ["No such ticket."]}
-    if not errors:
-        fields = {k: v for k, v in values.items() if k != "ticket_id"}
-        try:
-            task = tasks.create_task(as_agent(current_user), ticket=ticket, **fields)
-        except ChangeRefused as exc:
-            errors = exc.errors
-    if errors:
-        if _wants_json():
-            return _json_error(errors, 422)
-        return render_template(
-            "responso_chat/inbox/task_new.html", **_task_form_context(data, errors)
-        ), 422
-    if _wants_json():
-        return jsonify(ok=True, task_id=task.id), 201
-    if ticket is not None:
-        return redirect(_ticket_url(ticket), 303)
-    return redirect(url_for("responso_chat.inbox.task_list"), 303)
-
-
-@bp.post("/tasks/<int:task_id>/done")
-def task_done(task_id: int):
-    """Mark a task done (``done=1``) or not done."""
-    task = tasks.get_visible_task(current_user, task_id)
-    if task is None:
-        abort(404)
-    values, errors = _load(schemas.TaskDoneSchema, _payload())
-    if errors:
-        return _json_error(errors, 422) if _wants_json() else abort(400)
-    tasks.set_done(task, values["done"], as_agent(current_user))
-    if _wants_json():
-        return jsonify(ok=True, done=task.done)
-    back = local_path(request.form.get("next"), url_for("responso_chat.inbox.task_list"))
-    return redirect(back, 303)
-
-
-@bp.route("/projects", methods=["GET", "POST"])
-def project_list():
-    """Projects with their tasks; POST creates a project."""
-    errors, values = {}, {}
-    if request.method == "POST":
-        values = _payload()
-        loaded, errors = _load(schemas.ProjectSchema, values)
-        if not errors:
-            try:
-                tasks.create_project(loaded["name"], loaded["description"])
-            except ChangeRefused as exc:
-                errors = exc.errors
-        if not errors:
-            return redirect(url_for("responso_chat.inbox.project_list"), 303)
-    return render_template(
-        "responso_chat/inbox/projects.html",
-        projects=tasks.list_projects(current_user),
-        errors=errors,
-        values=values,
-    ), (422 if errors else 200)
-
-
-# --- contacts ------------------------------------------------------------------------------
-
-
-@bp.route("/contacts", methods=["GET", "POST"])
-def contact_list():
-    """Contacts, searchable by name, e-mail or phone; POST adds one."""
-    errors, values = {}, {}
-    if request.method == "POST":
-        values = _payload()
-        loaded, errors = _load(schemas.ContactSchema, values)
-        if not errors:
-            try:
-                contact = contacts.create_contact(**loaded)
-            except ChangeRefused as exc:
-                errors = exc.errors
-        if not errors:
-            return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
-    q = request.args.get("q", "")[:200]
-    page = parse_count(request.args.get("page")) or 1
-    rows, more = contacts.search_contacts(q, page)
-    return render_template(
-        "responso_chat/inbox/contacts.html",
-        contacts=rows,
-        more=more,
-        q=q,
-        page_number=page,
-        errors=errors,
-        values=values,
-    ), (422 if errors else 200)
-
-
-@bp.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
-def contact_page(contact_id: int):
-    """A contact's details (editable) and the tickets of their e-mail."""
-    contact = contacts.get_contact(contact_id)
-    if contact is None:
-        abort(404)
-    errors, values = {}, {}
-    if request.method == "POST":
-        values = _payload()
-        loaded, errors = _load(schemas.ContactSchema, values)
-        if not errors:
-            try:
-                contacts.update_contact(contact, **loaded)
-            except ChangeRefused as exc:
-                errors = exc.errors
-        if not errors:
-            return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
-    return render_template(
-        "responso_chat/inbox/contact.html",
-        contact=contact,
-        tickets=contacts.contact_tickets(contact, current_user),
-        errors=errors,
-        values=values,
-    ), (422 if errors else 200)
-
-
-# --- teams (admins) ------------------------------------------------------------------------
-
-
-def _team_input() -> dict:
-    data = _payload()
-    if not request.is_json:  # checkboxes: one value or several
-        data["members"] = request.form.getlist("members")
-    return data
-
-
-@bp.route("/teams", methods=["GET", "POST"])
-@admin_required
-def team_list():
-    """Teams and their members; POST creates a team."""
-    errors, values = {}, {}
-    if request.method == "POST":
-        values = _team_input()
-        loaded, errors = _load(schemas.TeamSchema, values)
-        if not errors:
-            try:
-                teams.create_team(loaded["name"], loaded["members"])
-            except ChangeRefused as exc:
-                errors = exc.errors
-        if not errors:
-            return redirect(url_for("responso_chat.inbox.team_list"), 303)
-    return _render_teams(errors=errors, values=values)
-
-
-@bp.post("/teams/<int:team_id>")
-@admin_required
-def team_update(team_id: int):
-    """Rename a team and set its members."""
-    team = teams.get_team(team_id)
-    if team is None:
-        abort(404)
-    values = _team_input()
-    loaded, errors = _load(schemas.TeamSchema, values)
-    if not errors:
-        try:
-            teams.update_team(team, loaded["name"], loaded["members"])
-        except ChangeRefused as exc:
-            errors = exc.errors
-    if not errors:
-        return redirect(url_for("responso_chat.inbox.team_list"), 303)
-    return _render_teams(edit_id=team.id, errors=errors, values=values)
-
-
-def _render_teams(edit_id=None, errors=None, values=None):
-    return render_template(
-        "responso_chat/inbox/teams.html",
-        teams=teams.list_teams(),
-        member_ids=teams.member_ids,
-        agents=list_agents(),
-        edit_id=edit_id,
-        errors=errors or {},
-        values=values or {},
-    ), (422 if errors else 200)
-
-
-# --- Base orders ---
-
-ORDERS_PANEL = "responso_chat/inbox/_orders_panel.html"
-
-
-@bp.context_processor
-def _orders_panel_context():
-    """``orders_panel(ticket)`` for the "Base orders" side panel of the ticket page."""
-    return {"orders_panel": orders.orders_panel}
-
-
-def _orders_reply(ticket, status: int = 200, **context):
-    """The panel alone for the page's script (``X-Requested-With: fetch``); without the
-    script, back to the ticket page with the outcome flashed."""
-    if request.headers.get("X-Requested-With") == "fetch":
-        return render_template(ORDERS_PANEL, ticket=ticket, **context), status
-    if context.get("orders_error"):
-        flash(context["orders_error"], "error")
-    elif context.get("orders_notice"):
-        flash(context["orders_notice"], "success")
-    return redirect(_ticket_url(ticket, _anchor="rc-orders"), 303)
-
-
-@bp.get("/tickets/<int:ticket_id>/orders")
-def orders_panel(ticket_id: int):
-    """The ticket's "Base orders" panel, from the local cache."""
-    return render_template(ORDERS_PANEL, ticket=_ticket_or_404(ticket_id))
-
-
-@bp.post("/tickets/<int:ticket_id>/orders/refresh")
-def orders_refresh(ticket_id: int):
-    """Fetch the customer's orders from Base now, then show the panel again."""
-    ticket = _ticket_or_404(ticket_id)
-    try:
-        orders.refresh_ticket_orders(ticket)
-    except orders.OrdersError as exc:  # the panel shows the failure, recorded with its time
-        return _orders_reply(ticket, 503, orders_error=str(exc))
-    return _orders_reply(ticket, orders_notice="Orders refreshed.")
-
-
-@bp.post("/tickets/<int:ticket_id>/orders/<int:order_id>/status")
-def order_status(ticket_id: int, order_id: int):
-    """Move one of the customer's orders to another status in Base (a line records it)."""
-    ticket = _ticket_or_404(ticket_id)
-    order = orders.ticket_order(ticket, order_id)
-    if order is None:
-        abort(404)
-    values, errors = _load(schemas.OrderStatusChangeSchema, request.form.to_dict())
-    error = " ".join(errors.get("status_id", ()))
-    if not errors:
-        agent = as_agent(current_user)
-        try:
-            orders.change_order_status(ticket, order, values["status_id"], agent.id, agent.name)
-        except orders.OrdersError as exc:
-            error = str(exc)
-    if error:
-        return _orders_reply(ticket, 422, orders_error=error, orders_error_order=order_id)
-    notice = f"Order {order_id} is now {orders.status_label(order.status_id)}."
-    return _orders_reply(ticket, orders_notice=notice)

@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats, messages, tickets
+from responso_chat.conversation import chats, messages, tickets, wire
 from responso_chat.conversation.visibility import opening_state
 from responso_chat.conversation.visitor import (
     email_is_verified,
@@ -205,7 +205,7 @@ def resume():
         abort(make_response(jsonify(errors=exc.messages), 400))
     return jsonify(
         ticket=tickets.visitor_summary(ticket),
-        messages=[messages.message_event(m) for m in messages.messages_after(ticket.id, after)],
+        messages=[wire.message(m) for m in messages.messages_after(ticket.id, after)],
     )
 
 

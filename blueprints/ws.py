@@ -1,5 +1,6 @@
 """Websockets (flask-sock): the routes and their handshake; the protocol lives in
-:mod:`responso_chat.conversation.websocket`.
+:mod:`responso_chat.conversation.websocket` (the loop), ``visitor_socket`` and
+``agent_socket``.
 
 The handshake is checked before the upgrade (``before_request``): a refused socket gets a
 plain HTTP 403 and never opens. The visitor token comes only in the subprotocol, never in the
@@ -16,12 +17,10 @@ from flask_sock import Sock
 from marshmallow import ValidationError
 
 from responso_chat.conversation import sessions
+from responso_chat.conversation.agent_socket import AgentConnection
 from responso_chat.conversation.visitor import origin_allowed, ticket_for_token
-from responso_chat.conversation.websocket import (
-    VISITOR_PROTOCOL,
-    AgentConnection,
-    VisitorConnection,
-)
+from responso_chat.conversation.visitor_socket import VisitorConnection
+from responso_chat.conversation.websocket import VISITOR_PROTOCOL
 from responso_chat.infra.ratelimit import client_address
 from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.state import plugin_state

@@ -12,7 +12,7 @@ what the signal names. A host listens to them as it listens to Flask's signals::
 
 Receivers run in the request (or job) that made the change: keep them short and hand slow
 work to a background job. ``by`` is who made a change: an agent (``responso_chat.users.Agent``)
-or an automation (``responso_chat.automations.rules.AutomationActor``), both with ``id`` and
+or an automation (``responso_chat.automations.actions.AutomationActor``), both with ``id`` and
 ``name``; ``None`` when the change was made by the customer's own action.
 """
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from responso_chat.automations import rules as automations
+from responso_chat.automations import rules
 from responso_chat.conversation.visitor import issue_token
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.integrations import api_tokens, webhooks
@@ -319,7 +319,7 @@ def build_world(serial: int) -> dict:
     task = tasks.create_task(alice, title=f"World task {serial}", ticket=ticket)
     contact = contacts.create_contact(name=f"World contact {serial}",
                                       email=f"contact-{serial}@contacts.test")
-    rule = automations.create_rule({
+    rule = rules.create_rule({
         "name": f"World rule {serial}",
         "enabled": False,  # worlds pile up: their rules must not run on every new ticket
         "trigger": "new_ticket",

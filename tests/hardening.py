@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import url_for
+from responso_chat.blueprints import UNSAFE_METHODS
+from responso_chat.blueprints.ws import VISITOR_PROTOCOL
 
-from blueprints import UNSAFE_METHODS
-from blueprints.ws import VISITOR_PROTOCOL
 from responso_chat import models
 from responso_chat.models import Message
 from tests import access_matrix

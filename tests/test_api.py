@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from responso_chat.automations import rules as automations
+from responso_chat.automations import rules
 from responso_chat.inbox import tasks
 from responso_chat.integrations import api_tokens
 from responso_chat.models import ApiToken, Chat, Team, Ticket
@@ -395,7 +395,7 @@ def test_automation_rules(app, world):
     assert "actions" in errors_of(world.admin.post("/automation-rules", json=bad), 422)
     assert errors_of(world.alice.get(url), 403)
     with app.app_context():
-        assert len(automations.list_rules()) == 1
+        assert len(rules.list_rules()) == 1
 
 
 # --- bad requests ------------------------------------------------------------------------------

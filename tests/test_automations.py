@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from flask import render_template_string
 
 from responso_chat import signals
-from responso_chat.automations import rules as automations
+from responso_chat.automations import dry_run, rules, runner
+from responso_chat.automations import facts as rule_facts
 from responso_chat.conversation import messages, ticket_changes, tickets
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.infra import outbox
@@ -35,7 +36,7 @@ from responso_chat.orders import sync as orders
 from responso_chat.users import Agent
 from tests.factories import WEEKDAYS, make_chat, make_ticket
 
-RUNNER = automations.RUNNER
+RUNNER = runner.RUNNER
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
 TOKEN = "bl-automations-token-3e9f"
 CLOSED = {day: [] for day in WEEKDAYS}
@@ -66,7 +67,7 @@ def rule_values(name="Angry customers", conditions=(), actions=(), **fields) -> 
 
 def add_rule(*args, **kwargs):
     """Create a rule through the service (validated like the admin form); returns its id."""
-    return automations.create_rule(rule_values(*args, **kwargs)).id
+    return rules.create_rule(rule_values(*args, **kwargs)).id
 
 
 def lines_of(app, ticket_id, kind=None):
@@ -155,8 +156,8 @@ def facts_of(app):
         state = state_of(app)
         with app.app_context():
             ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
-            facts = automations.Facts(ticket)
-            return automations.condition_met(
+            facts = rule_facts.Facts(ticket)
+            return rule_facts.condition_met(
                 {"field": field, "operator": operator, "value": value}, facts
             )
 
@@ -255,10 +256,10 @@ def test_match_all_any_and_no_conditions(app):
 
     with app.app_context():
         ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
-        facts = automations.Facts(ticket)
-        assert not automations.rule_matches(Rule("all", [negative, low]), facts)
-        assert automations.rule_matches(Rule("any", [negative, low]), facts)
-        assert automations.rule_matches(Rule("any", []), facts)
+        facts = rule_facts.Facts(ticket)
+        assert not rule_facts.rule_matches(Rule("all", [negative, low]), facts)
+        assert rule_facts.rule_matches(Rule("any", [negative, low]), facts)
+        assert rule_facts.rule_matches(Rule("any", []), facts)
 
 
 # --- Actions ----------------------------------------------------------------------------
@@ -350,8 +351,8 @@ def test_auto_reply_template_and_notify_watchers(app):
     with app.app_context():
         ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.add_watcher(ticket, "3", ALICE)
-        automations.update_rule(
-            automations.list_rules()[0],
+        rules.update_rule(
+            rules.list_rules()[0],
             rule_values("Reply", trigger="customer_message", actions=[("notify_watchers", "Hey")]),
         )
     with signals.watchers_notified.connected_to(listener, sender=app):
@@ -537,8 +538,8 @@ def test_each_rule_acts_once_per_message_even_when_the_job_runs_again(app):
         first = state.db.session.scalar(
             sa.select(Message.id).where(Message.ticket_id == ticket_id)
         )
-        assert automations.run_automations("new_ticket", ticket_id, first) == []
-        assert automations.run_automations("new_ticket", ticket_id, first) == []
+        assert runner.run_automations("new_ticket", ticket_id, first) == []
+        assert runner.run_automations("new_ticket", ticket_id, first) == []
     assert lines_of(app, ticket_id, "automation") == ["Thanks!"]
     assert len(runs_of(app, ticket_id)) == 1
 
@@ -574,7 +575,7 @@ def test_loop_protection(app):
             )
         ).all()
         for message_id in automation_messages:  # never answer an automation's own message
-            assert automations.run_automations("customer_message", ticket_id, message_id) == []
+            assert runner.run_automations("customer_message", ticket_id, message_id) == []
         ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.set_status(ticket, "solved", ALICE)
     state.jobs.join()
@@ -617,8 +618,8 @@ def test_rules_run_in_position_order_and_disabled_rules_never(app):
         second = add_rule("Second", actions=[("set_priority", "low")])
         first = add_rule("First", actions=[("set_priority", "high")])
         add_rule("Off", enabled=False, actions=[("add_tag", "off")])
-        automations.move_rule(automations.get_rule(first), "up")
-        assert [r.id for r in automations.list_rules()][:2] == [first, second]
+        rules.move_rule(rules.get_rule(first), "up")
+        assert [r.id for r in rules.list_rules()][:2] == [first, second]
     ticket_id = open_ticket(app)
     assert get_ticket(app, ticket_id).priority == "low"  # First, then Second
     assert not get_ticket_tags(app, ticket_id)
@@ -663,10 +664,10 @@ def test_a_stale_status_change_runs_nothing(app):
                 Message.ticket_id == ticket_id, Message.seq == last
             )
         )
-        assert automations.run_automations(
+        assert runner.run_automations(
             "status_changed", ticket_id, message_id, None, "pending"
         ) == []
-        assert automations.run_automations("status_changed", ticket_id, message_id, None, "solved")
+        assert runner.run_automations("status_changed", ticket_id, message_id, None, "solved")
 
 
 def scheduled_checks(app):
@@ -696,8 +697,8 @@ def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app):
     assert all(args[0] == "no_agent_reply" for _delay, args in scheduled)
     with app.app_context():
         first = scheduled[0][1][2]
-        assert automations.run_automations("no_agent_reply", ticket_id, first, rule_id)
-        assert automations.run_automations("no_agent_reply", ticket_id, second, rule_id) == []
+        assert runner.run_automations("no_agent_reply", ticket_id, first, rule_id)
+        assert runner.run_automations("no_agent_reply", ticket_id, second, rule_id) == []
     assert get_ticket(app, ticket_id).priority == "high"
     # An agent answers, the customer writes again: a new wait; an answer cancels the check.
     with app.app_context():
@@ -707,7 +708,7 @@ def test_no_agent_reply_is_scheduled_and_acts_once_per_wait(app):
         ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         ticket_changes.set_priority(ticket, "normal", ALICE)
         messages.post_agent_message(ticket, "2", "Alice Agent", "On it")
-        assert automations.run_automations("no_agent_reply", ticket_id, third, rule_id) == []
+        assert runner.run_automations("no_agent_reply", ticket_id, third, rule_id) == []
     assert get_ticket(app, ticket_id).priority == "normal"
 
 
@@ -781,7 +782,7 @@ def test_dry_run_says_what_would_happen_and_changes_nothing(app):
     ticket_id = open_ticket(app)
     with app.app_context():
         chat_id = state.db.session.get(Ticket, ticket_id).chat_id
-        rule = automations.create_rule(
+        rule = rules.create_rule(
             rule_values(
                 "Angry",
                 enabled=False,
@@ -791,15 +792,15 @@ def test_dry_run_says_what_would_happen_and_changes_nothing(app):
         )
         ticket = state.db.session.get(Ticket, ticket_id, options=ticket_details())
         before = (ticket.priority, ticket.last_seq)
-        matched, would_do = automations.dry_run(rule, ticket)
+        matched, would_do = dry_run.dry_run(rule, ticket)
         assert matched
         assert would_do == ["set priority: High", "send the auto-response “Sorry Zoe Customer”"]
         ticket.disable_next_autoresponder = True
-        assert automations.dry_run(rule, ticket)[1][1] == (
+        assert dry_run.dry_run(rule, ticket)[1][1] == (
             "not send the auto-response: the next auto-responder is disabled"
         )
         state.db.session.rollback()
-        details = automations.dry_run_details(rule, ticket)
+        details = dry_run.dry_run_details(rule, ticket)
         assert details.conditions == [
             ("Integration (chat) is Store chat", True),
             ("Sentiment is Negative", True),
@@ -809,7 +810,7 @@ def test_dry_run_says_what_would_happen_and_changes_nothing(app):
         assert (ticket.priority, ticket.last_seq) == before
         assert not runs_of(app, ticket_id)
         rule.conditions = [{"field": "sentiment", "operator": "is", "value": "positive"}]
-        assert automations.dry_run(rule, ticket) == (False, [])
+        assert dry_run.dry_run(rule, ticket) == (False, [])
 
 
 def test_side_panel_lists_the_runs(app):
@@ -825,7 +826,7 @@ def test_side_panel_lists_the_runs(app):
     assert "added tag new" in html
     assert "Skipped: the ticket already had tag new" in html
     with app.app_context():
-        (run,) = automations.runs_for_ticket(ticket_id)
+        (run,) = rules.runs_for_ticket(ticket_id)
     assert run.rule_name == "Tagger" and [item["result"] for item in run.outcome] == [
         "done",
         "skipped",
@@ -887,7 +888,7 @@ def test_admin_creates_edits_and_orders_rules(app, client, auth):
     )
     assert response.status_code == 302
     with app.app_context():
-        (rule,) = automations.list_rules()
+        (rule,) = rules.list_rules()
         assert rule.conditions == [
             {"field": "chat", "operator": "is", "value": str(chat_id)},
             {"field": "sentiment", "operator": "in", "value": ["negative"]},
@@ -902,7 +903,7 @@ def test_admin_creates_edits_and_orders_rules(app, client, auth):
     client.post(f"/chat/admin/automations/{rule_id}/enabled",
                 data={"csrf_token": csrf, "enabled": "0"})
     with app.app_context():
-        assert [(r.id, r.enabled) for r in automations.list_rules()] == [
+        assert [(r.id, r.enabled) for r in rules.list_rules()] == [
             (other_id, True),
             (rule_id, False),
         ]
@@ -911,7 +912,7 @@ def test_admin_creates_edits_and_orders_rules(app, client, auth):
     assert "Sorry {{ customer_name }}</textarea>" in edit
     client.post(f"/chat/admin/automations/{other_id}/delete", data={"csrf_token": csrf})
     with app.app_context():
-        assert [r.id for r in automations.list_rules()] == [rule_id]
+        assert [r.id for r in rules.list_rules()] == [rule_id]
         assert state.db.session.get(AutomationRule, other_id) is None
 
 
@@ -939,7 +940,7 @@ def test_admin_form_errors_next_to_the_field_and_nothing_saved(app, client, auth
     assert 'id="actions-1-value-error"' in html and "Enter a tag." in html
     assert "Hi {{ nme }}</textarea>" in html  # what was typed stays
     with app.app_context():
-        assert automations.list_rules() == []
+        assert rules.list_rules() == []
     response = client.post(
         "/chat/admin/automations/new", data=form_data(csrf, name="No actions", actions=[])
     )
@@ -964,7 +965,7 @@ def test_add_and_remove_rows_without_javascript(app, client, auth):
     assert 'name="conditions-1-field"' not in html
     assert '<option value="status" selected>' in html
     with app.app_context():
-        assert automations.list_rules() == []
+        assert rules.list_rules() == []
 
 
 def test_admin_dry_run_page(app, client, auth):
@@ -1051,7 +1052,7 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
     state.jobs.queue.enqueue(RUNNER, "bogus", ticket_id)
     work()
     with app.app_context():
-        (failed,) = automations.failed_jobs()
+        (failed,) = rules.failed_jobs()
     assert failed.args == ("bogus", ticket_id)
     assert failed.error == "ValueError: unknown automation trigger 'bogus'"
 

@@ -16,12 +16,8 @@ import fakeredis
 import pytest
 import requests
 
-from responso_chat.demo.base_standin import (
-    create_standin_app,
-    demo_orders,
-    demo_statuses,
-    serve_standin,
-)
+from responso_chat.demo.base_orders import demo_orders, demo_statuses
+from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.orders.base_client import (
     BaseApiError,
     BaseClient,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from responso_chat.conversation import messages, tickets
+from responso_chat.conversation import messages, tickets, wire
 from responso_chat.inbox import queries as inbox
 from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from tests.factories import make_chat, make_ticket
@@ -81,12 +81,12 @@ def test_a_posted_message_is_sent_back_without_reading_it_again(conversation):
 
     sa.event.listen(state.db.engine, "before_cursor_execute", record)
     try:
-        event = messages.message_event(message)
+        event = wire.message(message)
     finally:
         sa.event.remove(state.db.engine, "before_cursor_execute", record)
     assert statements == []
     state.db.session.expire_all()
-    assert messages.message_event(message) == event  # what was kept is what was stored
+    assert wire.message(message) == event  # what was kept is what was stored
 
 
 def test_messages_are_committed_before_they_are_published(conversation):
@@ -152,7 +152,7 @@ def test_system_lines_are_added_without_commit(conversation):
     state.db.session.commit()
     messages.publish_messages([line])
     assert recorder.of_type("message") == [
-        (agent_ticket_channel(ticket.id), messages.message_event(line))
+        (agent_ticket_channel(ticket.id), wire.message(line))
     ]
 
 

@@ -264,10 +264,10 @@ class Conversation:
 
 def add_auto_reply_rule(app, trigger="customer_message") -> None:
     """An enabled rule answering every customer message once with :data:`AUTO`."""
-    from responso_chat.automations import rules as automations
+    from responso_chat.automations import rules
 
     with app.app_context():
-        automations.create_rule({
+        rules.create_rule({
             "name": "Auto answer", "enabled": True, "trigger": trigger, "trigger_minutes": None,
             "match": "all", "conditions": [],
             "actions": [{"type": "auto_reply", "value": AUTO}],
@@ -543,11 +543,11 @@ def test_a_run_cut_short_is_finished_by_the_retry_once(app, monkeypatch):
     """Regression: the rule's run is claimed before its actions; a job killed between the claim
     and the last action left the rest undone for good (the retry saw the claim and skipped).
     The retry now finishes it, and what the first try did is not done again."""
-    from responso_chat.automations import rules as automations
+    from responso_chat.automations import actions, rules, runner
 
     state = app.extensions["responso_chat"]
     with app.app_context():
-        rule = automations.create_rule({
+        rule = rules.create_rule({
             "name": "Answer, note, tag", "enabled": False, "trigger": "new_ticket",
             "trigger_minutes": None, "match": "all", "conditions": [],
             "actions": [{"type": "auto_reply", "value": AUTO},
@@ -564,20 +564,20 @@ def test_a_run_cut_short_is_finished_by_the_retry_once(app, monkeypatch):
             raise WorkerKilled
 
         with monkeypatch.context() as patch:
-            patch.setitem(automations._PERFORM, "internal_note", killed)
+            patch.setitem(actions._PERFORM, "internal_note", killed)
             with pytest.raises(WorkerKilled):
-                automations.run_automations("new_ticket", ticket.id, first.id)
+                runner.run_automations("new_ticket", ticket.id, first.id)
         state.db.session.rollback()
         # The retry (and any later twin) finishes the run once.
         for _try in range(2):
-            automations.run_automations("new_ticket", ticket.id, first.id)
+            runner.run_automations("new_ticket", ticket.id, first.id)
         state.db.session.expire_all()
         bodies = [m.body for m in messages.messages_after(ticket.id, include_internal=True)
                   if m.author_kind == "automation"]
         assert bodies == [AUTO, "Customer answered"]
         ticket = state.db.session.get(Ticket, ticket.id, options=ticket_details())
         assert [tag.name for tag in ticket.tags] == ["answered"]
-        (run,) = automations.runs_for_ticket(ticket.id)
+        (run,) = rules.runs_for_ticket(ticket.id)
         assert [step["result"] for step in run.outcome] == ["skipped", "done", "done"]
 
 

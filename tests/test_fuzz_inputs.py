@@ -20,11 +20,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError
+from responso_chat.blueprints import UNSAFE_METHODS
 from werkzeug.datastructures import MultiDict
 
 import responso_chat.schemas
-from blueprints import UNSAFE_METHODS
-from responso_chat.automations import rules as automations
+from responso_chat.automations import describe
 from responso_chat.conversation.visibility import WEEKDAYS
 from responso_chat.conversation.websocket import VISITOR_PROTOCOL
 from responso_chat.schemas import admin, automation_rules, chat_form
@@ -98,7 +98,7 @@ SCHEMAS = _schema_classes()
 def make_schema(cls, choices=None):
     """An instance of a schema class (the rule schema needs the choice lists)."""
     if "choices" in inspect.signature(cls.__init__).parameters:
-        return cls(choices=choices if choices is not None else automations.value_choices())
+        return cls(choices=choices if choices is not None else describe.value_choices())
     return cls()
 
 

@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from responso_chat.conversation import access, messages, ticket_changes
+from responso_chat.inbox import paging
 from responso_chat.inbox import queries as inbox
 from responso_chat.models import ChatAgent, Team, Ticket, utcnow
 from responso_chat.users import Agent
@@ -34,7 +35,7 @@ def _user(app, user_id: int):
 
 
 def _ids(page) -> list[int]:
-    return [t.id for t in page.tickets]
+    return [t.id for t in page.items]
 
 
 def _seed_views():
@@ -178,10 +179,10 @@ def test_keyset_pagination_walks_every_ticket_once_newest_first(any_app):
             if cursor is None:
                 break
         assert seen == expected
-        with pytest.raises(inbox.InvalidCursor):
+        with pytest.raises(paging.InvalidCursor):
             inbox.list_tickets(admin, cursor="not-a-cursor")
-        with pytest.raises(inbox.InvalidCursor):
-            inbox.list_tickets(admin, cursor=inbox.encode_cursor(same_moment, 1)[:-3] + "!!!")
+        with pytest.raises(paging.InvalidCursor):
+            inbox.list_tickets(admin, cursor=paging.encode_cursor(same_moment, 1)[:-3] + "!!!")
 
 
 def test_search_pages_walk_every_match_once_newest_first(any_app):
@@ -256,7 +257,7 @@ def test_search_at_volume_uses_the_trigram_indexes(pg_app):
             found = inbox.list_tickets(admin, inbox.InboxFilters(q=f"order {number}"))
             assert _ids(found) == [rare.ticket_id]
             state.db.session.rollback()
-        assert len(inbox.list_tickets(admin, inbox.InboxFilters(q="refund")).tickets) == (
+        assert len(inbox.list_tickets(admin, inbox.InboxFilters(q="refund")).items) == (
             inbox.PAGE_SIZE
         )
         rare_plan = _plan(state, inbox.page_query(
@@ -546,12 +547,12 @@ def test_keyset_pages_stay_on_indexes_with_100000_tickets(pg_app):
             connection.commit()
         admin, alice = _user(pg_app, 1), _user(pg_app, 2)
         first = inbox.list_tickets(admin)
-        deep = inbox.list_tickets(admin, cursor=inbox.encode_cursor(
-            first.tickets[-1].last_message_at - timedelta(hours=20), 10**6
+        deep = inbox.list_tickets(admin, cursor=paging.encode_cursor(
+            first.items[-1].last_message_at - timedelta(hours=20), 10**6
         ))
-        assert len(first.tickets) == len(deep.tickets) == inbox.PAGE_SIZE
+        assert len(first.items) == len(deep.items) == inbox.PAGE_SIZE
         second = inbox.list_tickets(alice, cursor=inbox.list_tickets(alice).next_cursor)
-        assert {t.chat_id for t in second.tickets} == {mine.id}
+        assert {t.chat_id for t in second.items} == {mine.id}
         cursor = first.next_cursor
         for user, filters in (
             (admin, inbox.InboxFilters()),

@@ -13,7 +13,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from responso_chat.automations import rules as automations
+from responso_chat.automations import rules
 from responso_chat.inbox import contacts, tasks
 from responso_chat.integrations import api_tokens
 from responso_chat.users import Agent
@@ -82,7 +82,7 @@ def admin_token(app):
         alice = Agent("2", "Alice Agent", "alice@shop.test")
         tasks.create_task(alice, title="Call back", ticket=ticket)
         contacts.create_contact(name="Zoe", email="zoe@example.com")
-        automations.create_rule(
+        rules.create_rule(
             {
                 "name": "Urgent",
                 "trigger": "new_ticket",

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from responso_chat.demo.base_standin import StandinStore, create_standin_app, serve_standin
 from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
 from responso_chat.models import Chat, Message, Order, OrderSync, Setting, Ticket
+from responso_chat.orders import panel as order_panel
 from responso_chat.orders import sync as orders
 from tests.conftest import AuthActions, csrf_from_page
 from tests.factories import make_chat, make_ticket
@@ -174,7 +175,7 @@ def test_only_the_last_3_months_are_fetched_and_shown(make_app, serve_base):
         old = state.db.session.get(Order, cached_orders(app, "mia@example.com")[1].id)
         old.date_confirmed = datetime.now(UTC) - timedelta(days=95)
         state.db.session.commit()
-        panel = orders.orders_panel(state.db.session.get(Ticket, ticket_id))
+        panel = order_panel.orders_panel(state.db.session.get(Ticket, ticket_id))
         assert panel.orders == []
 
 
@@ -251,7 +252,7 @@ def test_base_down_keeps_cached_orders_and_records_since_when(app, standin):
         ticket = state.db.session.get(Ticket, ticket_id)
         with pytest.raises(orders.OrdersError):
             orders.refresh_ticket_orders(ticket)
-        panel = orders.orders_panel(ticket)
+        panel = order_panel.orders_panel(ticket)
     assert panel.sync.error_at == failed.error_at  # failing since the first failure
     assert {o.base_order_id for o in panel.orders} == ANNA_RECENT and not panel.stale
     standin.store.down = False
@@ -280,7 +281,7 @@ def test_the_sync_job_records_a_refused_token(make_app, standin):
 def load(app, ticket_id, base_order_id):
     state = state_of(app)
     ticket = state.db.session.get(Ticket, ticket_id)
-    return ticket, orders.ticket_order(ticket, base_order_id)
+    return ticket, order_panel.ticket_order(ticket, base_order_id)
 
 
 def test_change_order_status_in_base_and_in_the_cache_with_a_line(app, standin):
@@ -648,7 +649,7 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
             sa.select(sa.func.count()).select_from(Order)
         ) == 6  # upserted again, not duplicated
         ticket = state.db.session.get(Ticket, anna)
-        assert orders.orders_panel(ticket).sync.synced_at is not None
+        assert order_panel.orders_panel(ticket).sync.synced_at is not None
     # the periodic run scheduled its next run, once, at the next multiple of the interval
     scheduled = ScheduledJobRegistry(queue=state.jobs.queue)
     (job_id,) = scheduled.get_job_ids()

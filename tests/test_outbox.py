@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from responso_chat.automations import rules as automations
+from responso_chat.automations import rules
 from responso_chat.infra.jobs import run_worker
 from responso_chat.infra.outbox import relay_due
 from responso_chat.models import AutomationRun, Message, OutboxEntry, WebhookDelivery, utcnow
@@ -44,7 +44,7 @@ def test_a_process_killed_after_its_commit_loses_no_job_and_none_runs_twice(
     try:
         add_webhook(app, receiver.url, events=["ticket.created", "message.created"])
         with app.app_context():
-            automations.create_rule({
+            rules.create_rule({
                 "name": "Thanks", "enabled": True, "trigger": "new_ticket", "match": "all",
                 "conditions": [], "actions": [{"type": "auto_reply", "value": "Thanks!"}],
             })

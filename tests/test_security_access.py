@@ -9,8 +9,8 @@ routes (widget, API) give nothing more to the session cookie than to an anonymou
 from __future__ import annotations
 
 import pytest
+from responso_chat.blueprints import TOKEN_AUTHENTICATED, UNSAFE_METHODS
 
-from blueprints import TOKEN_AUTHENTICATED, UNSAFE_METHODS
 from tests.access_matrix import MATRIX, ROLES
 from tests.hardening import (
     allowed_role,

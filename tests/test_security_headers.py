@@ -12,10 +12,10 @@ from wsgiref.simple_server import WSGIRequestHandler, make_server
 import pytest
 import requests
 from flask import request
+from responso_chat.blueprints import MAX_PAGE_BODY, MAX_TOKEN_BODY, page_csp
+from responso_chat.blueprints.ws import VISITOR_PROTOCOL
 from werkzeug.test import EnvironBuilder
 
-from blueprints import MAX_PAGE_BODY, MAX_TOKEN_BODY, page_csp
-from blueprints.ws import VISITOR_PROTOCOL
 from responso_chat.conversation.visitor import issue_token
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.models import Ticket

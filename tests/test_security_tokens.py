@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 from itsdangerous import URLSafeTimedSerializer
 from itsdangerous.timed import TimestampSigner
+from responso_chat.blueprints.ws import VISITOR_PROTOCOL
 
-from blueprints.ws import VISITOR_PROTOCOL
 from responso_chat.conversation import messages, visitor
 from responso_chat.conversation.visitor import issue_token
 from responso_chat.models import Message, Ticket

@@ -15,8 +15,7 @@ from marshmallow import ValidationError
 from werkzeug.serving import make_server
 
 from responso_chat import migrations
-from responso_chat.automations import rules as automations
-from responso_chat.automations import templating
+from responso_chat.automations import rules, templating
 from responso_chat.demo.app import create_app as create_demo_app
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.inbox import tasks
@@ -82,7 +81,7 @@ def shop_with_orders(make_app):
 def _rule(**values):
     base = {"name": "Cancel", "enabled": True, "trigger": "new_ticket", "match": "all",
             "conditions": [], "actions": []}
-    return automations.create_rule({**base, **values})
+    return rules.create_rule({**base, **values})
 
 
 def _bodies(app, ticket_id, kind):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
+from responso_chat.conversation import wire
 from responso_chat.conversation.visibility import WEEKDAYS, hours_today, opening_state
 from responso_chat.infra.broker import ACCESS_CHANNEL
 from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
@@ -144,7 +145,7 @@ def _save(chat, values: dict):
 
 def _announce_access_change() -> None:
     """Tell open agent sockets that who may see a chat may have changed: they check now."""
-    plugin_state().broker.publish(ACCESS_CHANNEL, {"type": "access", "user_id": None})
+    plugin_state().broker.publish(ACCESS_CHANNEL, wire.access(None))
 
 
 def create_chat(data: dict):

@@ -7,7 +7,7 @@ automation runs per rule and message.
 
 from __future__ import annotations
 
-from responso_chat.automations import rules as automations
+from responso_chat.automations import triggers
 from responso_chat.integrations import webhooks
 
 
@@ -25,7 +25,7 @@ def on_message_created(event_id: str, ticket_id: int, message_id: int, author_ki
     """Job: the ``message.created`` webhooks, then for a customer's message its rules."""
     webhooks.emit("message.created", webhooks.event_data(ticket_id, message_id), event_id)
     if author_kind == "customer":
-        automations.on_customer_message(ticket_id, message_id)
+        triggers.on_customer_message(ticket_id, message_id)
 
 
 def on_status_changed(
@@ -36,7 +36,7 @@ def on_status_changed(
     data = webhooks.event_data(ticket_id, old_status=old, new_status=new, by=_by(actor))
     webhooks.emit("ticket.status_changed", data, event_id)
     if not (actor and actor["automation"]):
-        automations.on_status_changed(ticket_id, new, message_id)
+        triggers.on_status_changed(ticket_id, new, message_id)
 
 
 def on_assigned(event_id: str, ticket_id: int, assignee_id: str | None, actor: dict | None):

@@ -23,7 +23,7 @@ def _record(job: str, *args) -> None:
 
 def _actor(by) -> dict | None:
     """Who made a change, as the event keeps it: an agent, an automation (``id`` None, see
-    :class:`.automations.AutomationActor`), or None."""
+    :class:`responso_chat.automations.actions.AutomationActor`), or None."""
     if by is None:
         return None
     return {"id": by.id, "name": by.name, "automation": by.id is None}

@@ -15,7 +15,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat import signals
-from responso_chat.conversation import events
+from responso_chat.conversation import events, wire
 from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.models import Message, Ticket, utcnow
 from responso_chat.state import plugin_state
@@ -27,34 +27,6 @@ log = logging.getLogger(__name__)
 
 class ConversationEnded(Exception):
     """The customer tried to write into a ticket that is solved, closed or spam."""
-
-
-#: Authors whose client message ids go back to browsers: the clients that sent them match
-#: their pending messages by it. Automations' ids are their own business.
-_CLIENT_AUTHORS = ("customer", "agent")
-
-
-def message_event(message) -> dict:
-    """The JSON-ready form of a message sent to browsers."""
-    return {
-        "type": "message",
-        "ticket_id": message.ticket_id,
-        "seq": message.seq,
-        "author_kind": message.author_kind,
-        "author_name": message.author_name,
-        "body": message.body,
-        "internal": message.internal,
-        "client_msg_id": (
-            message.client_msg_id if message.author_kind in _CLIENT_AUTHORS else None
-        ),
-        "created_at": message.created_at.isoformat(),
-        "seen": message.seen_at is not None,
-    }
-
-
-def inbox_event(ticket, event: str) -> dict:
-    """An ``inbox`` channel event: ``created``, ``activity`` or ``changed`` for ``ticket``."""
-    return {"type": "inbox", "ticket_id": ticket.id, "chat_id": ticket.chat_id, "event": event}
 
 
 def add_message(
@@ -200,7 +172,7 @@ def _commit_new(ticket, record_events, **fields):
         )
         if existing is None:
             raise
-        existing.committed_event = message_event(existing)
+        existing.committed_event = wire.message(existing)
         return existing, False
     message.committed_event = published[0][1]  # announcements() puts the message's own first
     publish(published)
@@ -234,7 +206,7 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     if status in ENDED_STATUSES:
         existing = find_by_client_id(ticket_id, "customer", None, client_msg_id)
         if existing is not None:
-            existing.committed_event = message_event(existing)
+            existing.committed_event = wire.message(existing)
             return existing, False
         raise ConversationEnded(status)
 
@@ -323,14 +295,14 @@ def announcements(messages, inbox: str = "activity") -> list[tuple[str, dict]]:
     """
     events, announced = [], set()
     for message in messages:
-        event = message_event(message)
+        event = wire.message(message)
         if message.internal:
             events.append((agent_ticket_channel(message.ticket_id), event))
             continue
         events.append((ticket_channel(message.ticket_id), event))
         if message.author_kind != "system" and message.ticket_id not in announced:
             announced.add(message.ticket_id)
-            events.append((INBOX_CHANNEL, inbox_event(message.ticket, inbox)))
+            events.append((INBOX_CHANNEL, wire.inbox(inbox, message.ticket)))
     return events
 
 
@@ -368,9 +340,7 @@ def mark_seen(ticket, by: str, seq: int) -> bool:
     state.db.session.commit()
     if not result.rowcount:
         return False
-    state.broker.publish(
-        ticket_channel(ticket_id), {"type": "seen", "ticket_id": ticket_id, "by": by, "seq": seq}
-    )
+    state.broker.publish(ticket_channel(ticket_id), wire.seen(ticket_id, by, seq))
     return True
 
 
@@ -380,13 +350,5 @@ def publish_typing(ticket, author_kind: str, name: str, typing: bool, origin: st
     ``origin`` names the sending connection so it can skip its own event.
     """
     plugin_state().broker.publish(
-        ticket_channel(ticket.id),
-        {
-            "type": "typing",
-            "ticket_id": ticket.id,
-            "author_kind": author_kind,
-            "name": name,
-            "typing": bool(typing),
-            "_origin": origin,
-        },
+        ticket_channel(ticket.id), wire.typing(ticket.id, author_kind, name, typing, origin)
     )

@@ -10,8 +10,7 @@ an agent's socket that receives one reads the current state from the broker and 
 client only what changed (so events that cross, or a Redis that was away, cannot leave a
 stale state behind).
 
-- ``{"type": "presence", "ticket_id": N, "who": "customer", "online": bool}``
-- ``{"type": "viewers", "ticket_id": N, "agents": [{"id": str, "name": str}, ...]}``
+Their formats are :func:`.wire.presence` and :func:`.wire.viewers`.
 
 Socket slots count the customer sockets open at once per conversation and per client address
 the same way (members that expire unless refreshed), so a cap holds across processes.
@@ -21,6 +20,7 @@ from __future__ import annotations
 
 import json
 
+from responso_chat.conversation import wire
 from responso_chat.infra.broker import agent_ticket_channel
 from responso_chat.state import plugin_state
 
@@ -40,16 +40,6 @@ def _agent_member(connection_id: str, agent_id: str, name: str) -> str:
     return json.dumps([connection_id, str(agent_id), name])
 
 
-def customer_event(ticket_id: int, online: bool) -> dict:
-    """The ``presence`` event of the ticket's customer."""
-    return {"type": "presence", "ticket_id": ticket_id, "who": "customer", "online": online}
-
-
-def viewers_event(ticket_id: int, agents: list[dict]) -> dict:
-    """The ``viewers`` event: the agents who have the ticket open."""
-    return {"type": "viewers", "ticket_id": ticket_id, "agents": agents}
-
-
 def _publish(ticket_id: int, event: dict) -> None:
     plugin_state().broker.publish(agent_ticket_channel(ticket_id), event)
 
@@ -58,14 +48,14 @@ def customer_here(ticket_id: int, connection_id: str) -> None:
     """A customer's socket is open (or still open): the first one announces the customer."""
     result = plugin_state().broker.join(_customer_key(ticket_id), connection_id, TTL)
     if result is not None and result == (True, 1):
-        _publish(ticket_id, customer_event(ticket_id, True))
+        _publish(ticket_id, wire.presence(ticket_id, True))
 
 
 def customer_gone(ticket_id: int, connection_id: str) -> None:
     """A customer's socket closed: the last one announces the customer left."""
     result = plugin_state().broker.leave(_customer_key(ticket_id), connection_id)
     if result is not None and result == (True, 0):
-        _publish(ticket_id, customer_event(ticket_id, False))
+        _publish(ticket_id, wire.presence(ticket_id, False))
 
 
 def customer_online(ticket_id: int) -> bool | None:
@@ -93,7 +83,7 @@ def agent_gone(ticket_id: int, connection_id: str, agent_id: str, name: str) -> 
 def _publish_viewers(ticket_id: int) -> None:
     agents = viewers(ticket_id)
     if agents is not None:
-        _publish(ticket_id, viewers_event(ticket_id, agents))
+        _publish(ticket_id, wire.viewers(ticket_id, agents))
 
 
 def viewers(ticket_id: int) -> list[dict] | None:

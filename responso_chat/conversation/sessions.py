@@ -18,6 +18,7 @@ import time
 from flask import current_app, session
 from flask_login import user_loaded_from_cookie, user_logged_in, user_logged_out
 
+from responso_chat.conversation import wire
 from responso_chat.infra.broker import ACCESS_CHANNEL
 from responso_chat.state import plugin_state
 
@@ -74,4 +75,4 @@ def _signed_out(sender, user=None, **_extra) -> None:
     if isinstance(signin, str):
         broker.mark(_signin_key(signin), now, _lifetime())
     broker.mark(_user_key(str(user_id)), now, _lifetime())
-    broker.publish(ACCESS_CHANNEL, {"type": "access", "user_id": str(user_id)})
+    broker.publish(ACCESS_CHANNEL, wire.access(str(user_id)))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from responso_chat import signals
-from responso_chat.conversation import events, messages, tickets
+from responso_chat.conversation import events, messages, tickets, wire
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts
 from responso_chat.infra.broker import INBOX_CHANNEL, ticket_channel
@@ -40,11 +40,8 @@ def _commit_and_publish(ticket, lines, *, status_changed: bool = False) -> None:
     state.db.session.commit()
     messages.publish_messages(lines)
     if status_changed:
-        state.broker.publish(
-            ticket_channel(ticket.id),
-            {"type": "status", "ticket_id": ticket.id, "status": ticket.status},
-        )
-    state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
+        state.broker.publish(ticket_channel(ticket.id), wire.status(ticket.id, ticket.status))
+    state.broker.publish(INBOX_CHANNEL, wire.inbox("changed", ticket))
 
 
 def _record(ticket, actor, text: str, *, status_changed: bool = False, record_events=None):
@@ -272,7 +269,7 @@ def create_ticket_for_customer(ticket, subject: str, body: str, actor):
         raise
     session.commit()
     messages.publish_messages(lines, inbox="created")
-    state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
+    state.broker.publish(INBOX_CHANNEL, wire.inbox("changed", ticket))
     signals.send(signals.ticket_created, ticket_id=new.id, message_id=lines[0].id)
     signals.send(
         signals.message_created, ticket_id=new.id, message_id=lines[0].id, author_kind="agent"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from responso_chat import signals
-from responso_chat.conversation import events
+from responso_chat.conversation import events, wire
 from responso_chat.conversation.messages import (
     ENDED_STATUSES,
     add_message,
@@ -13,7 +13,6 @@ from responso_chat.conversation.messages import (
     announcements,
     classify,
     commit_keeping,
-    inbox_event,
     publish,
 )
 from responso_chat.infra import outbox
@@ -112,11 +111,8 @@ def _join_events(ticket, agent_name: str, lines) -> list[tuple[str, dict]]:
     """What tells listeners an agent joined: built before the commit (see :func:`publish`)."""
     return [
         *announcements(lines),
-        (
-            ticket_channel(ticket.id),
-            {"type": "agent_joined", "ticket_id": ticket.id, "name": agent_name},
-        ),
-        (INBOX_CHANNEL, inbox_event(ticket, "changed")),
+        (ticket_channel(ticket.id), wire.agent_joined(ticket.id, agent_name)),
+        (INBOX_CHANNEL, wire.inbox("changed", ticket)),
     ]
 
 
@@ -185,10 +181,7 @@ def record_page(ticket, url: str, title: str) -> None:
     ticket.page_url, ticket.page_title = url, title
     ticket_id = ticket.id
     plugin_state().db.session.commit()
-    plugin_state().broker.publish(
-        agent_ticket_channel(ticket_id),
-        {"type": "page", "ticket_id": ticket_id, "url": url, "title": title},
-    )
+    plugin_state().broker.publish(agent_ticket_channel(ticket_id), wire.page(ticket_id, url, title))
 
 
 def assignee_name(ticket) -> str | None:

@@ -1,4 +1,5 @@
-"""The realtime protocol of the websockets: the customer's conversation and the agents' desk.
+"""The realtime protocol of the websockets: the loop every socket shares. The customer's side is
+:mod:`.visitor_socket`, the agents' desk :mod:`.agent_socket`; events are built in :mod:`.wire`.
 
 Each connection subscribes one listener to broker channels; the listener only queues events
 and wakes the connection's loop. The loop, in the request's own thread, reads client frames
@@ -9,7 +10,7 @@ the database. So nothing is lost, nothing is sent twice, and order holds even wh
 cross. When the broker says it may have dropped events (``resync``: Redis was away), every
 socket catches up the same way.
 
-Presence (``services.presence``): the customer's sockets and the agents following a ticket are
+Presence (:mod:`.presence`): the customer's sockets and the agents following a ticket are
 members of presence keys shared by every process, refreshed by the socket's heartbeat.
 
 What a client can make a socket hold is bounded by settings: the size of a frame, the frames a
@@ -33,28 +34,16 @@ import traceback
 from collections import deque
 
 from limits import parse_many
-from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
-from werkzeug.exceptions import HTTPException
 
-from responso_chat.conversation import access, messages, presence, sessions, tickets
-from responso_chat.conversation.visitor import ticket_for_token
-from responso_chat.infra.broker import (
-    ACCESS_CHANNEL,
-    INBOX_CHANNEL,
-    agent_ticket_channel,
-    ticket_channel,
-)
+from responso_chat.conversation import messages, wire
 from responso_chat.models import Ticket
-from responso_chat.schemas.common import parse_count, unstorable
-from responso_chat.schemas.widget import PageSchema, VisitorMessageSchema
+from responso_chat.schemas.common import unstorable
 from responso_chat.state import plugin_state
-from responso_chat.users import agent_by_id, as_agent, is_agent, load_user
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 25  # a ping keeps proxies from closing an idle socket; presence refreshes
-VISIBILITY_SECONDS = 30  # how long an agent's list of visible chats is trusted
 MAX_FRAME_DEPTH = 4  # frames are flat objects; deeper JSON is refused before anything walks it
 
 CLOSE_TOO_BIG = 1009  # a frame over WS_MAX_FRAME_SIZE (simple_websocket sends it while reading)
@@ -176,7 +165,7 @@ class Connection:
         """Send the ticket's messages this client has not had yet, in order."""
         after = self.sent_seq.get(ticket_id, 0)
         for message in messages.messages_after(ticket_id, after, self.include_internal):
-            self.send(messages.message_event(message))
+            self.send(wire.message(message))
             self.sent_seq[ticket_id] = message.seq
 
     def pushed_message(self, event: dict) -> None:
@@ -263,7 +252,7 @@ class Connection:
                 self.check_access()
                 next_check = time.monotonic() + self.check_seconds
             if time.monotonic() >= next_beat:
-                self.send({"type": "ping"})
+                self.send(wire.ping())
                 self.heartbeat()
                 next_beat = time.monotonic() + self.beat_seconds
             session.rollback()  # end the read transaction: the next loop sees new rows
@@ -282,7 +271,7 @@ class Connection:
         if isinstance(data, dict) and isinstance(data.get("type"), str):
             handler = getattr(self, "on_" + data["type"], None)
         if handler is None:
-            self.send({"type": "error", "error": "bad_request"})
+            self.send(wire.error("bad_request"))
             return
         handler(data)
 
@@ -303,312 +292,3 @@ class Connection:
 
     def deliver(self, event: dict) -> None:
         """Forward a broker event to the client (or act on it)."""
-
-
-class VisitorConnection(Connection):
-    """The customer's side of one conversation, opened with the visitor ``token`` from
-    ``address`` (see :func:`responso_chat.infra.ratelimit.client_address`)."""
-
-    def __init__(self, ws, ticket_id: int, after: int, token: str, address: str):
-        super().__init__(ws)
-        self.ticket_id = ticket_id
-        self.sent_seq[ticket_id] = after
-        self.status: str | None = None
-        self.token = token
-        self.slots = (
-            (f"visitor:{ticket_id}", self.state.setting("WS_MAX_SOCKETS_PER_VISITOR")),
-            (f"address:{address}", self.state.setting("WS_MAX_SOCKETS_PER_ADDRESS")),
-        )
-
-    def send_status(self, status: str) -> None:
-        """Tell the client the ticket's status."""
-        self.status = status
-        self.send({"type": "status", "ticket_id": self.ticket_id, "status": status})
-
-    def opened(self) -> None:
-        for key, cap in self.slots:  # counted by every process; released in closed()
-            if not presence.take_socket_slot(key, self.origin, cap):
-                raise Refused(CLOSE_TOO_MANY, "too many sockets")
-        ticket = self.ticket(self.ticket_id)
-        if ticket is None:  # deleted since the handshake
-            raise Refused(CLOSE_FORBIDDEN, "conversation not available")
-        self.listen(ticket_channel(ticket.id))
-        self.send_status(ticket.status)
-        self.flush(ticket.id)
-        presence.customer_here(ticket.id, self.origin)
-
-    def closed(self) -> None:
-        for key, _cap in self.slots:
-            presence.release_socket_slot(key, self.origin)
-        presence.customer_gone(self.ticket_id, self.origin)
-
-    def heartbeat(self) -> None:
-        for key, _cap in self.slots:
-            presence.refresh_socket_slot(key, self.origin)
-        presence.customer_here(self.ticket_id, self.origin)
-
-    def writable_ticket(self, client_msg_id=None):
-        """The ticket, while the visitor token still reaches it (not expired, the chat still
-        enabled and still its chat); else the client is told and the socket closes."""
-        ticket = ticket_for_token(self.token)
-        if ticket is None:
-            event = {"type": "error", "error": "unavailable"}
-            if client_msg_id is not None:
-                event["client_msg_id"] = client_msg_id
-            self.send(event)
-            raise Refused(CLOSE_FORBIDDEN, "conversation not available")
-        return ticket
-
-    def check_access(self) -> None:
-        self.writable_ticket()
-
-    def resync(self) -> None:
-        """Events may have been dropped: catch up on messages and status, rejoin presence."""
-        ticket = self.ticket(self.ticket_id)
-        if ticket is None:
-            return
-        self.flush(ticket.id)
-        if ticket.status != self.status:
-            self.send_status(ticket.status)
-        presence.customer_here(ticket.id, self.origin)
-
-    def deliver(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "message":
-            self.pushed_message(event)
-        elif kind == "resync":
-            self.resync()
-        elif kind == "status":
-            self.send_status(event["status"])
-        elif kind == "typing" and event.get("author_kind") != "customer":
-            self.send(event)
-        elif kind == "seen" and event.get("by") == "agent":
-            self.send(event)
-        elif kind == "agent_joined":
-            self.send(event)
-
-    def on_send(self, data: dict) -> None:
-        """The customer sends a message (idempotent by ``client_msg_id``); acknowledged with
-        the values in hand (its echo), never read again after the commit."""
-        payload = {k: data[k] for k in ("body", "client_msg_id") if k in data}
-        client_msg_id = data.get("client_msg_id")
-        try:
-            values = VisitorMessageSchema().load(payload)
-        except ValidationError as exc:
-            self.send({"type": "error", "error": "invalid", "errors": exc.messages,
-                       "client_msg_id": client_msg_id})
-            return
-        try:
-            self.state.rate_limits.enforce(self.state.setting("SEND_RATE_LIMIT"), "send")
-        except HTTPException as exc:
-            self.send({"type": "error", "error": "rate_limited", "client_msg_id": client_msg_id,
-                       "retry_after": int(exc.response.headers.get("Retry-After", "1"))})
-            return
-        ticket = self.writable_ticket(client_msg_id)
-        try:
-            message, _created = messages.post_customer_message(
-                ticket, values["body"], values["client_msg_id"]
-            )
-        except messages.ConversationEnded:
-            self.send({"type": "error", "error": "ended", "client_msg_id": client_msg_id})
-            self.send({"type": "status", "ticket_id": ticket.id, "status": ticket.status})
-            return
-        self.pushed_message(message.committed_event)  # the echo (or a catch-up), as stored
-
-    def on_typing(self, data: dict) -> None:
-        """The customer started or stopped typing."""
-        ticket = self.ticket(self.ticket_id)
-        messages.publish_typing(
-            ticket, "customer", ticket.customer_name, bool(data.get("typing")), self.origin
-        )
-
-    def on_seen(self, data: dict) -> None:
-        """The customer has read up to ``seq``."""
-        seq = parse_count(data.get("seq"))
-        if seq is not None:
-            messages.mark_seen(self.ticket(self.ticket_id), "customer", seq)
-
-    def on_page(self, data: dict) -> None:
-        """The customer is now on another page."""
-        try:
-            values = PageSchema().load({k: data[k] for k in ("url", "title") if k in data})
-        except ValidationError as exc:
-            self.send({"type": "error", "error": "invalid", "errors": exc.messages})
-            return
-        tickets.record_page(self.ticket(self.ticket_id), values["url"], values["title"])
-
-
-class AgentConnection(Connection):
-    """An agent's socket: the tickets they have open, and the inbox if they ask for it.
-
-    ``signin`` is the id of the sign-in the socket opened with (see
-    :mod:`responso_chat.conversation.sessions`): the socket closes once it is over.
-    """
-
-    include_internal = True
-
-    def __init__(self, ws, user, signin: str | None):
-        super().__init__(ws)
-        self.user = user
-        self.user_id = str(user.get_id())
-        self.signin = signin
-        self.opened_at = time.time()
-        self.agent = agent_by_id(self.user_id) or as_agent(user)
-        self.tickets: set[int] = set()
-        self._visible: set[int] | None = None
-        self._visible_at = 0.0
-        self._presence_sent: dict[int, tuple] = {}  # ticket -> (customer online, viewers)
-
-    def opened(self) -> None:
-        self.listen(ACCESS_CHANNEL)
-
-    def check_access(self) -> None:
-        """The user, loaded again through the host, must still be an agent and signed in
-        (else the socket closes with 4403); tickets they may no longer see are dropped."""
-        user = load_user(self.user_id)
-        if user is None or not is_agent(user):
-            raise Refused(CLOSE_FORBIDDEN, "no longer an agent")
-        if sessions.signed_out(self.user_id, self.signin, self.opened_at):
-            raise Refused(CLOSE_FORBIDDEN, "signed out")
-        self.user = user
-        self._visible_at = 0.0  # the inbox's list of visible chats is read again
-        for ticket_id in sorted(self.tickets):
-            ticket = self.ticket(ticket_id)
-            if ticket is None or not access.can_see_ticket(user, ticket):
-                self.drop_ticket(ticket_id)
-
-    def drop_ticket(self, ticket_id: int) -> None:
-        """Stop following a ticket the agent may no longer see, and tell the client."""
-        self.unsubscribe(ticket_id)
-        self.send({"type": "unsubscribed", "ticket_id": ticket_id, "reason": "no_access"})
-
-    def _subscribed_ticket(self, data: dict):
-        ticket_id = parse_count(data.get("ticket_id"))
-        if ticket_id in self.tickets:
-            ticket = self.ticket(ticket_id)
-            if ticket is not None and access.can_see_ticket(self.user, ticket):
-                return ticket
-            self.drop_ticket(ticket_id)
-            return None
-        self.send({"type": "error", "error": "not_subscribed", "ticket_id": data.get("ticket_id")})
-        return None
-
-    def on_subscribe(self, data: dict) -> None:
-        """Follow a ticket the agent may see, caught up from ``after``."""
-        ticket_id, after = parse_count(data.get("ticket_id")), parse_count(data.get("after", 0))
-        ticket = self.ticket(ticket_id) if ticket_id is not None else None
-        if ticket is None or after is None or not access.can_see_ticket(self.user, ticket):
-            self.send({"type": "error", "error": "not_found", "ticket_id": data.get("ticket_id")})
-            return
-        self.tickets.add(ticket_id)
-        self.listen(ticket_channel(ticket_id))
-        self.listen(agent_ticket_channel(ticket_id))
-        self.sent_seq[ticket_id] = after
-        self.send({"type": "subscribed", "ticket_id": ticket_id, "status": ticket.status})
-        self.flush(ticket_id)
-        self._presence_sent[ticket_id] = (None, [])  # the page shows nobody else at first
-        self._here(ticket_id)
-        self.send_presence(ticket_id)
-
-    def on_unsubscribe(self, data: dict) -> None:
-        """Stop following a ticket."""
-        self.unsubscribe(parse_count(data.get("ticket_id")))
-
-    def unsubscribe(self, ticket_id: int | None) -> None:
-        """Stop following ``ticket_id`` (if followed)."""
-        if ticket_id in self.tickets:
-            self.tickets.discard(ticket_id)
-            self.stop_listening(ticket_channel(ticket_id))
-            self.stop_listening(agent_ticket_channel(ticket_id))
-            self.sent_seq.pop(ticket_id, None)
-            self._presence_sent.pop(ticket_id, None)
-            self._gone(ticket_id)
-
-    def _here(self, ticket_id: int) -> None:
-        presence.agent_here(ticket_id, self.origin, self.agent.id, self.agent.name)
-
-    def _gone(self, ticket_id: int) -> None:
-        presence.agent_gone(ticket_id, self.origin, self.agent.id, self.agent.name)
-
-    def send_presence(self, ticket_id: int) -> None:
-        """Tell the client whether the customer is online and which other agents have the
-        ticket open, when that differs from what it was last told."""
-        online = presence.customer_online(ticket_id)
-        agents = presence.viewers(ticket_id)
-        last_online, last_agents = self._presence_sent.get(ticket_id, (None, None))
-        if agents is not None:
-            agents = [agent for agent in agents if agent["id"] != str(self.agent.id)]
-        if online is not None and online != last_online:
-            self.send(presence.customer_event(ticket_id, online))
-            last_online = online
-        if agents is not None and agents != last_agents:
-            self.send(presence.viewers_event(ticket_id, agents))
-            last_agents = agents
-        self._presence_sent[ticket_id] = (last_online, last_agents)
-
-    def closed(self) -> None:
-        for ticket_id in self.tickets:
-            self._gone(ticket_id)
-
-    def heartbeat(self) -> None:
-        for ticket_id in self.tickets:
-            self._here(ticket_id)
-            self.send_presence(ticket_id)
-
-    def resync(self) -> None:
-        """Events may have been dropped (an ``access`` one too): check the rights, catch up
-        every ticket, its presence, and the list."""
-        self.check_access()
-        for ticket_id in sorted(self.tickets):
-            self.flush(ticket_id)
-            self._here(ticket_id)
-            self.send_presence(ticket_id)
-        if INBOX_CHANNEL in self.channels:
-            self.send({"type": "inbox", "event": "resync"})
-
-    def on_typing(self, data: dict) -> None:
-        """The agent started or stopped typing in a ticket they follow."""
-        ticket = self._subscribed_ticket(data)
-        if ticket is not None:
-            messages.publish_typing(
-                ticket, "agent", self.agent.name, bool(data.get("typing")), self.origin
-            )
-
-    def on_seen(self, data: dict) -> None:
-        """The agent has read a ticket up to ``seq``."""
-        ticket, seq = self._subscribed_ticket(data), parse_count(data.get("seq"))
-        if ticket is not None and seq is not None:
-            messages.mark_seen(ticket, "agent", seq)
-
-    def on_inbox(self, data: dict) -> None:
-        """Receive inbox events of the tickets this agent may see."""
-        self.listen(INBOX_CHANNEL)
-
-    def _may_see_chat(self, chat_id) -> bool:
-        if time.monotonic() - self._visible_at > VISIBILITY_SECONDS:
-            self._visible = access.visible_chat_ids(self.user)
-            self._visible_at = time.monotonic()
-        return self._visible is None or chat_id in self._visible
-
-    def deliver(self, event: dict) -> None:
-        kind = event.get("type")
-        if kind == "inbox":
-            if self._may_see_chat(event.get("chat_id")):
-                self.send(event)
-            return
-        if kind == "resync":
-            self.resync()
-            return
-        if kind == "access":
-            if event.get("user_id") in (None, self.user_id):
-                self.check_access()
-            return
-        ticket_id = event.get("ticket_id")
-        if ticket_id not in self.tickets:
-            return
-        if kind == "message":
-            self.pushed_message(event)
-        elif kind in ("presence", "viewers"):
-            self.send_presence(ticket_id)
-        elif kind != "typing" or event.get("_origin") != self.origin:
-            self.send(event)

@@ -14,12 +14,8 @@ from werkzeug.serving import run_simple
 
 from responso_chat import migrations
 from responso_chat.demo.app import create_app, create_shop_tables
-from responso_chat.demo.base_standin import (
-    create_standin_app,
-    demo_orders,
-    demo_statuses,
-    serve_standin,
-)
+from responso_chat.demo.base_orders import demo_orders, demo_statuses
+from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.demo.data import seed_demo_chat
 from responso_chat.demo.seed import DEMO_LOGINS, seed_shop_users
 

@@ -18,15 +18,11 @@ Views (``vocab.INBOX_VIEWS``):
 
 Lists are ordered by newest activity first (``last_message_at``, then ``id``, both
 descending) and paginated by keyset on that pair, which the ``*_activity`` indexes of the
-ticket table serve without offsets however deep the page. The cursor handed to clients is
-opaque (URL-safe base64 of the last row's key).
+ticket table serve without offsets however deep the page (:mod:`.paging` makes the cursors).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from responso_chat.conversation.access import ticket_visibility_clause, visible_chat_ids
+from responso_chat.inbox.paging import Page, after_clause, page_of
 from responso_chat.models import Chat, Message, Tag, Team, Ticket, TicketWatcher, ticket_details
 from responso_chat.state import plugin_state
 from responso_chat.vocab import FINISHED_STATUSES, INBOX_VIEWS, UNFINISHED_STATUSES
@@ -45,12 +42,10 @@ PAGE_SIZE = 30
 #: Views count their tickets up to this many, then show "1,000+": an exact count of a shop's
 #: whole history would read every ticket on each refresh of the inbox, and tell nothing more.
 COUNT_LIMIT = 1000
+#: The order of every list, newest activity first (descending), and the key of its cursors.
+KEYSET = (Ticket.last_message_at, Ticket.id)
 #: ``assignee`` filter value for tickets nobody is assigned to.
 UNASSIGNED = "none"
-
-
-class InvalidCursor(ValueError):
-    """A pagination cursor that this module did not hand out."""
 
 
 @dataclass
@@ -65,33 +60,6 @@ class InboxFilters:
     assignee: str | None = None
     team_id: int | None = None
     q: str = ""
-
-
-@dataclass
-class InboxPage:
-    """One page of a list and the cursor of the next (older) page, if there is one."""
-
-    tickets: list
-    next_cursor: str | None
-
-
-def encode_cursor(last_message_at: datetime, ticket_id: int) -> str:
-    """The opaque cursor pointing after a row with this activity time and id."""
-    raw = json.dumps([last_message_at.isoformat(), ticket_id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, int]:
-    """The (activity time, id) a cursor points after; :class:`InvalidCursor` if it is bad."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        moment, ticket_id = json.loads(raw)
-        when = datetime.fromisoformat(moment)
-        if when.tzinfo is None or type(ticket_id) is not int or not 0 < ticket_id < 2**31:
-            raise ValueError("not a cursor")
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("This page link is no longer valid.") from exc
-    return when, ticket_id
 
 
 def awaiting_reply_clause():
@@ -191,8 +159,7 @@ def page_query(user, filters: InboxFilters, cursor: str | None, limit: int):
     """
     clauses = [ticket_visibility_clause(user), *filter_clauses(filters, str(user.get_id()))]
     if cursor:
-        when, ticket_id = decode_cursor(cursor)
-        clauses.append(sa.tuple_(Ticket.last_message_at, Ticket.id) < (when, ticket_id))
+        clauses.append(after_clause(KEYSET, cursor, (datetime, int), descending=True))
     order = (Ticket.last_message_at.desc(), Ticket.id.desc())
     text = filters.q.strip()
     if text:
@@ -217,10 +184,11 @@ def list_tickets(
     cursor: str | None = None,
     limit: int = PAGE_SIZE,
     options=(),
-) -> InboxPage:
+) -> Page:
     """One page of the tickets ``user`` may see that match ``filters``, newest activity first.
 
-    ``cursor`` is the ``next_cursor`` of the previous page; :class:`InvalidCursor` if forged.
+    ``cursor`` is the ``next_cursor`` of the previous page; :class:`.paging.InvalidCursor` if
+    forged.
     ``options`` load what the caller shows beyond the tags (``selectinload(...)``).
     """
     state = plugin_state()
@@ -231,13 +199,7 @@ def list_tickets(
         # The best plan of a search depends on its text: never serve it from a generic plan
         # cached for a prepared statement (the driver prepares statements it sees often).
         session.execute(sa.text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    tickets = list(session.execute(query).unique().scalars())
-    next_cursor = None
-    if len(tickets) > limit:
-        tickets = tickets[:limit]
-        last = tickets[-1]
-        next_cursor = encode_cursor(last.last_message_at, last.id)
-    return InboxPage(tickets=tickets, next_cursor=next_cursor)
+    return page_of(list(session.execute(query).unique().scalars()), limit, KEYSET)
 
 
 def view_counts(user) -> dict[str, int]:

@@ -12,7 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from responso_chat.conversation import messages
+from responso_chat.conversation import messages, wire
 from responso_chat.conversation.access import ticket_visibility_clause
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.infra.broker import INBOX_CHANNEL
@@ -73,7 +73,7 @@ def _record_on_ticket(ticket, actor, text: str) -> None:
     line = messages.add_system_line(ticket, f"{actor.name} {text}", author_id=actor.id)
     state.db.session.commit()
     messages.publish_messages([line])
-    state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
+    state.broker.publish(INBOX_CHANNEL, wire.inbox("changed", ticket))
 
 
 def _check_choices(assignee_id: str | None, project_id: int | None) -> None:

@@ -27,6 +27,8 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 
+from responso_chat.conversation import wire
+
 log = logging.getLogger(__name__)
 
 Listener = Callable[[dict], None]
@@ -45,11 +47,11 @@ def agent_ticket_channel(ticket_id: int) -> str:
 INBOX_CHANNEL = "inbox"
 
 #: Announces that who may see what changed (a chat's agents were edited, a user signed out):
-#: ``{"type": "access", "user_id": str | None}`` (None: anyone). Agent sockets check at once.
+#: :func:`responso_chat.conversation.wire.access` events. Agent sockets check at once.
 ACCESS_CHANNEL = "access"
 
 #: Handed to every listener once the broker is back after it may have dropped events.
-RESYNC = {"type": "resync"}
+RESYNC = wire.resync()
 
 
 class InProcessBroker:
@@ -88,7 +90,7 @@ class InProcessBroker:
         """Hand :data:`RESYNC` to every listener once, whatever its number of channels."""
         with self._lock:
             listeners = set().union(*self._listeners.values())
-        self._call(listeners, dict(RESYNC), "*")
+        self._call(listeners, wire.resync(), "*")
 
     @staticmethod
     def _call(listeners, event: dict, channel: str) -> None:

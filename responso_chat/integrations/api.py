@@ -1,18 +1,13 @@
 """What the JSON API lists and changes, on top of the inbox, chat, task and automation services.
 
-Lists are paginated by keyset: each page ends with an opaque cursor (URL-safe base64 of the
-last row's sort key) that the next request hands back. Tickets keep the inbox's order (newest
+Lists are paginated by keyset (:mod:`responso_chat.inbox.paging`): each page ends with an
+opaque cursor that the next request hands back. Tickets keep the inbox's order (newest
 activity first, :func:`inbox.list_tickets`); the other lists go by id, or by run order for
 automation rules. Access is the inbox's: ``user`` sees the tickets (and their messages and
 tasks) of the chats they have access to, admins everything.
 """
 
 from __future__ import annotations
-
-import base64
-import binascii
-import json
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -23,53 +18,22 @@ from responso_chat.conversation.access import visible_chat_ids
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, tasks
 from responso_chat.inbox import queries as inbox
-from responso_chat.inbox.queries import UNASSIGNED, InvalidCursor
+from responso_chat.inbox.paging import Page, keyset_page
+from responso_chat.inbox.queries import UNASSIGNED
 from responso_chat.models import AutomationRule, Chat, Contact, Message, Tag, Task, Team, Ticket
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
-_MAX_KEY = 2**31
 
-
-@dataclass
-class Page:
-    """One page of a list and the cursor of the next page (None on the last one)."""
-
-    items: list
-    next_cursor: str | None
-
-
-def encode_cursor(*key: int) -> str:
-    """The opaque cursor pointing after the row whose sort key is ``key``."""
-    raw = json.dumps(list(key), separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, size: int) -> tuple[int, ...]:
-    """The sort key (``size`` whole numbers) a cursor points after; InvalidCursor if forged."""
+def database_answers() -> bool:
+    """Whether the plugin's database answers a trivial query (the health check)."""
+    session = plugin_state().db.session
     try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not (
-            isinstance(key, list)
-            and len(key) == size
-            and all(type(part) is int and 0 <= part < _MAX_KEY for part in key)
-        ):
-            raise ValueError("not a cursor")
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("This cursor is not valid.") from exc
-    return tuple(key)
-
-
-def keyset_page(query, columns, cursor: str | None, limit: int) -> Page:
-    """One page of ``query`` in ascending order of ``columns`` (whole numbers, unique together)."""
-    if cursor:
-        key = decode_cursor(cursor, len(columns))
-        query = query.where(sa.tuple_(*columns) > sa.tuple_(*key))
-    rows = list(plugin_state().db.session.scalars(query.order_by(*columns).limit(limit + 1)))
-    if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(*(getattr(rows[-1], c.key) for c in columns)))
+        session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        session.rollback()
+        return False
+    return True
 
 
 # --- lists ---------------------------------------------------------------------------------
@@ -100,10 +64,9 @@ def list_tickets(
         team_id=team,
         q=q,
     )
-    page = inbox.list_tickets(
+    return inbox.list_tickets(
         user, filters, cursor=cursor, limit=limit, options=[selectinload(Ticket.watcher_rows)]
     )
-    return Page(page.tickets, page.next_cursor)
 
 
 

@@ -6,7 +6,8 @@
 - Sync: a customer's orders of the last 3 months are fetched by e-mail and upserted into the
   ``Order`` cache (one row per Base order id); status names and colours are cached in
   ``OrderStatus``; ``OrderSync`` records per e-mail the last successful sync and the failure
-  since then, so the panel can show cached data and say since when Base is unreachable.
+  since then, so the panel (:mod:`.panel`) can show cached data and say since when Base is
+  unreachable.
 - Jobs (ids only): :func:`sync_ticket_orders` when a ticket is created, and
   :func:`sync_open_tickets` every ``RESPONSO_CHAT_ORDER_SYNC_INTERVAL`` seconds.
 - :func:`change_order_status` is the one function that changes an order's status.
@@ -20,8 +21,7 @@ import calendar
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -89,6 +89,11 @@ def _stored(key: str) -> str | None:
     state = plugin_state()
     row = state.db.session.get(Setting, key)
     return row.value if row is not None and row.value else None
+
+
+def is_connected() -> bool:
+    """Whether an API token is stored or configured (an order source is connected)."""
+    return bool(_token_and_source()[0])
 
 
 def _token_and_source() -> tuple[str, str]:
@@ -408,89 +413,6 @@ def sync_open_tickets() -> None:
         .distinct()
     ).scalars()
     _sync_emails(client, sorted(email for email in emails if email), statuses=True)
-
-
-# --- The ticket's side panel ----------------------------------------------------------------
-
-
-@dataclass
-class OrdersPanel:
-    """What the "Base orders" panel of a ticket shows."""
-
-    connected: bool
-    email: str
-    verified: bool
-    orders: list
-    statuses: dict  # status id -> OrderStatus
-    sync: object | None  # OrderSync of the e-mail, None before the first attempt
-    stale: bool  # no fresh sync yet: the page asks for one
-
-    @property
-    def choices(self) -> list:
-        """The statuses an order can be moved to."""
-        return sorted(self.statuses.values(), key=lambda status: status.id)
-
-    def status(self, order):
-        """The cached status of ``order`` (name and colour), or None when unknown."""
-        return self.statuses.get(order.status_id)
-
-    @staticmethod
-    def order_link(order) -> str | None:
-        """The order's page, when it is a web address (never a ``javascript:`` one)."""
-        return order.order_page if re.match(r"https?://", order.order_page or "") else None
-
-    @staticmethod
-    def payment(order) -> str:
-        """``paid``, ``partial`` or ``unpaid``."""
-        done, total = Decimal(order.payment_done or 0), Decimal(order.total or 0)
-        if done > 0 and done >= total:
-            return "paid"
-        return "partial" if done > 0 else "unpaid"
-
-
-def orders_panel(ticket) -> OrdersPanel:
-    """The cached orders of the ticket's customer from the last 3 months, newest first."""
-    state = plugin_state()
-    session = state.db.session
-    email = normalize_email(ticket.customer_email)
-    connected = bool(_token_and_source()[0])
-    now = utcnow()
-    start = window_start(now)
-    placed = sa.func.coalesce(Order.date_confirmed, Order.date_add)
-    orders = list(
-        session.execute(
-            sa.select(Order)
-            .where(Order.email == email, placed >= start)
-            .order_by(placed.desc(), Order.base_order_id.desc())
-        ).scalars()
-    )
-    sync = session.get(OrderSync, email) if email else None
-    fresh_after = now - timedelta(seconds=state.setting("ORDER_SYNC_INTERVAL"))
-    stale = (
-        connected
-        and bool(email)
-        and (sync is None or (not sync.error and (sync.synced_at or start) < fresh_after))
-    )
-    return OrdersPanel(
-        connected=connected,
-        email=email,
-        verified=bool(ticket.customer_email_verified),
-        orders=orders,
-        statuses={status.id: status for status in status_choices()},
-        sync=sync,
-        stale=stale,
-    )
-
-
-def ticket_order(ticket, base_order_id: int):
-    """The cached order ``base_order_id`` if it belongs to the ticket's customer, else None."""
-    state = plugin_state()
-    return state.db.session.execute(
-        sa.select(Order).where(
-            Order.base_order_id == base_order_id,
-            Order.email == normalize_email(ticket.customer_email),
-        )
-    ).scalar_one_or_none()
 
 
 # --- Changing an order's status -------------------------------------------------------------

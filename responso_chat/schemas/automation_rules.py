@@ -248,3 +248,23 @@ class DryRunSchema(Schema):
         validate=validate.Range(min=1, max=MAX_ID, error="Enter a ticket number."),
         error_messages={"required": "Enter a ticket number.", "invalid": "Enter a ticket number."},
     )
+
+
+def blank_rule_values() -> dict:
+    """The rule editor's values for a new rule: one blank condition and one blank action."""
+    return {
+        "name": "",
+        "enabled": True,
+        "trigger": "new_ticket",
+        "trigger_minutes": None,
+        "match": "all",
+        "conditions": [{"field": "chat", "operator": "is", "value": ""}],
+        "actions": [{"type": "auto_reply", "value": ""}],
+    }
+
+
+#: The rule editor's rows: their name prefix and a blank row (its "Add …" buttons).
+FORM_ROWS = {
+    "condition": ("conditions", {"field": "", "operator": "", "value": ""}),
+    "action": ("actions", {"type": "", "value": ""}),
+}

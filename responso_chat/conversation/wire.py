@@ -1,0 +1,169 @@
+"""The realtime wire format: every event the server sends to browsers (the widget, the inbox)
+or publishes on the broker, one builder per event type.
+
+Events are JSON objects with a ``type``. Keys that start with ``_`` stay on the server: the
+broker carries them, the sockets drop them before sending (see
+:meth:`responso_chat.conversation.websocket.Connection.send`). The widget's and the inbox's
+JavaScript read these formats, so they change only together with them.
+
+A leaf module: it imports nothing of the plugin's, so the broker, the services and the
+sockets all build their events here.
+"""
+
+from __future__ import annotations
+
+#: Authors whose client message ids go back to browsers: the clients that sent them match
+#: their pending messages by it. Automations' ids are their own business.
+CLIENT_AUTHORS = ("customer", "agent")
+
+
+def message(message) -> dict:
+    """A stored message (any object with a message's attributes)::
+
+        {"type": "message", "ticket_id": int, "seq": int, "author_kind": str,
+         "author_name": str, "body": str, "internal": bool, "client_msg_id": str | None,
+         "created_at": ISO 8601 str, "seen": bool}
+
+    ``client_msg_id`` is null for authors outside :data:`CLIENT_AUTHORS`.
+    """
+    return {
+        "type": "message",
+        "ticket_id": message.ticket_id,
+        "seq": message.seq,
+        "author_kind": message.author_kind,
+        "author_name": message.author_name,
+        "body": message.body,
+        "internal": message.internal,
+        "client_msg_id": (
+            message.client_msg_id if message.author_kind in CLIENT_AUTHORS else None
+        ),
+        "created_at": message.created_at.isoformat(),
+        "seen": message.seen_at is not None,
+    }
+
+
+def inbox(event: str, ticket=None) -> dict:
+    """A nudge to the inbox's list: ``created``, ``activity`` or ``changed`` for ``ticket``::
+
+        {"type": "inbox", "ticket_id": int, "chat_id": int | None, "event": str}
+
+    Without a ticket, ``{"type": "inbox", "event": "resync"}``: read the whole list again.
+    """
+    if ticket is None:
+        return {"type": "inbox", "event": event}
+    return {"type": "inbox", "ticket_id": ticket.id, "chat_id": ticket.chat_id, "event": event}
+
+
+def status(ticket_id: int, status: str) -> dict:
+    """The ticket's status: ``{"type": "status", "ticket_id": int, "status": str}``."""
+    return {"type": "status", "ticket_id": ticket_id, "status": status}
+
+
+def seen(ticket_id: int, by: str, seq: int) -> dict:
+    """``by`` (``customer`` or ``agent``) read the other side's messages up to ``seq``::
+
+        {"type": "seen", "ticket_id": int, "by": str, "seq": int}
+    """
+    return {"type": "seen", "ticket_id": ticket_id, "by": by, "seq": seq}
+
+
+def typing(ticket_id: int, author_kind: str, name: str, is_typing: bool, origin: str) -> dict:
+    """Someone started or stopped typing::
+
+        {"type": "typing", "ticket_id": int, "author_kind": str, "name": str, "typing": bool}
+
+    ``_origin`` (server only) names the sending socket, which skips its own event.
+    """
+    return {
+        "type": "typing",
+        "ticket_id": ticket_id,
+        "author_kind": author_kind,
+        "name": name,
+        "typing": bool(is_typing),
+        "_origin": origin,
+    }
+
+
+def agent_joined(ticket_id: int, name: str) -> dict:
+    """An agent took the conversation: ``{"type": "agent_joined", "ticket_id": int,
+    "name": str}`` (the widget shows "<name> joined the chat")."""
+    return {"type": "agent_joined", "ticket_id": ticket_id, "name": name}
+
+
+def page(ticket_id: int, url: str, title: str) -> dict:
+    """The page the customer is on (agents only)::
+
+        {"type": "page", "ticket_id": int, "url": str, "title": str}
+    """
+    return {"type": "page", "ticket_id": ticket_id, "url": url, "title": title}
+
+
+def presence(ticket_id: int, online: bool) -> dict:
+    """Whether the ticket's customer has the widget open (agents only)::
+
+        {"type": "presence", "ticket_id": int, "who": "customer", "online": bool}
+    """
+    return {"type": "presence", "ticket_id": ticket_id, "who": "customer", "online": online}
+
+
+def viewers(ticket_id: int, agents: list[dict]) -> dict:
+    """The agents who have the ticket open (agents only)::
+
+        {"type": "viewers", "ticket_id": int, "agents": [{"id": str, "name": str}, ...]}
+    """
+    return {"type": "viewers", "ticket_id": ticket_id, "agents": agents}
+
+
+def access(user_id: str | None) -> dict:
+    """Who may see what changed (broker only, never sent to a browser)::
+
+        {"type": "access", "user_id": str | None}
+
+    ``user_id`` None: anyone's rights may have changed. Agent sockets check theirs at once.
+    """
+    return {"type": "access", "user_id": user_id}
+
+
+def resync() -> dict:
+    """The broker may have dropped events: catch up from the database. ``{"type": "resync"}``"""
+    return {"type": "resync"}
+
+
+def error(error: str, **details) -> dict:
+    """A frame the socket refused, or could not carry out::
+
+        {"type": "error", "error": str, ...details}
+
+    ``error`` is ``bad_request``, ``invalid`` (with ``errors``), ``rate_limited`` (with
+    ``retry_after``), ``ended``, ``unavailable``, ``not_found`` or ``not_subscribed``;
+    ``details`` may add ``client_msg_id`` (the send it answers) or ``ticket_id``.
+    """
+    return {"type": "error", "error": error, **details}
+
+
+def subscribed(ticket_id: int, status: str) -> dict:
+    """An agent's socket now follows the ticket::
+
+        {"type": "subscribed", "ticket_id": int, "status": str}
+    """
+    return {"type": "subscribed", "ticket_id": ticket_id, "status": status}
+
+
+def unsubscribed(ticket_id: int, reason: str) -> dict:
+    """An agent's socket stopped following the ticket (``reason``: ``no_access``)::
+
+        {"type": "unsubscribed", "ticket_id": int, "reason": str}
+    """
+    return {"type": "unsubscribed", "ticket_id": ticket_id, "reason": reason}
+
+
+def ping() -> dict:
+    """The heartbeat (the client answers ``{"type": "pong"}``): ``{"type": "ping"}``."""
+    return {"type": "ping"}
+
+
+#: Every event type the server builds, by builder.
+EVENT_TYPES = (
+    "message", "inbox", "status", "seen", "typing", "agent_joined", "page", "presence",
+    "viewers", "access", "resync", "error", "subscribed", "unsubscribed", "ping",
+)

@@ -1,0 +1,94 @@
+"""The "Base orders" panel of a ticket: the customer's cached orders and their sync state."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from responso_chat.models import Order, OrderSync, utcnow
+from responso_chat.orders import sync
+from responso_chat.state import plugin_state
+
+
+@dataclass
+class OrdersPanel:
+    """What the "Base orders" panel of a ticket shows."""
+
+    connected: bool
+    email: str
+    verified: bool
+    orders: list
+    statuses: dict  # status id -> OrderStatus
+    sync: object | None  # OrderSync of the e-mail, None before the first attempt
+    stale: bool  # no fresh sync yet: the page asks for one
+
+    @property
+    def choices(self) -> list:
+        """The statuses an order can be moved to."""
+        return sorted(self.statuses.values(), key=lambda status: status.id)
+
+    def status(self, order):
+        """The cached status of ``order`` (name and colour), or None when unknown."""
+        return self.statuses.get(order.status_id)
+
+    @staticmethod
+    def order_link(order) -> str | None:
+        """The order's page, when it is a web address (never a ``javascript:`` one)."""
+        return order.order_page if re.match(r"https?://", order.order_page or "") else None
+
+    @staticmethod
+    def payment(order) -> str:
+        """``paid``, ``partial`` or ``unpaid``."""
+        done, total = Decimal(order.payment_done or 0), Decimal(order.total or 0)
+        if done > 0 and done >= total:
+            return "paid"
+        return "partial" if done > 0 else "unpaid"
+
+
+def orders_panel(ticket) -> OrdersPanel:
+    """The cached orders of the ticket's customer from the last 3 months, newest first."""
+    state = plugin_state()
+    session = state.db.session
+    email = sync.normalize_email(ticket.customer_email)
+    connected = sync.is_connected()
+    now = utcnow()
+    start = sync.window_start(now)
+    placed = sa.func.coalesce(Order.date_confirmed, Order.date_add)
+    cached = list(
+        session.execute(
+            sa.select(Order)
+            .where(Order.email == email, placed >= start)
+            .order_by(placed.desc(), Order.base_order_id.desc())
+        ).scalars()
+    )
+    synced = session.get(OrderSync, email) if email else None
+    fresh_after = now - timedelta(seconds=state.setting("ORDER_SYNC_INTERVAL"))
+    stale = (
+        connected
+        and bool(email)
+        and (synced is None or (not synced.error and (synced.synced_at or start) < fresh_after))
+    )
+    return OrdersPanel(
+        connected=connected,
+        email=email,
+        verified=bool(ticket.customer_email_verified),
+        orders=cached,
+        statuses={status.id: status for status in sync.status_choices()},
+        sync=synced,
+        stale=stale,
+    )
+
+
+def ticket_order(ticket, base_order_id: int):
+    """The cached order ``base_order_id`` if it belongs to the ticket's customer, else None."""
+    state = plugin_state()
+    return state.db.session.execute(
+        sa.select(Order).where(
+            Order.base_order_id == base_order_id,
+            Order.email == sync.normalize_email(ticket.customer_email),
+        )
+    ).scalar_one_or_none()
