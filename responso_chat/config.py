@@ -143,8 +143,9 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "MAIL_FROM_NAME": ("Customer service", "Name e-mails come from."),
     "MAIL_SHOP_URL": (
         "",
-        "Public address of the shop page where the signed link of an e-mail reopens the chat, "
-        "e.g. https://shop.example/; empty = the page the customer chatted from.",
+        "Public address of the shop, e.g. https://shop.example/: the signed link of an e-mail "
+        "leads there and reopens the chat (on the page the customer chatted from when it is "
+        "on that site); empty = e-mails carry no link.",
     ),
     "MAIL_UNSEEN_MINUTES": (
         5,

@@ -34,6 +34,7 @@ def upgrade():
     sa.Column('address', sa.String(length=254), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
     sa.Column('up_to_seq', sa.Integer(), nullable=True),
+    sa.Column('raw', sa.Text(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('error', sa.Text(), nullable=False),
     sa.Column('created_at', responso_chat.models.UTCDateTime(timezone=True), nullable=False),

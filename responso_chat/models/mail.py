@@ -35,6 +35,8 @@ class MailRecord(Base):
     subject = mapped_column(sa.String(300), nullable=False, default="")
     #: Sent mails: the last sequence number of the ticket's messages they carry.
     up_to_seq = mapped_column(sa.Integer, nullable=True)
+    #: A sent mail as it goes over SMTP (tried again from this after a failure).
+    raw = mapped_column(sa.Text, nullable=False, default="")
     attempts = mapped_column(sa.Integer, nullable=False, default=0)
     error = mapped_column(sa.Text, nullable=False, default="")
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
