@@ -31,7 +31,7 @@ from responso_chat.conversation import presence
 from responso_chat.infra import outbox
 from responso_chat.mail import compose, signing
 from responso_chat.mail.settings import mail_config, record_send_error
-from responso_chat.models import MailRecord, Message, Ticket, utcnow
+from responso_chat.models import MailRecord, Message, Ticket, ticket_details, utcnow
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
@@ -212,7 +212,8 @@ def send_transcript(ticket_id: int) -> None:
 def notify_agents(ticket_id: int, message_id: int) -> None:
     """Job: tell the assignee and watchers who do not have the ticket open about a new
     customer message (one mail each, once per message)."""
-    ticket, message = _session().get(Ticket, ticket_id), _session().get(Message, message_id)
+    ticket = _session().get(Ticket, ticket_id, options=ticket_details())
+    message = _session().get(Message, message_id)
     if ticket is None or message is None or not mail_config().sending:
         return
     wanted = {ticket.assignee_id, *ticket.watcher_ids} - {None}
