@@ -12,7 +12,7 @@ from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.conftest import AuthActions
 from tests.factories import make_chat, make_ticket
-from tests.mail_fixtures import imap, imap_server, mail_app, settle, smtp, smtp_server  # noqa: F401
+from tests.mail_fixtures import settle
 
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
 
@@ -52,7 +52,10 @@ def test_new_ticket_to_this_customer_goes_by_email_in_their_language(mail_app, s
         assert (record.kind, record.state, record.ticket_id) == ("new_ticket", "sent", new_id)
 
 
-def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(mail_app, smtp):
+def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(make_app, smtp):
+    from tests.mail_fixtures import mail_config
+
+    mail_app = make_app(**mail_config(smtp, RESPONSO_CHAT_MAIL_UNSEEN_MINUTES=60))
     ticket_id = _ticket(mail_app)
     with mail_app.app_context():
         session = plugin_state().db.session
@@ -60,6 +63,11 @@ def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(ma
         messages.post_agent_message(ticket, "2", "Alice Agent", "First answer")
         messages.post_agent_message(ticket, "2", "Alice Agent", "Internal", internal=True)
         messages.post_agent_message(ticket, "2", "Alice Agent", "Second answer")
+    settle(mail_app)
+    assert smtp.messages == []  # not yet: the customer may still read them in the widget
+    mail_app.config["RESPONSO_CHAT_MAIL_UNSEEN_MINUTES"] = 0  # the minutes have passed
+    with mail_app.app_context():
+        outgoing.send_unseen(ticket_id)
     settle(mail_app)
     [(_to, mail)] = smtp.messages  # both replies, one mail
     text, _html = _parts(mail)

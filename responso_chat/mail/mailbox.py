@@ -45,18 +45,24 @@ def connect(config) -> imaplib.IMAP4:
                                      timeout=timeout)
         else:
             imap = imaplib.IMAP4(config.imap_host, config.imap_port, timeout=timeout)
-            if config.imap_security == "starttls":
-                imap.starttls(ssl_context=context)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise MailboxError(f"the IMAP server {config.imap_host}:{config.imap_port} could not "
+                           f"be reached ({exc or type(exc).__name__})") from exc
+    try:
+        if config.imap_security == "starttls":
+            imap.starttls(ssl_context=context)
         imap.login(config.imap_user, config.imap_password)
         status, _data = imap.select(_quoted(config.imap_folder))
         if status != "OK":
-            imap.logout()
             raise MailboxError(f"the folder {config.imap_folder} does not exist")
-    except imaplib.IMAP4.error as exc:
-        raise MailboxError(f"the IMAP server refused: {_text(exc)}") from exc
-    except OSError as exc:
-        raise MailboxError(f"the IMAP server {config.imap_host}:{config.imap_port} could not "
-                           f"be reached ({exc or type(exc).__name__})") from exc
+    except BaseException as exc:
+        _logout(imap)
+        if isinstance(exc, imaplib.IMAP4.error):
+            raise MailboxError(f"the IMAP server refused: {_text(exc)}") from exc
+        if isinstance(exc, OSError):
+            raise MailboxError(f"the IMAP server {config.imap_host}:{config.imap_port} "
+                               f"failed ({exc or type(exc).__name__})") from exc
+        raise
     return imap
 
 
@@ -87,10 +93,14 @@ test_connection.__test__ = False  # a service, not a pytest test
 
 
 def _logout(imap) -> None:
+    """Log out; a connection already dead is closed all the same."""
     try:
         imap.logout()
     except (imaplib.IMAP4.error, OSError):
-        pass
+        try:
+            imap.shutdown()
+        except OSError:
+            pass
 
 
 def _fetch(imap, uid: bytes, what: str) -> list:

@@ -61,12 +61,20 @@ def after_message(ticket_id: int, message_id: int, author_kind: str) -> None:
     if not config.sending:
         return
     state = plugin_state()
-    if author_kind in _TO_CUSTOMER:
+    if author_kind in _TO_CUSTOMER and not _opened_by_agent(ticket_id, message_id):
         minutes = float(state.setting("MAIL_UNSEEN_MINUTES"))
         outbox.add(_JOBS + "send_unseen", ticket_id, delay=minutes * 60)
     elif author_kind == "customer" and state.setting("MAIL_NOTIFY_AGENTS"):
         outbox.add(_JOBS + "notify_agents", ticket_id, message_id)
     _session().commit()
+
+
+def _opened_by_agent(ticket_id: int, message_id: int) -> bool:
+    """Whether the message is the first of a ticket an agent opened ("New ticket to this
+    customer"): :func:`send_new_ticket` mails it."""
+    row = _session().execute(sa.select(Message.seq, Message.author_kind).where(
+        Message.id == message_id, Message.ticket_id == ticket_id)).first()
+    return row is not None and tuple(row) == (1, "agent")
 
 
 def after_status_change(ticket_id: int, new: str) -> None:

@@ -47,7 +47,7 @@ class MailSettingsSchema(TrimmedForm):
     imap_folder = fields.String(load_default="INBOX", validate=validate.Length(min=1, max=200))
     test_to = fields.Email(load_default="", **_EMAIL)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _complete(self, data, **_kwargs):
         if data.get("smtp_host") and not data.get("from_address"):
             raise ValidationError("Enter the address e-mails come from.", "from_address")

@@ -161,9 +161,10 @@ class _Handler(socketserver.StreamRequestHandler):
                 self.send(b"* %d FETCH (UID %d RFC822.SIZE %d)\r\n" % (seq, mail.uid, len(mail.raw))
                           + tag + b" OK FETCH completed\r\n")
             else:
-                body = mail.raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n" if b"HEADER" in what.upper() \
+                header_only = b"HEADER" in what.upper()
+                body = mail.raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n" if header_only \
                     else mail.raw
-                section = b"BODY[HEADER]" if b"HEADER" in what.upper() else b"BODY[]"
+                section = b"BODY[HEADER]" if header_only else b"BODY[]"
                 self.send(b"* %d FETCH (UID %d %s {%d}\r\n" % (seq, mail.uid, section, len(body))
                           + body + b")\r\n" + tag + b" OK FETCH completed\r\n")
         elif sub == b"STORE":
