@@ -172,3 +172,17 @@ def test_receive_is_the_same_path_for_a_mail_given_directly(mail_app):
         again = incoming.receive(_mail(address, QUOTED, message_id="<direct@x>"))
     assert (result.outcome, result.ticket_id, again.outcome) == ("posted", ticket_id,
                                                                  "duplicate")
+
+
+def test_an_email_ticket_shows_in_every_agents_inbox_as_email(mail_app):
+    from tests.conftest import AuthActions
+
+    with mail_app.app_context():
+        result = incoming.receive(_mail("support@shop.test", "Do you ship to Norway?",
+                                        message_id="<new@x>"))
+    client = mail_app.test_client()
+    AuthActions(client).login("bob@shop.test")  # an agent of no chat
+    listed = client.get("/chat/inbox/").get_data(as_text=True)
+    assert "Re: Where is my order?" in listed
+    page = client.get(f"/chat/inbox/tickets/{result.ticket_id}").get_data(as_text=True)
+    assert "<dt>Inbox</dt><dd>E-mail</dd>" in page and "Do you ship to Norway?" in page
