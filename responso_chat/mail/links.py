@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import joinedload
+
 from responso_chat.conversation.visitor import issue_token
 from responso_chat.mail.settings import mail_config
 from responso_chat.mail.signing import read_link_token
@@ -49,7 +51,7 @@ def follow_link(token: str) -> LinkLanding | None:
         return None
     ticket_id, email = data
     session = plugin_state().db.session
-    ticket = session.get(Ticket, ticket_id)
+    ticket = session.get(Ticket, ticket_id, options=[joinedload(Ticket.chat)])
     if ticket is None or ticket.customer_email.lower() != email:
         return None
     if not ticket.customer_email_verified:
