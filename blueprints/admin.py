@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from marshmallow import ValidationError
 
 from responso_chat.conversation import chats
+from responso_chat.mail import mailbox, outgoing
+from responso_chat.mail import settings as mail_settings
 from responso_chat.orders import sync as orders
 from responso_chat.schemas.admin import BaseSettingsSchema
 from responso_chat.schemas.chat_form import (
@@ -14,8 +19,9 @@ from responso_chat.schemas.chat_form import (
     chat_form_values,
     timezone_names,
 )
+from responso_chat.schemas.mail import FORM_FIELDS, MailSettingsSchema
 from responso_chat.users import admin_required, list_agents
-from responso_chat.vocab import CHAT_LANGUAGE_LABELS
+from responso_chat.vocab import CHAT_LANGUAGE_LABELS, MAIL_SECURITY_LABELS
 
 bp = Blueprint("admin", __name__)
 
@@ -139,3 +145,75 @@ def base_integration():
         errors=errors,
         test=test,
     ), status
+
+
+# --- E-mail ---
+
+
+@dataclass(frozen=True)
+class MailTest:
+    """The outcome of "Send a test e-mail" or "Test connection", in words."""
+
+    ok: bool
+    text: str
+
+
+def _mail_page(form: dict, errors: dict, result=None, status: int = 200):
+    return render_template(
+        "responso_chat/admin/mail_integration.html",
+        form=form,
+        errors=errors,
+        result=result,
+        mail=mail_settings.mail_config(),
+        status=mail_settings.mail_status(),
+        passwords={name: mail_settings.password_source(name) for name in mail_settings.PASSWORDS},
+        mails=outgoing.recent_mails(),
+        securities=MAIL_SECURITY_LABELS,
+    ), status
+
+
+@bp.route("/integrations/email", methods=["GET", "POST"])
+def mail_integration():
+    """Integrations → E-mail: SMTP and IMAP settings (write-only passwords), "Save", "Send a
+    test e-mail" and "Test connection"; the mailbox's last poll and the latest mails."""
+    if request.method == "GET":
+        values = mail_settings.mail_config().__dict__
+        form = {name: values.get(name, "") for name in FORM_FIELDS}
+        form["shop_url"] = form["shop_url"] or request.url_root
+        form["test_to"] = getattr(current_user, "email", "") or ""
+        return _mail_page(form, {})
+    form = {name: request.form.get(name, "") for name in FORM_FIELDS}
+    action = request.form.get("action", "save")
+    try:
+        data = MailSettingsSchema().load(request.form)
+    except ValidationError as exc:
+        return _mail_page(form, exc.messages, status=422)
+    config = mail_settings.mail_config().with_values(data)
+    if action == "test_smtp":
+        if not data["test_to"]:
+            return _mail_page(form, {"test_to": ["Enter the address to send the test to."]},
+                              status=422)
+        if not config.sending:
+            return _mail_page(form, {"smtp_host": ["Enter the SMTP server."]}, status=422)
+        try:
+            outgoing.send_test(config, data["test_to"])
+        except outgoing.MailNotSent as exc:
+            return _mail_page(form, {}, MailTest(False, f"Not sent: {exc}."), status=422)
+        return _mail_page(form, {}, MailTest(True, f"Test e-mail sent to {data['test_to']}. "
+                                                   "Nothing was saved."))
+    if action == "test_imap":
+        if not config.receiving:
+            return _mail_page(form, {"imap_host": ["Enter the IMAP server and user."]},
+                              status=422)
+        try:
+            count = mailbox.test_connection(config)
+        except mailbox.MailboxError as exc:
+            return _mail_page(form, {}, MailTest(False, f"Connection failed: {exc}."),
+                              status=422)
+        return _mail_page(form, {}, MailTest(
+            True, f"Connected: the folder {config.imap_folder} holds {count} e-mail"
+                  f"{'' if count == 1 else 's'}. Nothing was saved."))
+    clear = [name for name in mail_settings.PASSWORDS if data.get(f"clear_{name}")]
+    mail_settings.save_mail_settings(data, clear_passwords=clear)
+    flash("E-mail settings saved.", "success")
+    return redirect(url_for(".mail_integration"))

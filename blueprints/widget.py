@@ -19,6 +19,7 @@ from flask import (
     g,
     jsonify,
     make_response,
+    redirect,
     request,
     send_from_directory,
 )
@@ -33,6 +34,7 @@ from responso_chat.conversation.visitor import (
     origin_allowed,
     ticket_for_token,
 )
+from responso_chat.mail import links
 from responso_chat.models import utcnow
 from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.schemas.widget import StartChatSchema, VisitorMessageSchema
@@ -223,3 +225,17 @@ def send():
     except messages.ConversationEnded:
         _fail(409, "_request", "This conversation has ended; start a new chat.")
     return jsonify(message=message.committed_event), 201 if created else 200
+
+
+@bp.get("/continue/<token>")
+def continue_by_mail(token):
+    """The link of an e-mail: verify the customer's address, reopen the chat on the shop."""
+    _limit("PUBLIC_RATE_LIMIT", "public")
+    landing = links.follow_link(token)
+    if landing is None:
+        abort(404, description="This link is not valid or has expired. Start a new chat.")
+    response = redirect(landing.target, code=303)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+

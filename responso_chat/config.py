@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import Schema, ValidationError, fields, validate, validates
 
-from responso_chat.vocab import AUTO_LANGUAGE, CHAT_LANGUAGES
+from responso_chat.vocab import AUTO_LANGUAGE, CHAT_LANGUAGES, MAIL_SECURITY
 
 PREFIX = "RESPONSO_CHAT_"
 
@@ -125,6 +125,56 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "MAX_MESSAGE_LENGTH": (5000, "Longest message body, in characters."),
     "AUTORESPONDER_LIMIT": (3, "Most auto-responses one ticket may receive in an hour."),
+    "SMTP_HOST": (
+        "",
+        "SMTP server of outgoing e-mail; empty = no e-mail is sent (the admin page "
+        "Integrations → E-mail can set it instead).",
+    ),
+    "SMTP_PORT": (587, "Port of the SMTP server."),
+    "SMTP_SECURITY": ("starttls", "Protection of the SMTP connection: starttls, tls or none."),
+    "SMTP_USER": ("", "User name for the SMTP server; empty = no login."),
+    "SMTP_PASSWORD": ("", "Password for the SMTP server (the admin page can store one)."),
+    "SMTP_TIMEOUT": (20.0, "Seconds before an SMTP or IMAP connection attempt gives up."),
+    "MAIL_FROM_ADDRESS": (
+        "",
+        "Address e-mails come from, e.g. support@shop.example; replies go to it with a signed "
+        "+tag naming the ticket, so the mailbox must accept plus-addressing.",
+    ),
+    "MAIL_FROM_NAME": ("Customer service", "Name e-mails come from."),
+    "MAIL_SHOP_URL": (
+        "",
+        "Public address of the shop, e.g. https://shop.example/: the signed link of an e-mail "
+        "leads there and reopens the chat (on the page the customer chatted from when it is "
+        "on that site); empty = e-mails carry no link.",
+    ),
+    "MAIL_UNSEEN_MINUTES": (
+        5,
+        "Minutes after which agent replies and auto-responses the customer has not seen in "
+        "the widget are sent by e-mail, gathered into one e-mail per ticket.",
+    ),
+    "MAIL_TRANSCRIPT": (False, "Send the customer a transcript when a chat is closed."),
+    "MAIL_NOTIFY_AGENTS": (
+        False,
+        "E-mail the assignee and watchers about a new customer message while they do not have "
+        "the ticket open.",
+    ),
+    "MAIL_SEND_RETRIES": (
+        5,
+        "How many times an e-mail the SMTP server refused or could not take is tried again "
+        "(after 1, 5, 15, 60 and 240 minutes) before it is marked failed.",
+    ),
+    "MAIL_MAX_SIZE": (
+        10 * 1024 * 1024,
+        "Largest incoming e-mail, in bytes; a larger one is not read (a system line on its "
+        "ticket says so).",
+    ),
+    "IMAP_HOST": ("", "IMAP server of incoming e-mail; empty = no mailbox is polled."),
+    "IMAP_PORT": (993, "Port of the IMAP server."),
+    "IMAP_SECURITY": ("tls", "Protection of the IMAP connection: tls, starttls or none."),
+    "IMAP_USER": ("", "User name of the IMAP mailbox."),
+    "IMAP_PASSWORD": ("", "Password of the IMAP mailbox (the admin page can store one)."),
+    "IMAP_FOLDER": ("INBOX", "Folder of the mailbox that customers' replies arrive in."),
+    "IMAP_POLL_INTERVAL": (60, "Seconds between two polls of the IMAP mailbox."),
 }
 
 
@@ -168,6 +218,27 @@ class _SettingsSchema(Schema):
     WS_ACCESS_CHECK_INTERVAL = fields.Float(required=True, validate=validate.Range(min=1))
     MAX_MESSAGE_LENGTH = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
     AUTORESPONDER_LIMIT = fields.Integer(required=True, validate=validate.Range(min=0))
+    SMTP_HOST = fields.String(required=True)
+    SMTP_PORT = fields.Integer(required=True, strict=True, validate=validate.Range(1, 65535))
+    SMTP_SECURITY = fields.String(required=True, validate=validate.OneOf(MAIL_SECURITY))
+    SMTP_USER = fields.String(required=True)
+    SMTP_PASSWORD = fields.String(required=True)
+    SMTP_TIMEOUT = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False))
+    MAIL_FROM_ADDRESS = fields.String(required=True)
+    MAIL_FROM_NAME = fields.String(required=True)
+    MAIL_SHOP_URL = fields.String(required=True)
+    MAIL_UNSEEN_MINUTES = fields.Float(required=True, validate=validate.Range(min=0))
+    MAIL_TRANSCRIPT = fields.Boolean(required=True, truthy={True}, falsy={False})
+    MAIL_NOTIFY_AGENTS = fields.Boolean(required=True, truthy={True}, falsy={False})
+    MAIL_SEND_RETRIES = fields.Integer(required=True, strict=True, validate=validate.Range(0, 5))
+    MAIL_MAX_SIZE = fields.Integer(required=True, strict=True, validate=validate.Range(min=1024))
+    IMAP_HOST = fields.String(required=True)
+    IMAP_PORT = fields.Integer(required=True, strict=True, validate=validate.Range(1, 65535))
+    IMAP_SECURITY = fields.String(required=True, validate=validate.OneOf(MAIL_SECURITY))
+    IMAP_USER = fields.String(required=True)
+    IMAP_PASSWORD = fields.String(required=True)
+    IMAP_FOLDER = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    IMAP_POLL_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=5))
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):

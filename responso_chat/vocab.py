@@ -32,6 +32,9 @@ FINISHED_STATUSES = ("solved", "closed")
 ENDED_STATUSES = (*FINISHED_STATUSES, "spam")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 AUTHOR_KINDS = ("customer", "agent", "system", "automation")
+#: Where a ticket came from, with the words the side panel's "Inbox" shows.
+TICKET_CHANNEL_LABELS = {"chat": "Chat", "email": "E-mail"}
+TICKET_CHANNELS = tuple(TICKET_CHANNEL_LABELS)
 SENTIMENTS = ("positive", "neutral", "negative")
 #: What a customer's message is about, as the classifier tells it.
 CONTEXT_LABELS = {
@@ -55,6 +58,20 @@ INBOX_VIEWS = {
     "awaiting": "Awaiting response",
     "closed": "Closed",
 }
+
+# --- E-mail ---------------------------------------------------------------------------------
+
+#: How a connection to a mail server is protected.
+MAIL_SECURITY_LABELS = {
+    "starttls": "STARTTLS",
+    "tls": "TLS from the start (SMTPS / IMAPS)",
+    "none": "None (local servers only)",
+}
+MAIL_SECURITY = tuple(MAIL_SECURITY_LABELS)
+#: What an e-mail of the plugin is: sent (``new_ticket`` ... ``test``) or received (``reply``).
+MAIL_KINDS = ("new_ticket", "unseen", "transcript", "notify", "test", "reply")
+#: Where an e-mail stands: waiting for SMTP, sent, failed for good, received, or left alone.
+MAIL_STATES = ("queued", "sent", "failed", "received", "ignored")
 
 # --- Automations and webhooks ---------------------------------------------------------------
 

@@ -53,6 +53,7 @@ from responso_chat.automations import rules
 from responso_chat.conversation.visitor import issue_token
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.integrations import api_tokens, webhooks
+from responso_chat.mail import signing
 from responso_chat.models import Order, Tag, utcnow
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
@@ -161,6 +162,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (ADMIN + "chat_delete", "POST"): admin_page(REDIRECT),
     (ADMIN + "base_integration", "GET"): admin_page(),
     (ADMIN + "base_integration", "POST"): admin_page(422),
+    (ADMIN + "mail_integration", "GET"): admin_page(),
+    (ADMIN + "mail_integration", "POST"): admin_page(REDIRECT),
     # --- admin: automations ----------------------------------------------------------------
     (AUTOMATIONS + "rule_list", "GET"): admin_page(),
     (AUTOMATIONS + "rule_create", "GET"): admin_page(),
@@ -233,6 +236,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
         },
     ),
     (WIDGET + "resume", "GET"): visitor_only(query="after=0"),
+    (WIDGET + "continue_by_mail", "GET"): public(REDIRECT),
     (WIDGET + "send", "POST"): visitor_only(
         201, body={"body": "Hi from {role}", "client_msg_id": "matrix-{role}"}
     ),
@@ -343,6 +347,7 @@ def build_world(serial: int) -> dict:
         "team_id": team.id,
         "order_id": 900000 + serial,
         "filename": "app.css",
+        "token": signing.link_token(ticket),
         "tag": f"world-tag-{serial}",
         "serial": serial,
         "tag_id": ticket.tags[0].id,

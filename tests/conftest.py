@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from responso_chat import migrations, models
 from tests.hostapp import PASSWORD, create_host_app, seed_accounts
+from tests.mail_fixtures import imap, imap_server, mail_app, smtp, smtp_server  # noqa: F401
 from tests.servers import PostgresServer, RedisServer
 
 CHROMIUM = "/usr/bin/chromium"

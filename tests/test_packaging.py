@@ -57,7 +57,8 @@ def test_wheel_contents(wheel):
         assert expected in names, expected
     assert any(n.startswith("responso_chat/migrations/versions/2") for n in names)
     templates = [n for n in names if n.startswith("responso_chat/templates/")]
-    in_repo = list((REPO / "responso_chat" / "templates").rglob("*.html"))
+    in_repo = [p for p in (REPO / "responso_chat" / "templates").rglob("*")
+               if p.suffix in (".html", ".txt")]  # the e-mails' plain text parts too
     assert len(templates) == len(in_repo), "a template folder is missing from package_data"
     static = [n for n in names if n.startswith("responso_chat/static/")]
     assert len(static) == len([p for p in (REPO / "responso_chat" / "static").rglob("*")

@@ -28,15 +28,17 @@ def visible_chat_ids(user) -> set[int] | None:
 def ticket_visibility_clause(user):
     """A WHERE clause limiting tickets to those ``user`` may see (``true()`` for admins).
 
-    Tickets of a deleted chat (``chat_id`` NULL) stay visible to admins only.
+    Tickets of a deleted chat (``chat_id`` NULL) stay visible to admins only; tickets of the
+    e-mail channel (the shop's one mailbox, no chat) to every agent.
     """
     chat_ids = visible_chat_ids(user)
     if chat_ids is None:
         return sa.true()
-    return Ticket.chat_id.in_(chat_ids) if chat_ids else sa.false()
+    by_chat = Ticket.chat_id.in_(chat_ids) if chat_ids else sa.false()
+    return sa.or_(by_chat, Ticket.channel == "email")
 
 
 def can_see_ticket(user, ticket) -> bool:
     """Whether ``user`` may open ``ticket``."""
     chat_ids = visible_chat_ids(user)
-    return chat_ids is None or ticket.chat_id in chat_ids
+    return chat_ids is None or ticket.chat_id in chat_ids or ticket.channel == "email"

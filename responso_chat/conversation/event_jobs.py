@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from responso_chat.automations import triggers
 from responso_chat.integrations import webhooks
+from responso_chat.mail import outgoing as mail
 
 
 def _by(actor: dict | None) -> dict | None:
@@ -22,10 +23,12 @@ def on_ticket_created(event_id: str, ticket_id: int, message_id: int) -> None:
 
 
 def on_message_created(event_id: str, ticket_id: int, message_id: int, author_kind: str) -> None:
-    """Job: the ``message.created`` webhooks, then for a customer's message its rules."""
+    """Job: the ``message.created`` webhooks, then for a customer's message its rules, then
+    the e-mails the message may need (see :func:`.mail.outgoing.after_message`)."""
     webhooks.emit("message.created", webhooks.event_data(ticket_id, message_id), event_id)
     if author_kind == "customer":
         triggers.on_customer_message(ticket_id, message_id)
+    mail.after_message(ticket_id, message_id, author_kind)
 
 
 def on_status_changed(
@@ -37,6 +40,7 @@ def on_status_changed(
     webhooks.emit("ticket.status_changed", data, event_id)
     if not (actor and actor["automation"]):
         triggers.on_status_changed(ticket_id, new, message_id)
+    mail.after_status_change(ticket_id, new)
 
 
 def on_assigned(event_id: str, ticket_id: int, assignee_id: str | None, actor: dict | None):

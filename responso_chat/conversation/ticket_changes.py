@@ -19,6 +19,7 @@ from responso_chat.conversation import events, messages, tickets, wire
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts
 from responso_chat.infra.broker import INBOX_CHANNEL, ticket_channel
+from responso_chat.mail import outgoing as mail
 from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
 from responso_chat.schemas.common import tag_name
 from responso_chat.state import plugin_state
@@ -228,8 +229,9 @@ def add_sender_to_contacts(ticket, actor):
 def create_ticket_for_customer(ticket, subject: str, body: str, actor):
     """Quick action: a new ticket in the same chat to this customer, opened by the agent.
 
-    The new ticket is assigned to the agent and starts with the agent's message; the original
-    ticket records a line pointing to it. Both are committed together.
+    The new ticket is assigned to the agent and starts with the agent's message, which always
+    goes to the customer by e-mail; the original ticket records a line pointing to it. Both
+    are committed together.
     """
     state = plugin_state()
     session = state.db.session
@@ -264,6 +266,7 @@ def create_ticket_for_customer(ticket, subject: str, body: str, actor):
         ]
         events.ticket_created(new.id, lines[0].id)
         events.message_created(new.id, lines[0].id, "agent")
+        mail.queue_new_ticket(new.id)
     except Exception:
         session.rollback()
         raise

@@ -50,6 +50,7 @@ RUN_PERIODIC = "responso_chat.infra.jobs.run_periodic"
 PERIODIC_JOBS = (
     ("responso_chat.orders.sync.sync_open_tickets", "ORDER_SYNC_INTERVAL"),
     (RELAY_DUE, "OUTBOX_RELAY_INTERVAL"),
+    ("responso_chat.mail.mailbox.poll_mailbox", "IMAP_POLL_INTERVAL"),
 )
 
 

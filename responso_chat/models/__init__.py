@@ -31,6 +31,7 @@ from responso_chat.models.base import (
 )
 from responso_chat.models.chats import Chat, ChatAgent
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
+from responso_chat.models.mail import MailRecord
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
 from responso_chat.models.tasks import Contact, Project, Task
@@ -56,6 +57,7 @@ __all__ = [
     "Chat",
     "ChatAgent",
     "Contact",
+    "MailRecord",
     "Message",
     "Order",
     "OrderStatus",

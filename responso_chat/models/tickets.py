@@ -6,7 +6,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import mapped_column, relationship, selectinload
 
 from responso_chat.models.base import Base, UserId, UTCDateTime, metadata, one_of, utcnow
-from responso_chat.vocab import AUTHOR_KINDS, SENTIMENTS, TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat.vocab import (
+    AUTHOR_KINDS,
+    SENTIMENTS,
+    TICKET_CHANNELS,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+)
 
 
 class Team(Base):
@@ -60,13 +66,14 @@ ticket_tag = sa.Table(
 
 
 class Ticket(Base):
-    """A chat conversation: a standard helpdesk ticket of the ``chat`` channel."""
+    """A conversation: a standard helpdesk ticket of the ``chat`` channel, or of the ``email``
+    channel when an e-mail that matched no ticket opened it."""
 
     __tablename__ = "responso_chat_ticket"
     __table_args__ = (
         one_of("status", TICKET_STATUSES, "ck_responso_chat_ticket_status"),
         one_of("priority", TICKET_PRIORITIES, "ck_responso_chat_ticket_priority"),
-        sa.CheckConstraint("channel = 'chat'", name="ck_responso_chat_ticket_channel"),
+        one_of("channel", TICKET_CHANNELS, "ck_responso_chat_ticket_channel"),
         one_of("last_sender", AUTHOR_KINDS, "ck_responso_chat_ticket_last_sender", nullable=True),
         one_of("sentiment", SENTIMENTS, "ck_responso_chat_ticket_sentiment", nullable=True),
         # Inbox views: newest activity first, keyset on (last_message_at, id).
@@ -112,6 +119,9 @@ class Ticket(Base):
     page_url = mapped_column(sa.String(2000), nullable=True)
     page_title = mapped_column(sa.String(300), nullable=True)
     language = mapped_column(sa.String(4), nullable=True)
+    #: The last sequence number the customer was told about by e-mail (replies gathered up to
+    #: there), so a message is never mailed twice.
+    mail_seq = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
 
     chat = relationship("Chat")
     team = relationship("Team")

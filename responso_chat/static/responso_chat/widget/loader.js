@@ -29,6 +29,13 @@
   let local, session;
   try { local = w.localStorage; session = w.sessionStorage; } catch (e) { /* blocked */ }
   const openKey = "rc:open:" + key, configKey = "rc:cfg:" + key;
+  const hop = RegExp("rc-continue-" + key + "=([^&]+)").exec(location.hash);
+  if (hop && local) { /* the link of an e-mail (mail/links.py) */
+    local["rc:" + key] = JSON.stringify({ token: hop[1] });
+    local.removeItem("rc:" + key + ":out");
+    if (session) session[openKey] = 1;
+    history.replaceState(0, "", location.pathname + location.search);
+  }
   const sheet = () => el("link", "", { rel: "stylesheet", href: root + "/static/widget/widget.css" });
 
   const emit = (name, data) => (handlers[name] || []).forEach((fn) => {
