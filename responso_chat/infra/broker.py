@@ -48,6 +48,10 @@ INBOX_CHANNEL = "inbox"
 #: ``{"type": "access", "user_id": str | None}`` (None: anyone). Agent sockets check at once.
 ACCESS_CHANNEL = "access"
 
+#: Published on a ticket's channel when its visitor tokens were ended (its e-mail verified):
+#: the customer sockets check their token at once, and those of an old token close.
+TOKENS_REVOKED = {"type": "tokens_revoked"}
+
 #: Handed to every listener once the broker is back after it may have dropped events.
 RESYNC = {"type": "resync"}
 
