@@ -53,6 +53,7 @@ def test_wheel_contents(wheel):
         "responso_chat/templates/responso_chat/admin/chat_list.html",
         "responso_chat/static/responso_chat/app.css",
         "responso_chat/demo/templates/demo/base.html",
+        "responso_chat/demo/templates/demo/mail.html",
     ):
         assert expected in names, expected
     assert any(n.startswith("responso_chat/migrations/versions/2") for n in names)

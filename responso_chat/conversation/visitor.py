@@ -1,8 +1,10 @@
 """Visitors: the signed token a customer's widget holds, and the trust given to an e-mail.
 
-A visitor token names one ticket and its chat, signed with the host's ``SECRET_KEY``; it
-reaches only that ticket, and only while the ticket still belongs to that chat and the chat is
-enabled. Tokens expire after ``RESPONSO_CHAT_VISITOR_TOKEN_MAX_AGE`` seconds.
+A visitor token names one ticket, its chat and the ticket's token version, signed with the
+host's ``SECRET_KEY``; it reaches only that ticket, and only while the ticket still belongs to
+that chat, the chat is enabled and the version is still the ticket's (verifying the ticket's
+e-mail moves it on: see :func:`verify_email`). Tokens expire after
+``RESPONSO_CHAT_VISITOR_TOKEN_MAX_AGE`` seconds.
 """
 
 from __future__ import annotations
@@ -27,13 +29,14 @@ def _serializer() -> URLSafeTimedSerializer:
 
 
 def issue_token(ticket) -> str:
-    """A token giving the customer's widget access to ``ticket``."""
-    return _serializer().dumps({"t": ticket.id, "c": ticket.chat_id})
+    """A token giving the customer's widget access to ``ticket`` (at its token version)."""
+    return _serializer().dumps({"t": ticket.id, "c": ticket.chat_id, "v": ticket.token_version})
 
 
 def ticket_for_token(token: str | None):
     """The ticket a valid token names, with its chat, or None when it is tampered, expired or
-    out of date (the ticket moved to another chat, the chat disabled): one statement."""
+    out of date (the ticket moved to another chat, the chat disabled, its token version moved
+    on): one statement."""
     if not token:
         return None
     try:
@@ -45,16 +48,35 @@ def ticket_for_token(token: str | None):
     if not isinstance(data, dict):
         return None
     ticket_id, chat_id = data.get("t"), data.get("c")
-    if not isinstance(ticket_id, int) or not isinstance(chat_id, int):
+    version = data.get("v", 0)  # tokens issued before versions existed are of version 0
+    if not all(isinstance(value, int) for value in (ticket_id, chat_id, version)):
         return None
     query = (
         sa.select(Ticket)
         .join(Ticket.chat)
         .options(contains_eager(Ticket.chat))
-        .where(Ticket.id == ticket_id, Ticket.chat_id == chat_id, Chat.enabled.is_(True))
+        .where(
+            Ticket.id == ticket_id,
+            Ticket.chat_id == chat_id,
+            Ticket.token_version == version,
+            Chat.enabled.is_(True),
+        )
         .execution_options(populate_existing=True)  # one statement, even for a known ticket
     )
     return plugin_state().db.session.execute(query).scalar_one_or_none()
+
+
+def verify_email(ticket_id: int) -> bool:
+    """Mark the ticket's e-mail verified and move its token version on, in the caller's
+    transaction: every visitor token issued before stops working (whoever typed that address
+    into the pre-chat form held one). False when it was verified already (nothing changes)."""
+    result = plugin_state().db.session.execute(
+        sa.update(Ticket)
+        .where(Ticket.id == ticket_id, Ticket.customer_email_verified.is_(False))
+        .values(customer_email_verified=True, token_version=Ticket.token_version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
 
 
 def email_signature(secret: str, email: str) -> str:

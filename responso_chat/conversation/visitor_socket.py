@@ -98,6 +98,8 @@ class VisitorConnection(Connection):
             self.send(event)
         elif kind == "agent_joined":
             self.send(event)
+        elif kind == "tokens_revoked":
+            self.check_access()
 
     def on_send(self, data: dict) -> None:
         """The customer sends a message (idempotent by ``client_msg_id``); acknowledged with

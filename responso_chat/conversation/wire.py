@@ -124,6 +124,12 @@ def access(user_id: str | None) -> dict:
     return {"type": "access", "user_id": user_id}
 
 
+def tokens_revoked() -> dict:
+    """The visitor tokens issued before now no longer reach the ticket (its e-mail was just
+    proved): customer sockets check theirs again. ``{"type": "tokens_revoked"}``"""
+    return {"type": "tokens_revoked"}
+
+
 def resync() -> dict:
     """The broker may have dropped events: catch up from the database. ``{"type": "resync"}``"""
     return {"type": "resync"}
@@ -165,5 +171,6 @@ def ping() -> dict:
 #: Every event type the server builds, by builder.
 EVENT_TYPES = (
     "message", "inbox", "status", "seen", "typing", "agent_joined", "page", "presence",
-    "viewers", "access", "resync", "error", "subscribed", "unsubscribed", "ping",
+    "viewers", "access", "tokens_revoked", "resync", "error", "subscribed", "unsubscribed",
+    "ping",
 )

@@ -20,6 +20,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from responso_chat import ResponsoChat
 from responso_chat.conversation import chats
+from responso_chat.demo.mail_pages import register_mail_pages
+from responso_chat.demo.mailcatcher import MailCatcher
 from responso_chat.models import Chat
 from responso_chat.safe_urls import local_path
 
@@ -81,8 +83,9 @@ CATALOGUE = {
 _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Build the demo shop app; ``config`` overrides any setting (tests use it)."""
+def create_app(config: dict | None = None, mail_catcher: MailCatcher | None = None) -> Flask:
+    """Build the demo shop app; ``config`` overrides any setting (tests use it), and
+    ``mail_catcher`` is the SMTP server whose mails the "Sent e-mails" page lists."""
     app = Flask(__name__)
     app.config.update(
         # A key nobody else knows (sessions end when the demo restarts), or the one given.
@@ -102,6 +105,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     ResponsoChat(app, db=db)
     _register_views(app)
+    register_mail_pages(app, mail_catcher)
     return app
 
 

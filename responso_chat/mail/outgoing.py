@@ -9,7 +9,8 @@ no SMTP server and from address are set.
 
 - :func:`send_new_ticket`: "New ticket to this customer" always goes by e-mail.
 - :func:`send_unseen`: agent replies and auto-responses the customer has not seen in the
-  widget ``RESPONSO_CHAT_MAIL_UNSEEN_MINUTES`` after the first of them, in one e-mail.
+  widget ``RESPONSO_CHAT_MAIL_UNSEEN_MINUTES`` after the first of them, in one e-mail
+  (``Auto-Submitted: auto-generated`` when it holds only auto-responses).
 - :func:`send_transcript`: the conversation, when a chat is closed (optional).
 - :func:`notify_agents`: a customer's message, to the assignee and watchers who do not have
   the ticket open (optional).
@@ -195,8 +196,10 @@ def send_unseen(ticket_id: int) -> None:
     if not _claim_seq(ticket, unseen[-1].seq):
         return
     subject, text, html = compose.customer_mail(mail_config(), ticket, "unseen", unseen)
+    # Only auto-responses in it: marked Auto-Submitted, so the customer's robots keep quiet.
+    robots_only = all(message.author_kind == "automation" for message in unseen)
     _store(ticket, "unseen", ticket.customer_email, subject, text, html,
-           up_to_seq=unseen[-1].seq)
+           up_to_seq=unseen[-1].seq, automatic=robots_only)
     _session().commit()
 
 

@@ -97,8 +97,14 @@ def is_automated(mail) -> bool:
         return True
     if any(header(mail, name) for name in (
         "X-Autoreply", "X-Autorespond", "X-Auto-Reply", "List-Id", "List-Unsubscribe",
-        LOOP_HEADER,
+        "X-Failed-Recipients", LOOP_HEADER,
     )):
+        return True
+    # Delivery and read reports (bounces, receipts), and mail with the null sender that
+    # bounces and RFC 3834 auto-replies are sent with.
+    if mail.get_content_type() == "multipart/report":
+        return True
+    if header(mail, "Return-Path").replace(" ", "") == "<>":
         return True
     if header(mail, "X-Auto-Response-Suppress").lower() in ("all", "oof", "autoreply"):
         return True

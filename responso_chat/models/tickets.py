@@ -122,6 +122,9 @@ class Ticket(Base):
     #: The last sequence number the customer was told about by e-mail (replies gathered up to
     #: there), so a message is never mailed twice.
     mail_seq = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
+    #: Written into every visitor token of the ticket; a token of another version no longer
+    #: reaches it. Verifying the e-mail moves it on, so tokens issued before stop working.
+    token_version = mapped_column(sa.Integer, nullable=False, default=0, server_default="0")
 
     chat = relationship("Chat")
     team = relationship("Team")
