@@ -119,6 +119,17 @@ def test_a_mail_over_the_size_limit_is_refused_with_a_system_line(make_app, smtp
     assert sum("was not read" in b for b in _bodies(app, ticket_id, "system")) == 2
 
 
+def test_a_30_mb_mail_is_never_downloaded_and_the_ticket_says_so(mail_app, imap):
+    ticket_id, address = _ticket(mail_app)
+    big = imap.mailbox.add(_mail(address, ("z" * 998 + "\r\n") * 30 * 1024, message_id="<huge@x>"))
+    small = imap.mailbox.add(_mail(address, "Sorry, here it is in short.", message_id="<s@x>"))
+    _poll(mail_app)
+    assert big not in imap.mailbox.bodies_sent and small in imap.mailbox.bodies_sent
+    assert _bodies(mail_app, ticket_id) == ["Hello, my parcel has not arrived.",
+                                            "Sorry, here it is in short."]
+    assert sum("was not read" in b for b in _bodies(mail_app, ticket_id, "system")) == 1
+
+
 def test_broken_mime_odd_charsets_and_html_become_safe_text(mail_app, imap):
     ticket_id, address = _ticket(mail_app)
     imap.mailbox.add(_mail(address, "Caf\xe9 ok".encode("latin-1").decode("latin-1"),

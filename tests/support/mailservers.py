@@ -67,6 +67,7 @@ class Mailbox:
         self.folders: dict[str, list[StoredMail]] = {"INBOX": []}
         self.next_uid = 1
         self.drop_after_fetches: int | None = None  # cut the connection after N FETCH
+        self.bodies_sent: list[int] = []  # uids whose whole mail a FETCH sent
         self.lock = threading.Lock()
 
     def add(self, raw: bytes, folder: str = "INBOX") -> int:
@@ -165,6 +166,8 @@ class _Handler(socketserver.StreamRequestHandler):
                 body = mail.raw.split(b"\r\n\r\n", 1)[0] + b"\r\n\r\n" if header_only \
                     else mail.raw
                 section = b"BODY[HEADER]" if header_only else b"BODY[]"
+                if not header_only:
+                    box.bodies_sent.append(mail.uid)
                 self.send(b"* %d FETCH (UID %d %s {%d}\r\n" % (seq, mail.uid, section, len(body))
                           + body + b")\r\n" + tag + b" OK FETCH completed\r\n")
         elif sub == b"STORE":
