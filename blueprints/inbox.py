@@ -32,6 +32,7 @@ from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.users import agent_required, agents_by_id, as_agent, list_agents
 from responso_chat.vocab import (
     INBOX_VIEWS,
+    TICKET_CHANNEL_LABELS,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
     UNFINISHED_STATUSES,
@@ -40,7 +41,7 @@ from responso_chat.vocab import (
 bp = Blueprint("inbox", __name__)
 
 #: Query-string keys of the inbox list, carried from the list to a ticket and back.
-LIST_KEYS = ("view", "chat", "status", "priority", "tag", "assignee", "team", "q")
+LIST_KEYS = ("view", "chat", "channel", "status", "priority", "tag", "assignee", "team", "q")
 
 
 @bp.before_request
@@ -98,6 +99,7 @@ def _list_filters() -> tuple[inbox.InboxFilters, str | None]:
     filters = inbox.InboxFilters(
         view=values["view"],
         chat_id=values["chat"],
+        channel=values["channel"],
         status=values["status"],
         priority=values["priority"],
         tag=values["tag"],
@@ -122,6 +124,7 @@ def _list_context(current_ticket_id: int | None = None) -> dict:
         "counts": inbox.view_counts(current_user),
         "views": INBOX_VIEWS,
         "choices": inbox.filter_choices(current_user),
+        "channels": TICKET_CHANNEL_LABELS,
         "statuses": TICKET_STATUSES,
         "priorities": TICKET_PRIORITIES,
         "agents": list_agents(),

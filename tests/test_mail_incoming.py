@@ -197,3 +197,33 @@ def test_an_email_ticket_shows_in_every_agents_inbox_as_email(mail_app):
     assert "Re: Where is my order?" in listed
     page = client.get(f"/chat/inbox/tickets/{result.ticket_id}").get_data(as_text=True)
     assert "<dt>Inbox</dt><dd>E-mail</dd>" in page and "Do you ship to Norway?" in page
+
+
+def test_views_and_filters_know_chat_and_email_tickets(mail_app, imap):
+    """The inbox's "Inbox" filter and the API's ``channel`` list e-mail tickets apart from
+    chat tickets; a bad value is refused."""
+    from responso_chat.integrations import api_tokens
+    from tests.conftest import AuthActions
+    from tests.test_api import Caller
+
+    chat_ticket, _address = _ticket(mail_app)
+    imap.mailbox.add(_mail("support@shop.test", message_id="<new@x>"))  # answers nothing
+    _poll(mail_app)
+    with mail_app.app_context():
+        email_ticket = plugin_state().db.session.scalar(
+            sa.select(Ticket.id).where(Ticket.channel == "email"))
+        token = api_tokens.create_token("1", "test")[1]
+    client = mail_app.test_client()
+    client.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
+    AuthActions(client).login("admin@shop.test")
+    page = client.get("/chat/inbox/?channel=email").get_data(as_text=True)
+    assert f'data-ticket-id="{email_ticket}"' in page
+    assert f'data-ticket-id="{chat_ticket}"' not in page
+    assert '<option value="email" selected>E-mail</option>' in page
+    assert client.get("/chat/inbox/?channel=fax").status_code == 400
+    api = Caller(client, token)
+    ids = {kind: [t["id"] for t in api.get("/tickets", channel=kind).get_json()["data"]]
+           for kind in ("chat", "email")}
+    assert ids == {"chat": [chat_ticket], "email": [email_ticket]}
+    bad = api.get("/tickets", channel="fax")
+    assert bad.status_code in (400, 422) and "channel" in bad.get_json()["errors"]

@@ -54,6 +54,7 @@ class InboxFilters:
 
     view: str = "all"
     chat_id: int | None = None
+    channel: str | None = None  # "chat" or "email" (see vocab.TICKET_CHANNELS)
     status: str | None = None
     priority: str | None = None
     tag: str | None = None
@@ -129,6 +130,8 @@ def filter_clauses(filters: InboxFilters, user_id: str) -> list:
     clauses = [view_clause(filters.view, user_id)]
     if filters.chat_id is not None:
         clauses.append(Ticket.chat_id == filters.chat_id)
+    if filters.channel:
+        clauses.append(Ticket.channel == filters.channel)
     if filters.status:
         clauses.append(Ticket.status == filters.status)
     if filters.priority:

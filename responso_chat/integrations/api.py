@@ -44,6 +44,7 @@ def list_tickets(
     *,
     view: str,
     chat: int | None,
+    channel: str | None,
     status: str | None,
     priority: str | None,
     tag: str | None,
@@ -57,6 +58,7 @@ def list_tickets(
     filters = inbox.InboxFilters(
         view=view,
         chat_id=chat,
+        channel=channel,
         status=status,
         priority=priority,
         tag=tag,

@@ -29,6 +29,7 @@ from responso_chat.vocab import (
     LANGUAGES,
     OUT_OF_HOURS_BEHAVIOURS,
     PATH_RULE_TYPES,
+    TICKET_CHANNELS,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
 )
@@ -60,6 +61,11 @@ class ApiTicketQuerySchema(InboxQuerySchema, ApiListQuerySchema):
     """Filters of the ticket list: the inbox's views, filters and search, and paging."""
 
     chat = Id(load_default=None, metadata={"description": "Only this chat's tickets."})
+    channel = fields.String(
+        load_default=None,
+        validate=validate.OneOf(TICKET_CHANNELS),
+        metadata={"description": "Only the tickets that came by chat, or by e-mail."},
+    )
     team = Id(load_default=None, metadata={"description": "Only this team's tickets."})
     assignee = InboxText(
         load_default=None,

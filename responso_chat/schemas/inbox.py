@@ -14,7 +14,7 @@ from responso_chat.schemas.common import (
     readable,
     valid_tag,
 )
-from responso_chat.vocab import INBOX_VIEWS, TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat.vocab import INBOX_VIEWS, TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES
 
 
 class InboxText(fields.String):
@@ -46,6 +46,7 @@ class InboxQuerySchema(InboxSchema):
 
     view = fields.String(load_default="all", validate=validate.OneOf(list(INBOX_VIEWS)))
     chat = Id(load_default=None)
+    channel = fields.String(load_default=None, validate=validate.OneOf(TICKET_CHANNELS))
     status = fields.String(load_default=None, validate=validate.OneOf(TICKET_STATUSES))
     priority = fields.String(load_default=None, validate=validate.OneOf(TICKET_PRIORITIES))
     tag = InboxText(load_default=None, validate=validate.Length(max=50))
