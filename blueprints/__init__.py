@@ -1,7 +1,8 @@
 """The plugin's blueprints, one per audience, nested under one parent blueprint.
 
 Each module only declares routes and calls the package's domain modules;
-:func:`create_blueprint` builds a fresh parent for every app, so the same plugin registers cleanly on several apps in one process.
+:func:`create_blueprint` builds a fresh parent for every app, so the same plugin registers
+cleanly on several apps in one process.
 """
 
 from __future__ import annotations
