@@ -33,6 +33,7 @@ from responso_chat.schemas import inbox as schemas
 from responso_chat.schemas.common import AfterQuerySchema, parse_count
 from responso_chat.users import admin_required, agent_required, agents_by_id, as_agent, list_agents
 from responso_chat.vocab import (
+    ENDED_STATUSES,
     INBOX_VIEWS,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
@@ -40,6 +41,9 @@ from responso_chat.vocab import (
 )
 
 bp = Blueprint("inbox", __name__)
+
+#: Why a reply to an ended ticket was not sent (the page then offers "Reopen and send").
+REOPEN_FIRST = "This ticket is {status}. Choose “Reopen and send” to reopen it with your reply."
 
 #: Query-string keys of the inbox list, carried from the list to a ticket and back.
 LIST_KEYS = ("view", "chat", "status", "priority", "tag", "assignee", "team", "q")
@@ -165,6 +169,7 @@ def _render_ticket(ticket, errors=None, values=None, status: int = 200):
     context.update(_list_context(ticket.id))
     context["me_name"] = as_agent(current_user).name
     context["unfinished"] = UNFINISHED_STATUSES
+    context["ended_statuses"] = ENDED_STATUSES
     context["conversation"] = messages.messages_after(ticket.id, 0, include_internal=True)
     return render_template("responso_chat/inbox/ticket.html", **context), status
 
@@ -286,21 +291,32 @@ def ticket_messages(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/messages")
 def send_message(ticket_id: int):
-    """The agent replies (or writes an internal note); idempotent by ``client_msg_id``."""
+    """The agent replies (or writes an internal note); idempotent by ``client_msg_id``.
+
+    A reply to a solved, closed or spam ticket needs ``reopen`` (the page's "Reopen and
+    send"); without it the answer is a 409 that says so, and nothing is stored.
+    """
     ticket = _ticket_or_404(ticket_id)
     data = _payload()
     values, errors = _load(schemas.AgentMessageSchema, data)
     if errors:
         return _refused(ticket, errors, data)
     agent = as_agent(current_user)
-    message = messages.post_agent_message(
-        ticket,
-        agent.id,
-        agent.name,
-        values["body"],
-        client_msg_id=values["client_msg_id"],
-        internal=values["internal"],
-    )
+    try:
+        message = messages.post_agent_message(
+            ticket,
+            agent.id,
+            agent.name,
+            values["body"],
+            client_msg_id=values["client_msg_id"],
+            internal=values["internal"],
+            reopen=values["reopen"],
+        )
+    except messages.ReopenRequired:
+        errors = {"body": [REOPEN_FIRST.format(status=ticket.status)]}
+        if _wants_json():
+            return jsonify(errors=errors, reopen_required=True, status=ticket.status), 409
+        return _render_ticket(ticket, errors, data, 409)
     if _wants_json():
         return jsonify(message=messages.message_event(message)), 201
     return redirect(_ticket_url(ticket), 303)

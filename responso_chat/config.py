@@ -125,6 +125,12 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "MAX_MESSAGE_LENGTH": (5000, "Longest message body, in characters."),
     "AUTORESPONDER_LIMIT": (3, "Most auto-responses one ticket may receive in an hour."),
+    "REOPEN_WINDOW": (
+        7 * 24 * 3600,
+        "Seconds after a ticket is solved or closed during which a customer's new message "
+        "reopens it; later (and always for spam) the widget offers a new chat instead; 0 = "
+        "never.",
+    ),
 }
 
 
@@ -168,6 +174,7 @@ class _SettingsSchema(Schema):
     WS_ACCESS_CHECK_INTERVAL = fields.Float(required=True, validate=validate.Range(min=1))
     MAX_MESSAGE_LENGTH = fields.Integer(required=True, validate=validate.Range(min=1, max=100000))
     AUTORESPONDER_LIMIT = fields.Integer(required=True, validate=validate.Range(min=0))
+    REOPEN_WINDOW = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):

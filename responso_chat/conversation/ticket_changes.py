@@ -19,11 +19,11 @@ from responso_chat.conversation import events, messages, tickets
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts
 from responso_chat.infra.broker import INBOX_CHANNEL, ticket_channel
-from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
+from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher, utcnow
 from responso_chat.schemas.common import tag_name
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
-from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat.vocab import ENDED_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 
 
 def normalize_tag(name: str) -> str:
@@ -41,8 +41,7 @@ def _commit_and_publish(ticket, lines, *, status_changed: bool = False) -> None:
     messages.publish_messages(lines)
     if status_changed:
         state.broker.publish(
-            ticket_channel(ticket.id),
-            {"type": "status", "ticket_id": ticket.id, "status": ticket.status},
+            ticket_channel(ticket.id), messages.status_event(ticket.id, ticket.status)
         )
     state.broker.publish(INBOX_CHANNEL, messages.inbox_event(ticket, "changed"))
 
@@ -77,6 +76,10 @@ def set_status(ticket, status: str, actor) -> bool:
         return False
     old = ticket.status
     ticket.status = status
+    if status not in ENDED_STATUSES:
+        ticket.ended_at = None
+    elif old not in ENDED_STATUSES:
+        ticket.ended_at = utcnow()
     _record(
         ticket,
         actor,

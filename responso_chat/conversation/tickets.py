@@ -13,6 +13,7 @@ from responso_chat.conversation.messages import (
     announcements,
     classify,
     commit_keeping,
+    customer_may_reopen,
     inbox_event,
     publish,
 )
@@ -207,6 +208,8 @@ def visitor_summary(ticket) -> dict:
         "subject": ticket.subject,
         "status": ticket.status,
         "ended": ticket.status in ENDED_STATUSES,
+        # a message from the customer reopens the ticket (else the widget offers a new chat)
+        "reopenable": customer_may_reopen(ticket.status, ticket.ended_at),
         "customer_name": ticket.customer_name,
         "customer_email": ticket.customer_email,
         "out_of_hours": ticket.out_of_hours,

@@ -320,10 +320,12 @@ class VisitorConnection(Connection):
             (f"address:{address}", self.state.setting("WS_MAX_SOCKETS_PER_ADDRESS")),
         )
 
-    def send_status(self, status: str) -> None:
-        """Tell the client the ticket's status."""
+    def send_status(self, status: str, ended_at=None) -> None:
+        """Tell the client the ticket's status, and whether a message reopens it (ended at
+        ``ended_at``; None: just now)."""
         self.status = status
-        self.send({"type": "status", "ticket_id": self.ticket_id, "status": status})
+        self.send({**messages.status_event(self.ticket_id, status),
+                   "reopenable": messages.customer_may_reopen(status, ended_at)})
 
     def opened(self) -> None:
         for key, cap in self.slots:  # counted by every process; released in closed()
@@ -333,7 +335,7 @@ class VisitorConnection(Connection):
         if ticket is None:  # deleted since the handshake
             raise Refused(CLOSE_FORBIDDEN, "conversation not available")
         self.listen(ticket_channel(ticket.id))
-        self.send_status(ticket.status)
+        self.send_status(ticket.status, ticket.ended_at)
         self.flush(ticket.id)
         presence.customer_here(ticket.id, self.origin)
 
@@ -369,7 +371,7 @@ class VisitorConnection(Connection):
             return
         self.flush(ticket.id)
         if ticket.status != self.status:
-            self.send_status(ticket.status)
+            self.send_status(ticket.status, ticket.ended_at)
         presence.customer_here(ticket.id, self.origin)
 
     def deliver(self, event: dict) -> None:
@@ -411,8 +413,10 @@ class VisitorConnection(Connection):
             )
         except messages.ConversationEnded:
             self.send({"type": "error", "error": "ended", "client_msg_id": client_msg_id})
-            self.send({"type": "status", "ticket_id": ticket.id, "status": ticket.status})
+            self.send_status(ticket.status, ticket.ended_at)
             return
+        if ticket.status != self.status:  # it reopened the ticket: say so before the echo
+            self.send_status(ticket.status)
         self.pushed_message(message.committed_event)  # the echo (or a catch-up), as stored
 
     def on_typing(self, data: dict) -> None:

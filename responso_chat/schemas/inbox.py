@@ -115,6 +115,11 @@ class AgentMessageSchema(InboxSchema):
     body = InboxText(required=True, error_messages={"required": "Write a message."})
     client_msg_id = fields.String(load_default=None, validate=validate.Length(max=64))
     internal = fields.Boolean(load_default=False)
+    reopen = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Reopen a solved, closed or spam ticket with this reply (the "
+                                 "inbox asks first; the API always reopens)."},
+    )
 
     @validates("body")
     def _body_length(self, value, **_kwargs):

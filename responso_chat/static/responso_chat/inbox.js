@@ -309,10 +309,39 @@
   }
 
   function setStatus(status) {
+    desk.dataset.status = status;
+    composerMode();
     var holder = document.getElementById("rc-conv-status");
     if (!holder) return;
     var badge = el("span", "rc-badge rc-status-" + status, status);
     holder.replaceChildren(badge);
+  }
+
+  /* A reply to a solved, closed or spam ticket reopens it: the agent is asked first, by the
+     button that then reads "Reopen and send" (Enter alone never reopens). Notes never do. */
+  var ENDED = ["solved", "closed", "spam"];
+
+  function replyReopens() {
+    var internalBox = document.getElementById("rc-internal");
+    return ENDED.indexOf(desk.dataset.status) >= 0 && !(internalBox && internalBox.checked);
+  }
+
+  function composerMode() {
+    var button = document.getElementById("rc-send");
+    var note = document.getElementById("rc-reopen-note");
+    if (!button || !note) return;
+    var reopens = replyReopens();
+    button.textContent = reopens ? "Reopen and send" : "Send";
+    note.hidden = !reopens;
+    document.getElementById("rc-reopen-status").textContent = desk.dataset.status;
+    if (reopens) {
+      button.name = "reopen";
+      button.value = "true";
+      button.setAttribute("aria-describedby", "rc-reopen-note");
+    } else {
+      button.removeAttribute("name");
+      button.removeAttribute("aria-describedby");
+    }
   }
 
   function setPage(url, title) {
@@ -372,14 +401,24 @@
     if (box) box.textContent = text || "";
   }
 
-  function deliver(body, internal, clientId, li) {
+  function deliver(body, internal, clientId, li, reopen) {
     var state = li.querySelector(".rc-msg-state") || li.appendChild(el("p", "rc-msg-state"));
     state.textContent = "Sending…";
     state.removeAttribute("data-state");
-    post(composer.action, { body: body, internal: internal, client_msg_id: clientId }, true)
+    var payload = { body: body, internal: internal, client_msg_id: clientId, reopen: !!reopen };
+    post(composer.action, payload, true)
       .then(function (result) {
         if (result.ok) {
           addMessage(result.data.message);
+          return;
+        }
+        if (result.status === 409 && result.data.reopen_required) {  // closed meanwhile
+          li.remove();
+          composer.querySelector("textarea").value = body;
+          keepDraft(body);
+          setStatus(result.data.status);
+          composerError(errorText(result.data.errors));
+          document.getElementById("rc-send").focus();
           return;
         }
         if (result.status === 400 || result.status === 422) {
@@ -399,16 +438,24 @@
         state.textContent = "Not sent. ";
         var retry = el("button", "rc-button rc-button-small", "Retry");
         retry.type = "button";
-        retry.addEventListener("click", function () { deliver(body, internal, clientId, li); });
+        retry.addEventListener("click", function () {
+          deliver(body, internal, clientId, li, reopen);
+        });
         state.appendChild(retry);
       });
   }
 
-  function sendFromComposer() {
+  function sendFromComposer(reopen) {
     var box = composer.querySelector("textarea");
     var internalBox = document.getElementById("rc-internal");
     var body = box.value.trim();
     if (!body) return;
+    if (replyReopens() && !reopen) {  // ask first: the button says what will happen
+      composerError("This ticket is " + desk.dataset.status +
+        ". Choose “Reopen and send” to reopen it with your reply.");
+      document.getElementById("rc-send").focus();
+      return;
+    }
     var internal = !!(internalBox && internalBox.checked);
     var clientId = newId();
     composerError("");
@@ -421,7 +468,7 @@
     box.value = "";
     keepDraft("");
     stopTyping();
-    deliver(body, internal, clientId, li);
+    deliver(body, internal, clientId, li, replyReopens());
   }
 
   function setupComposer() {
@@ -431,7 +478,8 @@
     if (!box.value) box.value = keptDraft();  // a value from the server (an error) comes first
     composer.addEventListener("submit", function (event) {
       event.preventDefault();
-      sendFromComposer();
+      // the "Reopen and send" button is the agent's answer; Enter alone only asks
+      sendFromComposer(event.submitter && event.submitter.id === "rc-send");
     });
     box.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -453,6 +501,7 @@
     if (internalBox) {
       internalBox.addEventListener("change", function () {
         composer.classList.toggle("rc-note", internalBox.checked);
+        composerMode();
         if (internalBox.checked) stopTyping();
       });
     }

@@ -26,6 +26,7 @@
       chattingWith: "You are chatting with {name}", typing: "{name} is typing…", you: "You",
       sending: "Sending…", sent: "Sent", seen: "Seen", send: "Send",
       yourMessage: "Your message", ended: "This conversation has ended.",
+      endedReopen: "This conversation has ended. Write below if you need anything else.",
       newChat: "Start a new chat", conversation: "Conversation",
       offline: "You are offline. Your messages will be sent when you are back online.",
       reconnecting: "Reconnecting…", network: "The chat could not be reached. Please try again.",
@@ -42,6 +43,7 @@
       chattingWith: "Vous discutez avec {name}", typing: "{name} écrit…", you: "Vous",
       sending: "Envoi…", sent: "Envoyé", seen: "Lu", send: "Envoyer",
       yourMessage: "Votre message", ended: "Cette conversation est terminée.",
+      endedReopen: "Cette conversation est terminée. Écrivez ci-dessous si besoin.",
       newChat: "Démarrer une nouvelle conversation", conversation: "Conversation",
       offline: "Vous êtes hors ligne. Vos messages partiront dès le retour de la connexion.",
       reconnecting: "Reconnexion…", network: "Le chat est injoignable. Veuillez réessayer.",
@@ -58,6 +60,7 @@
       chattingWith: "Rozmawiasz z: {name}", typing: "{name} pisze…", you: "Ty",
       sending: "Wysyłanie…", sent: "Wysłano", seen: "Przeczytano", send: "Wyślij",
       yourMessage: "Twoja wiadomość", ended: "Ta rozmowa została zakończona.",
+      endedReopen: "Ta rozmowa została zakończona. Napisz poniżej, jeśli potrzebujesz czegoś jeszcze.",
       newChat: "Rozpocznij nową rozmowę", conversation: "Rozmowa",
       offline: "Jesteś offline. Wiadomości zostaną wysłane po odzyskaniu połączenia.",
       reconnecting: "Ponowne łączenie…", network: "Nie udało się połączyć z czatem. Spróbuj ponownie.",
@@ -263,7 +266,7 @@
         typing: h("p", { class: "rc-typing", "aria-live": "polite" }),
         connection: h("p", { class: "rc-connection", role: "status" }),
         ended: h("div", { class: "rc-ended", hidden: true },
-          h("p", {}, t.ended),
+          h("p", { class: "rc-ended-text" }, t.ended),
           h("button", { type: "button", class: "rc-primary", onclick: restart }, t.newChat)),
         error: h("p", { class: "rc-error", id: "rc-compose-e" }),
         count: counter(input, "rc-compose"),
@@ -290,9 +293,11 @@
 
     function showState() {
       if (!chat) return;
-      const ended = ENDED.includes(ticket.status);
+      /* ended: a message may still reopen it (within the server's window; never spam) */
+      const ended = ENDED.includes(ticket.status), reopens = ended && ticket.reopenable;
       chat.ended.hidden = !ended;
-      chat.composer.hidden = ended;
+      chat.ended.firstChild.textContent = reopens ? t.endedReopen : t.ended;
+      chat.composer.hidden = ended && !reopens;
       chat.status.textContent = ended ? "" : agentName
         ? fill(t.chattingWith, { name: agentName }) : ticket.out_of_hours ? t.offHours : t.waiting;
       if (ended) chat.typing.textContent = "";
@@ -374,6 +379,10 @@
       chat.error.textContent = body.length > max ? fill(t.tooLong, { n: max }) : "";
       if (!body || chat.error.textContent) return;
       const entry = { id: newId(), body };
+      if (ENDED.includes(ticket.status)) { /* it reopens: no reply above "ended" */
+        ticket.status = "open";
+        showState();
+      }
       outbox.push(entry);
       write(outboxKey, outbox);
       showPending(entry);
@@ -417,7 +426,10 @@
       try { e = JSON.parse(event.data); } catch (err) { return; }
       if (e.type === "ping") return emitFrame({ type: "pong" }); /* still here: not idle */
       if (e.type === "message") { add(e); tally(); }
-      else if (e.type === "status") { ticket.status = e.status; showState(); }
+      else if (e.type === "status") {
+        ticket.status = e.status;
+        ticket.reopenable = e.reopenable;
+      }
       else if (e.type === "agent_joined") { agentName = e.name; showState(); }
       else if (e.type === "typing") {
         chat.typing.textContent = e.typing ? fill(t.typing, { name: e.name }) : "";
@@ -428,6 +440,13 @@
           const state = seq <= e.seq && item.querySelector(".rc-state");
           if (state) state.textContent = t.seen;
         });
+      } else if (e.type === "error" && e.error === "ended") { /* too late to reopen it */
+        const entry = outbox.find((item) => item.id === e.client_msg_id);
+        outbox = outbox.filter((item) => item !== entry);
+        write(outboxKey, outbox);
+        if (pending.has(e.client_msg_id)) pending.get(e.client_msg_id).remove();
+        pending.delete(e.client_msg_id);
+        if (entry) keep(draftKey, { message: entry.body }); /* for the new chat's form */
       } else if (e.type === "error" && e.error === "rate_limited") {
         setTimeout(() => outbox.forEach(transmit), (e.retry_after || 5) * 1000);
       }
