@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats, messages, tickets
+from responso_chat.conversation import chats, messages, origins, tickets
 from responso_chat.conversation.visibility import opening_state
 from responso_chat.conversation.visitor import (
     email_is_verified,
@@ -58,9 +58,13 @@ def _own_origin() -> str:
 
 
 def _allow_origin(chat) -> None:
-    """Refuse a page of a site the chat does not allow; answer CORS for an allowed one."""
+    """Refuse a page of a site the chat does not allow (remembered for the admin, within the
+    public rate limit); answer CORS for an allowed one."""
     origin = request.headers.get("Origin")
     if not origin_allowed(chat, origin, _own_origin()):
+        chat_id = chat.id
+        _limit("PUBLIC_RATE_LIMIT", "public")
+        origins.record_refused(chat_id, origin)
         _fail(403, "_request", "This website may not use this chat.")
     g.rc_cors_origin = origin
 

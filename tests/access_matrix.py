@@ -157,6 +157,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (ADMIN + "chat_create", "POST"): admin_page(422),  # empty form: refused field by field
     (ADMIN + "chat_edit", "GET"): admin_page(),
     (ADMIN + "chat_edit", "POST"): admin_page(422),
+    (ADMIN + "allow_origin", "POST"): admin_page(REDIRECT),
     (ADMIN + "chat_delete", "GET"): admin_page(),
     (ADMIN + "chat_delete", "POST"): admin_page(REDIRECT),
     (ADMIN + "base_integration", "GET"): admin_page(),

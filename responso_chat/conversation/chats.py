@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from responso_chat.conversation.visibility import WEEKDAYS, hours_today, opening_state
 from responso_chat.infra.broker import ACCESS_CHANNEL
-from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
+from responso_chat.models import Chat, ChatAgent, RefusedOrigin, Ticket, utcnow
 from responso_chat.schemas.chat_form import ChatSchema, chat_form_values
 from responso_chat.schemas.widget import start_chat_limits
 from responso_chat.state import plugin_state
@@ -176,6 +176,8 @@ def delete_chat(chat) -> None:
         .values(chat_id=None)
         .execution_options(synchronize_session="fetch")
     )
+    # its refused websites too (a SQLite without foreign keys would keep them)
+    state.db.session.execute(sa.delete(RefusedOrigin).where(RefusedOrigin.chat_id == chat.id))
     state.db.session.delete(chat)
     state.db.session.commit()
     _announce_access_change()

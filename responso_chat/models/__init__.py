@@ -29,7 +29,7 @@ from responso_chat.models.base import (
     new_secret,
     utcnow,
 )
-from responso_chat.models.chats import Chat, ChatAgent
+from responso_chat.models.chats import Chat, ChatAgent, RefusedOrigin
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
@@ -62,6 +62,7 @@ __all__ = [
     "OrderSync",
     "OutboxEntry",
     "Project",
+    "RefusedOrigin",
     "Setting",
     "Tag",
     "Task",

@@ -82,3 +82,21 @@ class ChatAgent(Base):
         primary_key=True,
     )
     user_id = mapped_column(UserId, primary_key=True)
+
+
+class RefusedOrigin(Base):
+    """A website whose page asked for this chat's widget and was refused (not among its
+    allowed websites): the admin sees the latest ones on the chat's page. At most
+    :data:`responso_chat.conversation.origins.MAX_REFUSED_PER_CHAT` rows per chat."""
+
+    __tablename__ = "responso_chat_refused_origin"
+    chat_id = mapped_column(
+        sa.Integer,
+        sa.ForeignKey("responso_chat_chat.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    origin = mapped_column(sa.String(300), primary_key=True)
+    first_seen_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: Refusals counted, at most one a minute (see origins.record_refused).
+    times = mapped_column(sa.Integer, nullable=False, default=1)
