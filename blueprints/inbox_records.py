@@ -1,0 +1,243 @@
+"""The inbox's record pages: tasks, projects, contacts and teams (teams: admins only).
+
+Routes of the inbox blueprint (:mod:`.inbox`), which imports this module once it is built;
+the same conventions: a POST is CSRF-checked, a refused form comes back with its errors.
+"""
+
+from __future__ import annotations
+
+from flask import abort, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.inbox import contacts, tasks, teams
+from responso_chat.inbox import queries as inbox
+from responso_chat.safe_urls import local_path
+from responso_chat.schemas import inbox as schemas
+from responso_chat.schemas.common import parse_count
+from responso_chat.users import admin_required, as_agent, list_agents
+
+from .inbox import _json_error, _load, _payload, _ticket_url, _wants_json, bp
+
+# --- tasks and projects --------------------------------------------------------------------
+
+
+def _task_form_context(values=None, errors=None) -> dict:
+    values = values or {}
+    ticket = None
+    ticket_id = parse_count(values.get("ticket_id") or request.args.get("ticket_id"))
+    if ticket_id:
+        ticket = inbox.get_visible_ticket(current_user, ticket_id)
+    return {
+        "agents": list_agents(),
+        "projects": tasks.all_projects(),
+        "linked_ticket": ticket,
+        "values": values,
+        "errors": errors or {},
+        "me": str(current_user.get_id()),
+    }
+
+
+@bp.get("/tasks")
+def task_list():
+    """The agent's tasks, or everyone's (``?scope=all``); ``?done=1`` shows finished ones."""
+    scope = request.args.get("scope", "mine")
+    if scope not in tasks.SCOPES:
+        abort(400, description="Unknown task list.")
+    include_done = request.args.get("done") == "1"
+    return render_template(
+        "responso_chat/inbox/tasks.html",
+        tasks=tasks.list_tasks(current_user, scope=scope, include_done=include_done),
+        scope=scope,
+        scopes=tasks.SCOPES,
+        include_done=include_done,
+        **_task_form_context(),
+    )
+
+
+@bp.route("/tasks/new", methods=["GET", "POST"])
+def task_new():
+    """Create a task; ``?ticket_id=`` links it to a ticket (the ticket's "…" menu)."""
+    if request.method == "GET":
+        context = _task_form_context()
+        if request.args.get("ticket_id") and context["linked_ticket"] is None:
+            abort(404)
+        return render_template("responso_chat/inbox/task_new.html", **context)
+    data = _payload()
+    values, errors = _load(schemas.TaskSchema, data)
+    ticket = None
+    if not errors and values["ticket_id"] is not None:
+        ticket = inbox.get_visible_ticket(current_user, values["ticket_id"])
+        if ticket is None:
+            errors = {"ticket_id": ["No such ticket."]}
+    if not errors:
+        fields = {k: v for k, v in values.items() if k != "ticket_id"}
+        try:
+            task = tasks.create_task(as_agent(current_user), ticket=ticket, **fields)
+        except ChangeRefused as exc:
+            errors = exc.errors
+    if errors:
+        if _wants_json():
+            return _json_error(errors, 422)
+        return render_template(
+            "responso_chat/inbox/task_new.html", **_task_form_context(data, errors)
+        ), 422
+    if _wants_json():
+        return jsonify(ok=True, task_id=task.id), 201
+    if ticket is not None:
+        return redirect(_ticket_url(ticket), 303)
+    return redirect(url_for("responso_chat.inbox.task_list"), 303)
+
+
+@bp.post("/tasks/<int:task_id>/done")
+def task_done(task_id: int):
+    """Mark a task done (``done=1``) or not done."""
+    task = tasks.get_visible_task(current_user, task_id)
+    if task is None:
+        abort(404)
+    values, errors = _load(schemas.TaskDoneSchema, _payload())
+    if errors:
+        return _json_error(errors, 422) if _wants_json() else abort(400)
+    tasks.set_done(task, values["done"], as_agent(current_user))
+    if _wants_json():
+        return jsonify(ok=True, done=task.done)
+    back = local_path(request.form.get("next"), url_for("responso_chat.inbox.task_list"))
+    return redirect(back, 303)
+
+
+@bp.route("/projects", methods=["GET", "POST"])
+def project_list():
+    """Projects with their tasks; POST creates a project."""
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _payload()
+        loaded, errors = _load(schemas.ProjectSchema, values)
+        if not errors:
+            try:
+                tasks.create_project(loaded["name"], loaded["description"])
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.project_list"), 303)
+    return render_template(
+        "responso_chat/inbox/projects.html",
+        projects=tasks.list_projects(current_user),
+        errors=errors,
+        values=values,
+    ), (422 if errors else 200)
+
+
+# --- contacts ------------------------------------------------------------------------------
+
+
+@bp.route("/contacts", methods=["GET", "POST"])
+def contact_list():
+    """Contacts, searchable by name, e-mail or phone; POST adds one."""
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _payload()
+        loaded, errors = _load(schemas.ContactSchema, values)
+        if not errors:
+            try:
+                contact = contacts.create_contact(**loaded)
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
+    q = request.args.get("q", "")[:200]
+    page = parse_count(request.args.get("page")) or 1
+    rows, more = contacts.search_contacts(q, page)
+    return render_template(
+        "responso_chat/inbox/contacts.html",
+        contacts=rows,
+        more=more,
+        q=q,
+        page_number=page,
+        errors=errors,
+        values=values,
+    ), (422 if errors else 200)
+
+
+@bp.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
+def contact_page(contact_id: int):
+    """A contact's details (editable) and the tickets of their e-mail."""
+    contact = contacts.get_contact(contact_id)
+    if contact is None:
+        abort(404)
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _payload()
+        loaded, errors = _load(schemas.ContactSchema, values)
+        if not errors:
+            try:
+                contacts.update_contact(contact, **loaded)
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
+    return render_template(
+        "responso_chat/inbox/contact.html",
+        contact=contact,
+        tickets=contacts.contact_tickets(contact, current_user),
+        errors=errors,
+        values=values,
+    ), (422 if errors else 200)
+
+
+# --- teams (admins) ------------------------------------------------------------------------
+
+
+def _team_input() -> dict:
+    data = _payload()
+    if not request.is_json:  # checkboxes: one value or several
+        data["members"] = request.form.getlist("members")
+    return data
+
+
+@bp.route("/teams", methods=["GET", "POST"])
+@admin_required
+def team_list():
+    """Teams and their members; POST creates a team."""
+    errors, values = {}, {}
+    if request.method == "POST":
+        values = _team_input()
+        loaded, errors = _load(schemas.TeamSchema, values)
+        if not errors:
+            try:
+                teams.create_team(loaded["name"], loaded["members"])
+            except ChangeRefused as exc:
+                errors = exc.errors
+        if not errors:
+            return redirect(url_for("responso_chat.inbox.team_list"), 303)
+    return _render_teams(errors=errors, values=values)
+
+
+@bp.post("/teams/<int:team_id>")
+@admin_required
+def team_update(team_id: int):
+    """Rename a team and set its members."""
+    team = teams.get_team(team_id)
+    if team is None:
+        abort(404)
+    values = _team_input()
+    loaded, errors = _load(schemas.TeamSchema, values)
+    if not errors:
+        try:
+            teams.update_team(team, loaded["name"], loaded["members"])
+        except ChangeRefused as exc:
+            errors = exc.errors
+    if not errors:
+        return redirect(url_for("responso_chat.inbox.team_list"), 303)
+    return _render_teams(edit_id=team.id, errors=errors, values=values)
+
+
+def _render_teams(edit_id=None, errors=None, values=None):
+    return render_template(
+        "responso_chat/inbox/teams.html",
+        teams=teams.list_teams(),
+        member_ids=teams.member_ids,
+        agents=list_agents(),
+        edit_id=edit_id,
+        errors=errors or {},
+        values=values or {},
+    ), (422 if errors else 200)
