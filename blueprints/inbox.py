@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import messages, ticket_changes, tickets
+from responso_chat.conversation import analysis, messages, ticket_changes, tickets
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.inbox import queries as inbox
@@ -30,8 +30,10 @@ from responso_chat.schemas import inbox as schemas
 from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.users import agent_required, agents_by_id, as_agent, list_agents
 from responso_chat.vocab import (
+    CONTEXT_LABELS,
     ENDED_STATUSES,
     INBOX_VIEWS,
+    SENTIMENTS,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
     UNFINISHED_STATUSES,
@@ -55,7 +57,8 @@ def _agents_only():
 @bp.context_processor
 def _inbox_globals():
     return {"rc_agents": agents_by_id, "rc_list_args": _list_args, "today": utcnow().date(),
-            "count_label": inbox.count_label}
+            "count_label": inbox.count_label, "sentiments": SENTIMENTS,
+            "context_labels": CONTEXT_LABELS}
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -317,6 +320,22 @@ def send_message(ticket_id: int):
     if _wants_json():
         return jsonify(message=messages.message_event(message)), 201
     return redirect(_ticket_url(ticket), 303)
+
+
+@bp.post("/tickets/<int:ticket_id>/messages/<int:seq>/analysis")
+def correct_analysis(ticket_id: int, seq: int):
+    """The agent corrects the sentiment and context of a customer's message (kept as the
+    classifier's evaluation set from real use)."""
+
+    def apply(ticket, values, actor):
+        return analysis.correct(ticket, seq, values["sentiment"], values["context"], actor)
+
+    def respond(ticket, message):
+        if _wants_json():
+            return jsonify(ok=True, analysis=analysis.analysis_event(message))
+        return redirect(_ticket_url(ticket, _anchor=f"rc-msg-{seq}"), 303)
+
+    return _ticket_change(ticket_id, schemas.AnalysisCorrectionSchema, apply, respond)
 
 
 @bp.post("/tickets/<int:ticket_id>/take-over")

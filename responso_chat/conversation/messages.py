@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat import signals
 from responso_chat.conversation import events
+from responso_chat.conversation.analysis import publish_analysis
 from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.models import Message, Ticket, utcnow
 from responso_chat.state import plugin_state
@@ -136,6 +137,8 @@ def add_message(
         seen_at=None,
         sentiment=analysis.sentiment if analysis else None,
         context=analysis.context if analysis else None,
+        analysis_corrected_by=None,
+        analysis_corrected_at=None,
     )
     state.db.session.add(message)
     state.db.session.flush()
@@ -284,6 +287,7 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     )
     if not created:
         return message, False
+    publish_analysis(message)
     signals.send(
         signals.message_created,
         ticket_id=ticket_id,

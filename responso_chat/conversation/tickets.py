@@ -209,7 +209,8 @@ def visitor_summary(ticket) -> dict:
         "status": ticket.status,
         "ended": ticket.status in ENDED_STATUSES,
         # a message from the customer reopens the ticket (else the widget offers a new chat)
-        "reopenable": customer_may_reopen(ticket.status, ticket.ended_at),
+        "reopenable": ticket.status in ENDED_STATUSES
+        and customer_may_reopen(ticket.status, ticket.ended_at),
         "customer_name": ticket.customer_name,
         "customer_email": ticket.customer_email,
         "out_of_hours": ticket.out_of_hours,

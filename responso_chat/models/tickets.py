@@ -187,5 +187,9 @@ class Message(Base):
     seen_at = mapped_column(UTCDateTime, nullable=True)
     sentiment = mapped_column(sa.String(10), nullable=True)
     context = mapped_column(sa.String(20), nullable=True)
+    #: The agent who corrected the classifier's sentiment or context, and when (None while
+    #: nobody did): corrected messages are the classifier's evaluation set from real use.
+    analysis_corrected_by = mapped_column(UserId, nullable=True)
+    analysis_corrected_at = mapped_column(UTCDateTime, nullable=True)
 
     ticket = relationship("Ticket")

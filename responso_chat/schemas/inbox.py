@@ -14,7 +14,13 @@ from responso_chat.schemas.common import (
     readable,
     valid_tag,
 )
-from responso_chat.vocab import INBOX_VIEWS, TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat.vocab import (
+    CONTEXTS,
+    INBOX_VIEWS,
+    SENTIMENTS,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+)
 
 
 class InboxText(fields.String):
@@ -124,6 +130,21 @@ class AgentMessageSchema(InboxSchema):
     @validates("body")
     def _body_length(self, value, **_kwargs):
         check_message_length(value)
+
+
+class AnalysisCorrectionSchema(InboxSchema):
+    """An agent's correction of the sentiment and context of a customer's message."""
+
+    sentiment = fields.String(
+        required=True,
+        validate=validate.OneOf(SENTIMENTS, error="Choose a sentiment from the list."),
+        error_messages={"required": "Choose a sentiment."},
+    )
+    context = fields.String(
+        required=True,
+        validate=validate.OneOf(CONTEXTS, error="Choose a context from the list."),
+        error_messages={"required": "Choose a context."},
+    )
 
 
 class NewTicketSchema(InboxSchema):

@@ -606,6 +606,59 @@
     });
   }
 
+  /* ---- a customer message's sentiment and context, and the agent's correction ---------- */
+
+  function showAnalysis(a) {
+    var li = messageList && messageList.querySelector('li[data-seq="' + a.seq + '"]');
+    if (!li || !a.sentiment) return;
+    var block = li.querySelector("[data-rc-analysis]");
+    if (!block) {
+      var template = document.getElementById("rc-analysis-template");
+      if (!template) return;
+      block = document.importNode(template.content.firstElementChild, true);
+      var form = block.querySelector("form");  // its attribute: the template has no base URL
+      form.setAttribute("action", form.getAttribute("action")
+        .replace(/\/messages\/0\/analysis/, "/messages/" + a.seq + "/analysis"));
+      li.appendChild(block);
+    }
+    var sentiment = block.querySelector("select[name=sentiment]");
+    var context = block.querySelector("select[name=context]");
+    sentiment.value = a.sentiment;
+    context.value = a.context;
+    var chip = block.querySelector("[data-rc-sentiment]");
+    chip.className = "rc-chip rc-sentiment-" + a.sentiment;
+    chip.textContent = sentiment.options[sentiment.selectedIndex].text;
+    block.querySelector("[data-rc-context]").textContent =
+      context.selectedIndex >= 0 ? context.options[context.selectedIndex].text : a.context;
+    block.querySelector("[data-rc-corrected]").hidden = !a.corrected;
+  }
+
+  function setupAnalysisForms() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[data-rc-analysis-form]")) return;
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      post(form.action, new FormData(form), false).then(function (result) {
+        button.disabled = false;
+        if (!result.ok) {
+          showFormErrors(form, result.data.errors || { _request: ["That did not work."] });
+          return;
+        }
+        form.querySelectorAll(".rc-error").forEach(function (node) { node.remove(); });
+        showAnalysis(result.data.analysis);
+        var details = form.closest("details");
+        details.open = false;
+        details.querySelector("summary").focus();
+        schedulePanelRefresh();
+      }).catch(function () {
+        button.disabled = false;
+        showFormErrors(form, { _request: ["The server could not be reached. Try again."] });
+      });
+    });
+  }
+
   function setupPanelForms() {
     document.addEventListener("submit", function (event) {
       var form = event.target;
@@ -657,7 +710,14 @@
   function handle(event) {
     switch (event.type) {
       case "inbox": onInboxEvent(event); break;
-      case "message": addMessage(event); break;
+      case "message":
+        addMessage(event);
+        // the side panel's "Last message" (and the customer's mood) follow the conversation
+        if (event.ticket_id === ticketId && !event.internal && event.author_kind !== "system") {
+          schedulePanelRefresh();
+        }
+        break;
+      case "analysis": if (event.ticket_id === ticketId) showAnalysis(event); break;
       case "typing":
         if (event.ticket_id === ticketId) {
           var who = event.author_kind === "customer" ? "customer" : "agent:" + event.name;
@@ -811,6 +871,7 @@
   }
   setupComposer();
   setupPanelForms();
+  setupAnalysisForms();
   setupApplyAtOnce();
   setupShortcuts();
   document.addEventListener("visibilitychange", markRead);
