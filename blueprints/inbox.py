@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import analysis, messages, ticket_changes, tickets
+from responso_chat.conversation import analysis, availability, messages, ticket_changes, tickets
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.inbox import queries as inbox
@@ -30,6 +30,7 @@ from responso_chat.schemas import inbox as schemas
 from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.users import agent_required, agents_by_id, as_agent, list_agents
 from responso_chat.vocab import (
+    AGENT_AVAILABILITY,
     CONTEXT_LABELS,
     ENDED_STATUSES,
     INBOX_VIEWS,
@@ -58,7 +59,8 @@ def _agents_only():
 def _inbox_globals():
     return {"rc_agents": agents_by_id, "rc_list_args": _list_args, "today": utcnow().date(),
             "count_label": inbox.count_label, "sentiments": SENTIMENTS,
-            "context_labels": CONTEXT_LABELS}
+            "context_labels": CONTEXT_LABELS, "availability_labels": AGENT_AVAILABILITY,
+            "rc_my_availability": lambda: availability.chosen(current_user.get_id())}
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -26,7 +26,6 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from responso_chat.conversation import chats, messages, origins, tickets
-from responso_chat.conversation.visibility import opening_state
 from responso_chat.conversation.visitor import (
     email_is_verified,
     issue_token,
@@ -170,7 +169,7 @@ def start_chat(public_key):
     _allow_origin(chat)
     _limit("START_CHAT_RATE_LIMIT", "start_chat")
     values = _load(StartChatSchema())
-    open_now, _next_change = opening_state(chat, utcnow())
+    open_now, _next_change = chats.open_state(chat, utcnow())
     if not open_now and chat.out_of_hours_behaviour == "hide_widget":
         _fail(409, "_request", "The chat is closed now.")
     origin = request.headers.get("Origin")

@@ -201,6 +201,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (INBOX + "ticket_page", "GET"): ticket_page(),
     (INBOX + "ticket_messages", "GET"): ticket_page(query="after=0"),
     (INBOX + "send_message", "POST"): ticket_page(REDIRECT, body={"body": "Reply by {role}"}),
+    (INBOX + "set_availability", "POST"): agent_page(REDIRECT, body={"status": "away"}),
     (INBOX + "correct_analysis", "POST"): ticket_page(
         REDIRECT, body={"sentiment": "negative", "context": "complaint"}),
     (INBOX + "take_over", "POST"): ticket_page(REDIRECT),

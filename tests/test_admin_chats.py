@@ -454,6 +454,8 @@ def test_public_config_has_only_public_fields(app):
         "open_now": True,
         "next_change_at": "2025-06-02T17:00:00+00:00",
         "limits": {"name": 100, "email": 254, "subject": 200, "message": 5000},
+        "agents_online": [],
+        "reply_minutes": None,
     }
 
 

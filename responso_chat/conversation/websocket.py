@@ -37,7 +37,7 @@ from marshmallow import ValidationError
 from simple_websocket import ConnectionClosed
 from werkzeug.exceptions import HTTPException
 
-from responso_chat.conversation import access, messages, presence, sessions, tickets
+from responso_chat.conversation import access, availability, messages, presence, sessions, tickets
 from responso_chat.conversation.visitor import ticket_for_token
 from responso_chat.infra.broker import (
     ACCESS_CHANNEL,
@@ -465,6 +465,7 @@ class AgentConnection(Connection):
 
     def opened(self) -> None:
         self.listen(ACCESS_CHANNEL)
+        availability.agent_connected(self.origin, self.user_id)
 
     def check_access(self) -> None:
         """The user, loaded again through the host, must still be an agent and signed in
@@ -551,10 +552,12 @@ class AgentConnection(Connection):
         self._presence_sent[ticket_id] = (last_online, last_agents)
 
     def closed(self) -> None:
+        availability.agent_disconnected(self.origin, self.user_id)
         for ticket_id in self.tickets:
             self._gone(ticket_id)
 
     def heartbeat(self) -> None:
+        availability.agent_connected(self.origin, self.user_id)
         for ticket_id in self.tickets:
             self._here(ticket_id)
             self.send_presence(ticket_id)

@@ -29,7 +29,7 @@ from responso_chat.models.base import (
     new_secret,
     utcnow,
 )
-from responso_chat.models.chats import Chat, ChatAgent, RefusedOrigin
+from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
@@ -49,6 +49,7 @@ __all__ = [
     "SEARCH_INDEXES",
     "TABLE_PREFIX",
     "VERSION_TABLE",
+    "AgentAvailability",
     "ApiToken",
     "AutomationRule",
     "AutomationRun",

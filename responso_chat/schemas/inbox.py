@@ -15,6 +15,7 @@ from responso_chat.schemas.common import (
     valid_tag,
 )
 from responso_chat.vocab import (
+    AGENT_AVAILABILITY,
     CONTEXTS,
     INBOX_VIEWS,
     SENTIMENTS,
@@ -130,6 +131,16 @@ class AgentMessageSchema(InboxSchema):
     @validates("body")
     def _body_length(self, value, **_kwargs):
         check_message_length(value)
+
+
+class AvailabilitySchema(InboxSchema):
+    """An agent's availability: online, away or offline."""
+
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(list(AGENT_AVAILABILITY), error="Choose online, away or offline."),
+        error_messages={"required": "Choose online, away or offline."},
+    )
 
 
 class AnalysisCorrectionSchema(InboxSchema):

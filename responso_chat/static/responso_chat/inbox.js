@@ -596,6 +596,9 @@
   function setupApplyAtOnce() {
     document.addEventListener("change", function (event) {
       var select = event.target;
+      if (select.id === "rc-availability") {  // the dot beside "My status" follows at once
+        select.form.querySelector(".rc-dot").className = "rc-dot rc-dot-" + select.value;
+      }
       if (!select.matches || !select.matches("form[data-rc-apply] select")) return;
       var id = select.id;
       clearTimeout(applyTimer);

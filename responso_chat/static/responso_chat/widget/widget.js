@@ -31,7 +31,8 @@
       offline: "You are offline. Your messages will be sent when you are back online.",
       reconnecting: "Reconnecting…", network: "The chat could not be reached. Please try again.",
       tooMany: "Too many attempts. Try again in {n} s.", closed: "The chat is closed right now.",
-      count: "{n} of {max} characters"
+      count: "{n} of {max} characters", here: "{names} online",
+      replies: "Usually replies in about {n} min", repliesH: "Usually replies in about {n} h"
     },
     fr: {
       intro: "Laissez vos coordonnées, nous vous répondrons ici même.",
@@ -48,7 +49,9 @@
       offline: "Vous êtes hors ligne. Vos messages partiront dès le retour de la connexion.",
       reconnecting: "Reconnexion…", network: "Le chat est injoignable. Veuillez réessayer.",
       tooMany: "Trop de tentatives. Réessayez dans {n} s.",
-      closed: "Le chat est fermé pour le moment.", count: "{n} caractères sur {max}"
+      closed: "Le chat est fermé pour le moment.", count: "{n} caractères sur {max}",
+      here: "En ligne : {names}", replies: "Répond en général en {n} min environ",
+      repliesH: "Répond en général en {n} h environ"
     },
     pl: {
       intro: "Zostaw swoje dane, odpowiemy właśnie tutaj.",
@@ -65,7 +68,8 @@
       offline: "Jesteś offline. Wiadomości zostaną wysłane po odzyskaniu połączenia.",
       reconnecting: "Ponowne łączenie…", network: "Nie udało się połączyć z czatem. Spróbuj ponownie.",
       tooMany: "Zbyt wiele prób. Spróbuj ponownie za {n} s.", closed: "Czat jest teraz nieczynny.",
-      count: "{n} z {max} znaków"
+      count: "{n} z {max} znaków", here: "Dostępni: {names}",
+      replies: "Zwykle odpowiadamy w ok. {n} min", repliesH: "Zwykle odpowiadamy w ok. {n} godz."
     }
   };
   /* The pre-chat form's fields: name, type, autocomplete. Their longest values come with the
@@ -75,9 +79,6 @@
   const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
   const ENDED = ["solved", "closed", "spam"];
   const TYPING_IDLE = 3000, TYPING_SHOWN = 8000, MAX_RETRY_DELAY = 15000;
-
-  const me = d.currentScript;
-  me.dispatchEvent(new CustomEvent("rc-widget", { detail: mount }));
 
   /* h("p", {class: "x"}, "text", child): an element; strings become text nodes. */
   function h(tag, attrs, ...children) {
@@ -93,6 +94,9 @@
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k]);
   const newId = () => (w.crypto && crypto.randomUUID ? crypto.randomUUID()
     : Date.now().toString(36) + Math.random().toString(36).slice(2));
+
+  /* Hand mount() to the loader once the helpers above exist: it may mount at once. */
+  d.currentScript.dispatchEvent(new CustomEvent("rc-widget", { detail: mount }));
 
   function mount(ctx) {
     const t = STRINGS[ctx.language()] || STRINGS.en;
@@ -149,7 +153,7 @@
           error);
       });
       form = h("form", { class: "rc-form", novalidate: true, onsubmit: start },
-        h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
+        team(), h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
       form.fields = fields;
       form.alert = alert;
       form.button = button;
@@ -172,6 +176,24 @@
       const values = {};
       for (const name in form.fields) values[name] = form.fields[name].input.value;
       keep(draftKey, values);
+    }
+
+    /* Who answers: the online agents (first names, or initials; never an e-mail) and how
+       soon the chat usually replies, from the config. Nothing when neither is known. */
+    function team() {
+      const cfg = ctx.config(), agents = (cfg.agents_online || []).slice(0, 3);
+      const minutes = cfg.reply_minutes, lines = [];
+      if (agents.length) {
+        lines.push(fill(t.here, { names: agents.map((a) => a.name || a.initials).join(", ") }));
+      }
+      if (minutes) {
+        lines.push(minutes < 90 ? fill(t.replies, { n: minutes })
+          : fill(t.repliesH, { n: Math.round(minutes / 60) }));
+      }
+      if (!lines.length) return null;
+      return h("div", { class: "rc-team" },
+        ...agents.map((a) => h("span", { class: "rc-avatar", "aria-hidden": "true" }, a.initials)),
+        h("p", {}, lines.join(" · ")));
     }
 
     /* "n of max characters" under a message field, from 80 % of the limit (red past it). */
@@ -276,8 +298,8 @@
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
       form = null;
-      ctx.body.replaceChildren(chat.status, chat.log, chat.typing, chat.connection, chat.ended,
-        chat.composer);
+      ctx.body.replaceChildren(team() || "", chat.status, chat.log, chat.typing, chat.connection,
+        chat.ended, chat.composer);
       outbox.forEach(showPending);
     }
 
