@@ -539,12 +539,15 @@
   function refreshPanel() {
     var body = document.getElementById("rc-panel-body");
     if (!body || !desk.dataset.panelUrl) return Promise.resolve();
-    var focusedId = document.activeElement && body.contains(document.activeElement) ?
-      document.activeElement.id : null;
     return fetchDocument(desk.dataset.panelUrl).then(function (doc) {
       var fresh = doc.getElementById("rc-panel-body");
       if (!fresh) return;
       var current = document.getElementById("rc-panel-body");
+      // where the agent is now (they may have clicked into a field while this loaded)
+      var active = document.activeElement;
+      var focusedId = active && current.contains(active) ? active.id : null;
+      var caret = focusedId && typeof active.selectionStart === "number" ?
+        [active.selectionStart, active.selectionEnd] : null;
       var edited = editedFields(current);
       current.replaceWith(document.importNode(fresh, true));
       var panel = document.getElementById("rc-panel-body");
@@ -556,7 +559,10 @@
       });
       localizeTimes(panel);
       var again = focusedId && document.getElementById(focusedId);
-      if (again) again.focus();
+      if (again) {
+        again.focus();
+        if (caret) again.setSelectionRange(caret[0], caret[1]);
+      }
     }).catch(function () { /* keep the panel as it is */ });
   }
 
