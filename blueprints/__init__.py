@@ -20,7 +20,19 @@ from responso_chat.state import plugin_state
 from responso_chat.users import is_admin, is_agent
 from responso_chat.version import __version__
 
-from . import account, admin, api, automations, inbox, webhooks, widget, ws
+from . import (  # noqa: F401  (api_records, inbox_orders, inbox_records: routes they add)
+    account,
+    admin,
+    api,
+    api_records,
+    automations,
+    inbox,
+    inbox_orders,
+    inbox_records,
+    webhooks,
+    widget,
+    ws,
+)
 
 #: (blueprint module, URL prefix under the plugin's prefix, audience) — mirrored in plugin.toml.
 CHILDREN = (

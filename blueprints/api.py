@@ -408,5 +408,3 @@ def message_create(ticket_id):
     )
     return _one(ApiMessageSchema, message, 201)
 
-
-from . import api_records  # noqa: E402,F401  (its routes join this blueprint)

@@ -1,6 +1,6 @@
 """The JSON API's records: tags, contacts, tasks and automation rules.
 
-Routes of the API blueprint (:mod:`.api`), which imports this module once it is built; the
+Routes of the API blueprint (:mod:`.api`); the package imports this module beside it; the
 same authentication, errors and document.
 """
 

@@ -462,6 +462,3 @@ def new_ticket(ticket_id: int):
         lambda t, v, a: ticket_changes.create_ticket_for_customer(t, v["subject"], v["body"], a),
         lambda t, new: _changed(t, _ticket_url(new), new_ticket_id=new.id),
     )
-
-
-from . import inbox_orders, inbox_records  # noqa: E402,F401  (their routes join this blueprint)

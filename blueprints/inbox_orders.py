@@ -1,6 +1,6 @@
 """The ticket page's "Base orders" panel: the cached orders, a refresh, a status change.
 
-Routes of the inbox blueprint (:mod:`.inbox`), which imports this module once it is built.
+Routes of the inbox blueprint (:mod:`.inbox`); the package imports this module beside it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The inbox's record pages: tasks, projects, contacts and teams (teams: admins only).
 
-Routes of the inbox blueprint (:mod:`.inbox`), which imports this module once it is built;
+Routes of the inbox blueprint (:mod:`.inbox`); the package imports this module beside it.
 the same conventions: a POST is CSRF-checked, a refused form comes back with its errors.
 """
 

@@ -95,7 +95,7 @@
   const newId = () => (w.crypto && crypto.randomUUID ? crypto.randomUUID()
     : Date.now().toString(36) + Math.random().toString(36).slice(2));
 
-  /* Hand mount() to the loader once the helpers above exist: it may mount at once. */
+  /* Hand mount() to the loader once the functions above exist: it may mount at once. */
   d.currentScript.dispatchEvent(new CustomEvent("rc-widget", { detail: mount }));
 
   function mount(ctx) {
