@@ -67,9 +67,11 @@ class Shop:
         return self.app()
 
     def tokens(self, ticket_ids) -> list[str]:
-        """Visitor tokens of the given tickets of this shop's chat."""
+        """Visitor tokens of the given tickets of this shop's chat (new tickets: their token
+        version is still the first)."""
         with self._signer.app_context():
-            return [issue_token(SimpleNamespace(id=i, chat_id=self.chat_id)) for i in ticket_ids]
+            return [issue_token(SimpleNamespace(id=i, chat_id=self.chat_id, token_version=0))
+                    for i in ticket_ids]
 
 
 def _dispose(app) -> None:
