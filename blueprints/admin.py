@@ -8,7 +8,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats
+from responso_chat.conversation import chats, origins
+from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.mail import mailbox, outgoing
 from responso_chat.mail import settings as mail_settings
 from responso_chat.orders import sync as orders
@@ -53,11 +54,13 @@ def _chat_or_404(chat_id: int):
 
 
 def _chat_form(values: dict, errors: dict, chat=None, status: int = 200):
-    """The create/edit page for ``values`` (the form's shape) with ``errors`` by field."""
+    """The create/edit page for ``values`` (the form's shape) with ``errors`` by field, and
+    the websites the chat refused recently."""
     return (
         render_template(
             "responso_chat/admin/chat_form.html",
             chat=chat,
+            refused=origins.recent_refused(chat) if chat is not None else [],
             values=values,
             errors=errors,
             agents=list_agents(),
@@ -96,6 +99,19 @@ def chat_edit(chat_id: int):
         return _chat_form(values, exc.messages, chat, status=422)
     flash(f"Chat “{chat.name}” saved.", "success")
     return redirect(url_for(".chat_list"))
+
+
+@bp.post("/chats/<int:chat_id>/allowed-origins")
+def allow_origin(chat_id: int):
+    """"Allow this website": a refused website joins the chat's allowed websites."""
+    chat = _chat_or_404(chat_id)
+    try:
+        origin = origins.allow_origin(chat, request.form.get("origin", ""))
+    except ChangeRefused as exc:
+        flash("Not allowed: " + " ".join(exc.errors["origin"]), "error")
+    else:
+        flash(f"{origin} may now use the chat “{chat.name}”.", "success")
+    return redirect(url_for(".chat_edit", chat_id=chat_id), 303)
 
 
 @bp.route("/chats/<int:chat_id>/delete", methods=["GET", "POST"])

@@ -388,7 +388,9 @@ def message_read(ticket_id, seq):
 )
 def message_create(ticket_id):
     """The token's agent replies to the customer, or writes an internal note
-    (``internal``: true). Sending again with the same ``client_msg_id`` stores nothing new."""
+    (``internal``: true). Sending again with the same ``client_msg_id`` stores nothing new.
+    A reply to a solved, closed or spam ticket reopens it, and the answer's
+    ``ticket_reopened`` says so; a note leaves the status as it is."""
     ticket = _ticket(ticket_id)
     values = _body(AgentMessageSchema())
     agent = as_agent(_user())
@@ -399,5 +401,6 @@ def message_create(ticket_id):
         values["body"],
         client_msg_id=values["client_msg_id"],
         internal=values["internal"],
+        reopen=True,
     )
     return _one(ApiMessageSchema, message, 201)

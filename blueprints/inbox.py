@@ -1,6 +1,6 @@
 """The agents' inbox: ticket lists, the ticket page and its side panel. Agents and admins.
-Tasks, projects, contacts, teams and the orders panel are views of the same blueprint, in
-:mod:`.inbox_desk`.
+Tasks, projects, contacts, teams, the orders panel and the agent's availability are views of
+the same blueprint, in :mod:`.inbox_desk`.
 
 Every change is a POST (CSRF-checked by the parent blueprint). An HTML form gets a redirect on
 success and the page again with the errors next to the fields (422) when refused; a ``fetch``
@@ -22,7 +22,14 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import messages, ticket_changes, tickets, wire
+from responso_chat.conversation import (
+    analysis,
+    availability,
+    messages,
+    ticket_changes,
+    tickets,
+    wire,
+)
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, paging, tasks, teams
 from responso_chat.inbox import queries as inbox
@@ -31,7 +38,11 @@ from responso_chat.schemas import inbox as schemas
 from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.users import agent_required, agents_by_id, as_agent, list_agents
 from responso_chat.vocab import (
+    AGENT_AVAILABILITY,
+    CONTEXT_LABELS,
+    ENDED_STATUSES,
     INBOX_VIEWS,
+    SENTIMENTS,
     TICKET_CHANNEL_LABELS,
     TICKET_PRIORITIES,
     TICKET_STATUSES,
@@ -39,6 +50,9 @@ from responso_chat.vocab import (
 )
 
 bp = Blueprint("inbox", __name__)
+
+#: Why a reply to an ended ticket was not sent (the page then offers "Reopen and send").
+REOPEN_FIRST = "This ticket is {status}. Choose “Reopen and send” to reopen it with your reply."
 
 #: Query-string keys of the inbox list, carried from the list to a ticket and back.
 LIST_KEYS = ("view", "chat", "channel", "status", "priority", "tag", "assignee", "team", "q")
@@ -53,7 +67,9 @@ def _agents_only():
 @bp.context_processor
 def _inbox_globals():
     return {"rc_agents": agents_by_id, "rc_list_args": _list_args, "today": utcnow().date(),
-            "count_label": inbox.count_label}
+            "count_label": inbox.count_label, "sentiments": SENTIMENTS,
+            "context_labels": CONTEXT_LABELS, "availability_labels": AGENT_AVAILABILITY,
+            "rc_my_availability": lambda: availability.chosen(current_user.get_id())}
 
 
 # --- helpers -----------------------------------------------------------------------------
@@ -166,6 +182,7 @@ def _render_ticket(ticket, errors=None, values=None, status: int = 200):
     context.update(_list_context(ticket.id))
     context["me_name"] = as_agent(current_user).name
     context["unfinished"] = UNFINISHED_STATUSES
+    context["ended_statuses"] = ENDED_STATUSES
     context["conversation"] = messages.messages_after(ticket.id, 0, include_internal=True)
     return render_template("responso_chat/inbox/ticket.html", **context), status
 
@@ -287,24 +304,51 @@ def ticket_messages(ticket_id: int):
 
 @bp.post("/tickets/<int:ticket_id>/messages")
 def send_message(ticket_id: int):
-    """The agent replies (or writes an internal note); idempotent by ``client_msg_id``."""
+    """The agent replies (or writes an internal note); idempotent by ``client_msg_id``.
+
+    A reply to a solved, closed or spam ticket needs ``reopen`` (the page's "Reopen and
+    send"); without it the answer is a 409 that says so, and nothing is stored.
+    """
     ticket = _ticket_or_404(ticket_id)
     data = _payload()
     values, errors = _load(schemas.AgentMessageSchema, data)
     if errors:
         return _refused(ticket, errors, data)
     agent = as_agent(current_user)
-    message = messages.post_agent_message(
-        ticket,
-        agent.id,
-        agent.name,
-        values["body"],
-        client_msg_id=values["client_msg_id"],
-        internal=values["internal"],
-    )
+    try:
+        message = messages.post_agent_message(
+            ticket,
+            agent.id,
+            agent.name,
+            values["body"],
+            client_msg_id=values["client_msg_id"],
+            internal=values["internal"],
+            reopen=values["reopen"],
+        )
+    except messages.ReopenRequired:
+        errors = {"body": [REOPEN_FIRST.format(status=ticket.status)]}
+        if _wants_json():
+            return jsonify(errors=errors, reopen_required=True, status=ticket.status), 409
+        return _render_ticket(ticket, errors, data, 409)
     if _wants_json():
         return jsonify(message=wire.message(message)), 201
     return redirect(_ticket_url(ticket), 303)
+
+
+@bp.post("/tickets/<int:ticket_id>/messages/<int:seq>/analysis")
+def correct_analysis(ticket_id: int, seq: int):
+    """The agent corrects the sentiment and context of a customer's message (kept as the
+    classifier's evaluation set from real use)."""
+
+    def apply(ticket, values, actor):
+        return analysis.correct(ticket, seq, values["sentiment"], values["context"], actor)
+
+    def respond(ticket, message):
+        if _wants_json():
+            return jsonify(ok=True, analysis=wire.analysis(message))
+        return redirect(_ticket_url(ticket, _anchor=f"rc-msg-{seq}"), 303)
+
+    return _ticket_change(ticket_id, schemas.AnalysisCorrectionSchema, apply, respond)
 
 
 @bp.post("/tickets/<int:ticket_id>/take-over")

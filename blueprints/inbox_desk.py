@@ -1,7 +1,8 @@
-"""The inbox's other pages: tasks, projects, contacts, teams (admins) and the ticket page's
-"Base orders" panel. Their views join the inbox blueprint (:data:`.inbox.bp`), so they share
-its URL prefix, its endpoint names (``responso_chat.inbox.task_list``), its access check and
-its answers (an HTML form, or JSON for a ``fetch``).
+"""The inbox's other pages: tasks, projects, contacts, teams (admins), the ticket page's
+"Base orders" panel and the agent's own availability (My status). Their views join the inbox
+blueprint (:data:`.inbox.bp`), so they share its URL prefix, its endpoint names
+(``responso_chat.inbox.task_list``), its access check and its answers (an HTML form, or JSON
+for a ``fetch``).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from responso_chat.conversation import availability
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.inbox import queries as inbox
@@ -20,6 +22,26 @@ from responso_chat.schemas.common import parse_count
 from responso_chat.users import admin_required, as_agent, list_agents
 
 from .inbox import _json_error, _load, _payload, _ticket_or_404, _ticket_url, _wants_json, bp
+
+# --- the agent's availability -------------------------------------------------------------
+
+
+@bp.post("/availability")
+def set_availability():
+    """The agent sets their availability (online, away, offline): the widget of their chats
+    shows who is online, and a chat may close while none of its agents is."""
+    values, errors = _load(schemas.AvailabilitySchema, _payload())
+    if errors:
+        if _wants_json():
+            return _json_error(errors, 422)
+        flash(" ".join(errors.get("status", ["Choose online, away or offline."])), "error")
+    else:
+        availability.set_availability(current_user.get_id(), values["status"])
+        if _wants_json():
+            return jsonify(ok=True, status=values["status"])
+    back = local_path(request.form.get("next"), url_for("responso_chat.inbox.ticket_list"))
+    return redirect(back, 303)
+
 
 # --- tasks and projects --------------------------------------------------------------------
 

@@ -26,8 +26,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats, messages, tickets, wire
-from responso_chat.conversation.visibility import opening_state
+from responso_chat.conversation import chats, messages, origins, tickets, wire
 from responso_chat.conversation.visitor import (
     email_is_verified,
     issue_token,
@@ -60,9 +59,13 @@ def _own_origin() -> str:
 
 
 def _allow_origin(chat) -> None:
-    """Refuse a page of a site the chat does not allow; answer CORS for an allowed one."""
+    """Refuse a page of a site the chat does not allow (remembered for the admin, within the
+    public rate limit); answer CORS for an allowed one."""
     origin = request.headers.get("Origin")
     if not origin_allowed(chat, origin, _own_origin()):
+        chat_id = chat.id
+        _limit("PUBLIC_RATE_LIMIT", "public")
+        origins.record_refused(chat_id, origin)
         _fail(403, "_request", "This website may not use this chat.")
     g.rc_cors_origin = origin
 
@@ -168,7 +171,7 @@ def start_chat(public_key):
     _allow_origin(chat)
     _limit("START_CHAT_RATE_LIMIT", "start_chat")
     values = _load(StartChatSchema())
-    open_now, _next_change = opening_state(chat, utcnow())
+    open_now, _next_change = chats.open_state(chat, utcnow())
     if not open_now and chat.out_of_hours_behaviour == "hide_widget":
         _fail(409, "_request", "The chat is closed now.")
     origin = request.headers.get("Origin")

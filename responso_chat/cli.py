@@ -1,18 +1,24 @@
-"""``flask responso-chat ...``: database migrations, demo data and the job worker."""
+"""``flask responso-chat ...``: database migrations, demo data, the job worker, and the
+classifier scored on the agents' corrections."""
 
 from __future__ import annotations
+
+import json
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
 from responso_chat import migrations
+from responso_chat.conversation import analysis
 from responso_chat.demo.data import seed_demo_chat
 from responso_chat.infra.jobs import run_worker
 
 responso_chat_cli = AppGroup("responso-chat", help="Responso Chat: migrations, demo data, worker.")
 db_cli = AppGroup("db", help="The plugin's own database migrations (its tables only).")
 responso_chat_cli.add_command(db_cli)
+classifier_cli = AppGroup("classifier", help="The sentiment and context classifier.")
+responso_chat_cli.add_command(classifier_cli)
 
 
 def _require_plugin():
@@ -72,3 +78,24 @@ def worker(burst):
         run_worker(current_app._get_current_object(), burst=burst)
     except RuntimeError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@classifier_cli.command("evaluate")
+@click.option("--export", is_flag=True,
+              help="Print the corrected messages as JSON lines instead (language, message, "
+                   "sentiment, context), to add to an evaluation set.")
+def classifier_evaluate(export):
+    """Score the configured classifier on the messages agents corrected."""
+    _require_plugin()
+    rows = analysis.corrections()
+    if export:
+        for row in rows:
+            click.echo(json.dumps(list(row), ensure_ascii=False))
+        return
+    score = analysis.evaluate(current_app.extensions["responso_chat"].classifier, rows)
+    if not score["messages"]:
+        click.echo("No corrected messages yet: agents correct a message's sentiment and "
+                   "context on the ticket's page.")
+        return
+    click.echo(f"{score['messages']} corrected messages: sentiment right on "
+               f"{score['sentiment']:.0%}, context right on {score['context']:.0%}.")

@@ -175,6 +175,12 @@ SETTINGS: dict[str, tuple[object, str]] = {
     "IMAP_PASSWORD": ("", "Password of the IMAP mailbox (the admin page can store one)."),
     "IMAP_FOLDER": ("INBOX", "Folder of the mailbox that customers' replies arrive in."),
     "IMAP_POLL_INTERVAL": (60, "Seconds between two polls of the IMAP mailbox."),
+    "REOPEN_WINDOW": (
+        7 * 24 * 3600,
+        "Seconds after a ticket is solved or closed during which a customer's new message "
+        "reopens it; later (and always for spam) the widget offers a new chat instead; 0 = "
+        "never.",
+    ),
 }
 
 
@@ -239,6 +245,7 @@ class _SettingsSchema(Schema):
     IMAP_PASSWORD = fields.String(required=True)
     IMAP_FOLDER = fields.String(required=True, validate=validate.Length(min=1, max=200))
     IMAP_POLL_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=5))
+    REOPEN_WINDOW = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):

@@ -7,7 +7,7 @@ settings' prefix.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
@@ -64,6 +64,8 @@ class PluginState:
     user_model: Any
     base_rate_limiter: Any  # keeps Base API calls of every token under 100 a minute
     agents: ExpiringValue  # the list of agents (users.list_agents), kept a few seconds
+    #: chat id -> its usual reply time, kept a few minutes (availability.usual_reply_minutes)
+    reply_times: dict = field(default_factory=dict)
 
     def setting(self, name: str):
         """The value of ``RESPONSO_CHAT_<name>`` for this app."""

@@ -48,6 +48,9 @@ CONTEXT_LABELS = {
 }
 CONTEXTS = tuple(CONTEXT_LABELS)
 
+#: An agent's availability as they set it in the inbox, with its label.
+AGENT_AVAILABILITY = {"online": "Online", "away": "Away", "offline": "Offline"}
+
 # --- Inbox ----------------------------------------------------------------------------------
 
 #: The inbox's views and their labels, in the order the inbox shows them.

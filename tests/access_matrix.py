@@ -158,6 +158,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (ADMIN + "chat_create", "POST"): admin_page(422),  # empty form: refused field by field
     (ADMIN + "chat_edit", "GET"): admin_page(),
     (ADMIN + "chat_edit", "POST"): admin_page(422),
+    (ADMIN + "allow_origin", "POST"): admin_page(REDIRECT),
     (ADMIN + "chat_delete", "GET"): admin_page(),
     (ADMIN + "chat_delete", "POST"): admin_page(REDIRECT),
     (ADMIN + "base_integration", "GET"): admin_page(),
@@ -203,6 +204,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (INBOX + "ticket_page", "GET"): ticket_page(),
     (INBOX + "ticket_messages", "GET"): ticket_page(query="after=0"),
     (INBOX + "send_message", "POST"): ticket_page(REDIRECT, body={"body": "Reply by {role}"}),
+    (INBOX + "set_availability", "POST"): agent_page(REDIRECT, body={"status": "away"}),
+    (INBOX + "correct_analysis", "POST"): ticket_page(
+        REDIRECT, body={"sentiment": "negative", "context": "complaint"}),
     (INBOX + "take_over", "POST"): ticket_page(REDIRECT),
     (INBOX + "set_status", "POST"): ticket_page(REDIRECT, body={"status": "pending"}),
     (INBOX + "set_priority", "POST"): ticket_page(REDIRECT, body={"priority": "high"}),

@@ -111,13 +111,13 @@ def test_messages_are_committed_before_they_are_published(conversation):
     assert seen_in_database == ["Committed?", "Yes"]
 
 
-def test_customer_cannot_write_into_an_ended_ticket_and_pending_reopens(conversation):
+def test_customer_cannot_write_into_a_spam_ticket_and_pending_reopens(conversation):
     state, chat, ticket, _recorder = conversation
     ticket.status = "pending"
     state.db.session.commit()
     messages.post_customer_message(ticket, "Still there?")
     assert ticket.status == "open"
-    ticket.status = "closed"
+    ticket.status = "spam"
     state.db.session.commit()
     with pytest.raises(messages.ConversationEnded):
         messages.post_customer_message(ticket, "Hello again")

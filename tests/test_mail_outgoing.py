@@ -72,10 +72,16 @@ def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(ma
     [(_to, mail)] = smtp.messages  # both replies, one mail
     text, _html = _parts(mail)
     assert "First answer" in text and "Second answer" in text and "Internal" not in text
+    # The reply's own job must not run before the customer sees it (a job thread may run at
+    # once): the minutes run again while it is posted and seen, then they have passed.
+    mail_app.config["RESPONSO_CHAT_MAIL_UNSEEN_MINUTES"] = 60
     with mail_app.app_context():
         ticket = plugin_state().db.session.get(Ticket, ticket_id)
         reply = messages.post_agent_message(ticket, "2", "Alice Agent", "Seen in the widget")
         messages.mark_seen(ticket, "customer", reply.seq)
+    settle(mail_app)
+    mail_app.config["RESPONSO_CHAT_MAIL_UNSEEN_MINUTES"] = 0
+    with mail_app.app_context():
         outgoing.send_unseen(ticket_id)
     settle(mail_app)
     assert len(smtp.messages) == 1  # the customer saw it: nothing more went out

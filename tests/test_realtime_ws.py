@@ -73,7 +73,8 @@ def visitor_socket(server, after=0, origin="https://shop.example"):
 
 def test_customer_and_agent_exchange_messages_and_typing(app, server):
     customer = visitor_socket(server)
-    assert customer.next() == {"type": "status", "ticket_id": server.ticket_id, "status": "open"}
+    assert customer.next() == {"type": "status", "ticket_id": server.ticket_id, "status": "open",
+                               "reopenable": False}
     first = customer.next("message")
     assert (first["seq"], first["author_kind"]) == (1, "customer")
 
@@ -142,13 +143,29 @@ def test_catch_up_after_reconnect(app, server):
     again.nothing("message")
 
 
-def test_customer_cannot_send_into_a_closed_ticket(app, server):
+def test_customer_message_on_the_socket_reopens_a_closed_ticket(app, server):
     with app.app_context():
         state = app.extensions["responso_chat"]
         state.db.session.get(Ticket, server.ticket_id).status = "closed"
         state.db.session.commit()
     customer = visitor_socket(server)
-    assert customer.next("status")["status"] == "closed"
+    assert customer.next("status") == {"type": "status", "ticket_id": server.ticket_id,
+                                       "status": "closed", "reopenable": True}
+    customer.send(type="send", body="One more question", client_msg_id="c-8")
+    seen = []
+    while not seen or seen[-1].get("body") != "One more question":
+        seen.append(customer.next())
+    # the ticket is open again before the message shows, never after it
+    assert [e.get("status") for e in seen if e["type"] == "status"] == ["open"]
+
+
+def test_customer_cannot_send_into_a_spam_ticket(app, server):
+    with app.app_context():
+        state = app.extensions["responso_chat"]
+        state.db.session.get(Ticket, server.ticket_id).status = "spam"
+        state.db.session.commit()
+    customer = visitor_socket(server)
+    assert customer.next("status")["reopenable"] is False
     customer.send(type="send", body="Hello?", client_msg_id="c-9")
     assert customer.next("error") == {"type": "error", "error": "ended", "client_msg_id": "c-9"}
     customer.send(type="send", body="", client_msg_id="c-10")

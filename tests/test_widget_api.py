@@ -29,7 +29,7 @@ FORM = {
 PUBLIC_FIELDS = {
     "name", "welcome_message", "alignment", "vertical_spacing", "path_rule_type", "paths",
     "out_of_hours_behaviour", "out_of_hours_message", "language", "color", "open_now",
-    "next_change_at", "limits",
+    "next_change_at", "limits", "agents_online", "reply_minutes",
 }
 
 
@@ -296,11 +296,11 @@ def test_send_refuses_bad_messages(client, conversation, payload, field):
     assert response.status_code == 422 and field in response.json["errors"]
 
 
-def test_customer_cannot_send_into_a_closed_ticket(app, client, conversation):
+def test_customer_cannot_send_into_a_spam_ticket(app, client, conversation):
     token, ticket_id = conversation
     with app.app_context():
         state = app.extensions["responso_chat"]
-        state.db.session.get(Ticket, ticket_id).status = "closed"
+        state.db.session.get(Ticket, ticket_id).status = "spam"
         state.db.session.commit()
     response = client.post("/chat/widget/tickets/messages", json={"body": "Hello?"},
                            headers=bearer(token))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from responso_chat.conversation import access, messages, presence, sessions, wire
+from responso_chat.conversation import access, availability, messages, presence, sessions, wire
 from responso_chat.conversation.websocket import CLOSE_FORBIDDEN, Connection, Refused
 from responso_chat.infra.broker import (
     ACCESS_CHANNEL,
@@ -42,6 +42,7 @@ class AgentConnection(Connection):
 
     def opened(self) -> None:
         self.listen(ACCESS_CHANNEL)
+        availability.agent_connected(self.origin, self.user_id)
 
     def check_access(self) -> None:
         """The user, loaded again through the host, must still be an agent and signed in
@@ -128,10 +129,12 @@ class AgentConnection(Connection):
         self._presence_sent[ticket_id] = (last_online, last_agents)
 
     def closed(self) -> None:
+        availability.agent_disconnected(self.origin, self.user_id)
         for ticket_id in self.tickets:
             self._gone(ticket_id)
 
     def heartbeat(self) -> None:
+        availability.agent_connected(self.origin, self.user_id)
         for ticket_id in self.tickets:
             self._here(ticket_id)
             self.send_presence(ticket_id)

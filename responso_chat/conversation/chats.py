@@ -8,6 +8,7 @@ validate it and raise
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from types import SimpleNamespace
 
@@ -15,10 +16,10 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
-from responso_chat.conversation import wire
+from responso_chat.conversation import availability, wire
 from responso_chat.conversation.visibility import WEEKDAYS, hours_today, opening_state
 from responso_chat.infra.broker import ACCESS_CHANNEL
-from responso_chat.models import Chat, ChatAgent, Ticket, utcnow
+from responso_chat.models import Chat, ChatAgent, RefusedOrigin, Ticket, utcnow
 from responso_chat.schemas.chat_form import ChatSchema, chat_form_values
 from responso_chat.schemas.widget import start_chat_limits
 from responso_chat.state import plugin_state
@@ -92,6 +93,7 @@ def new_chat_values() -> dict:
             out_of_hours_message="We are offline right now. Leave a message and we will "
             "reply as soon as we are back.",
             enabled=True,
+            closed_without_agents=False,
             color="#2563eb",
             language=state.setting("DEFAULT_LANGUAGE"),
             allowed_origins=[],
@@ -177,17 +179,35 @@ def delete_chat(chat) -> None:
         .values(chat_id=None)
         .execution_options(synchronize_session="fetch")
     )
+    # its refused websites too (a SQLite without foreign keys would keep them)
+    state.db.session.execute(sa.delete(RefusedOrigin).where(RefusedOrigin.chat_id == chat.id))
     state.db.session.delete(chat)
     state.db.session.commit()
     _announce_access_change()
 
 
+def open_state(chat, now, online=None) -> tuple[bool, datetime | None]:
+    """``(open_now, next_change_at)`` as the widget sees it: the opening hours (see
+    :func:`.visibility.opening_state`), and closed while no agent is online when the chat
+    says so (``online``: its online agents, when the caller has them)."""
+    open_now, next_change_at = opening_state(chat, now)
+    if open_now and chat.closed_without_agents:
+        if online is None:
+            online = availability.online_agents(chat.id)
+        open_now = bool(online)
+    return open_now, next_change_at
+
+
 def public_config(chat, now) -> dict:
     """What the widget loader may know of ``chat`` at ``now``: its public settings only, plus
-    whether it is open and when that next changes (ISO 8601, or None), and the longest text
-    each field of the pre-chat form and the composer takes (``limits``)."""
-    open_now, next_change_at = opening_state(chat, now)
+    whether it is open and when that next changes (ISO 8601, or None), the longest text
+    each field of the pre-chat form and the composer takes (``limits``), who is there
+    (first names and initials of the online agents) and the usual reply time in minutes."""
+    online = availability.online_agents(chat.id)
+    open_now, next_change_at = open_state(chat, now, online)
     return {
+        "agents_online": [availability.public_name(agent.name) for agent in online],
+        "reply_minutes": availability.usual_reply_minutes(chat.id),
         "name": chat.name,
         "welcome_message": chat.welcome_message,
         "alignment": chat.alignment,

@@ -16,17 +16,37 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat import signals
 from responso_chat.conversation import events, wire
+from responso_chat.conversation.analysis import publish_analysis
 from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.models import Message, Ticket, utcnow
 from responso_chat.state import plugin_state
-from responso_chat.vocab import ENDED_STATUSES
+from responso_chat.users import Agent
+from responso_chat.vocab import ENDED_STATUSES, FINISHED_STATUSES
 
 log = logging.getLogger(__name__)
 
 
-
 class ConversationEnded(Exception):
-    """The customer tried to write into a ticket that is solved, closed or spam."""
+    """The customer tried to write into a ticket that is spam, or that was solved or closed
+    longer ago than ``RESPONSO_CHAT_REOPEN_WINDOW`` (see :func:`customer_may_reopen`)."""
+
+
+class ReopenRequired(Exception):
+    """An agent replied to a solved, closed or spam ticket without saying to reopen it (the
+    inbox asks first: "Reopen and send")."""
+
+
+def customer_may_reopen(status: str, ended_at=None, now=None) -> bool:
+    """Whether a customer's message reopens a ticket in ``status`` that ended at ``ended_at``
+    (None: just now): solved or closed, within ``RESPONSO_CHAT_REOPEN_WINDOW``; never spam."""
+    if status not in FINISHED_STATUSES:
+        return False
+    window = plugin_state().setting("REOPEN_WINDOW")
+    if window <= 0:
+        return False
+    if ended_at is None:
+        return True
+    return ((now or utcnow()) - ended_at).total_seconds() < window
 
 
 def add_message(
@@ -50,7 +70,7 @@ def add_message(
     The sequence number is taken with an ``UPDATE ... RETURNING`` on the ticket row, which
     also locks it on PostgreSQL until commit, so concurrent sends never share a number. The
     same statement stores ``analysis`` (the classifier's verdict, see :func:`classify`) and
-    sets a pending ticket back to open when ``reopen``; the ticket object gets the new values
+    sets the ticket back to open when ``reopen``; the ticket object gets the new values
     without being read again.
     """
     state = plugin_state()
@@ -61,7 +81,7 @@ def add_message(
     if analysis is not None:
         values.update(sentiment=analysis.sentiment, context=analysis.context)
     if reopen:
-        values["status"] = "open"
+        values.update(status="open", ended_at=None)
     seq = state.db.session.execute(
         sa.update(Ticket)
         .where(Ticket.id == ticket.id)
@@ -85,6 +105,8 @@ def add_message(
         "seen_at": None,
         "sentiment": analysis.sentiment if analysis else None,
         "context": analysis.context if analysis else None,
+        "analysis_corrected_by": None,
+        "analysis_corrected_at": None,
     }
     table = Message.__table__
     row["id"] = state.db.session.execute(
@@ -147,9 +169,11 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
     return list(state.db.session.execute(query.order_by(Message.seq)).scalars())
 
 
-def _commit_new(ticket, record_events, **fields):
+def _commit_new(ticket, record_events, first=(), **fields):
     """Add a message (see :func:`add_message`), ``record_events(message)`` in its transaction
-    (the outbox rows of its events), commit, publish; ``(message, created)``; the
+    (the outbox rows of its events; it may return more messages to announce with it), commit,
+    publish the ``(channel, event)`` pairs of ``first`` (a status change the message made),
+    then the message's; ``(message, created)``; the
     message's values stay loaded, and ``message.committed_event`` is its browser event as
     stored: acknowledge with it, never by reading the message again (the signals' receivers
     that run next may roll the session back, which expires it; the database may be gone).
@@ -162,8 +186,8 @@ def _commit_new(ticket, record_events, **fields):
     ticket_id = ticket.id
     try:
         message = add_message(ticket, **fields)
-        record_events(message)
-        published = announcements([message])
+        extra = record_events(message) or []
+        published = announcements([message, *extra])
         commit_keeping(session, message)
     except IntegrityError:
         session.rollback()
@@ -175,7 +199,7 @@ def _commit_new(ticket, record_events, **fields):
         existing.committed_event = wire.message(existing)
         return existing, False
     message.committed_event = published[0][1]  # announcements() puts the message's own first
-    publish(published)
+    publish([*first, *published])
     return message, True
 
 
@@ -199,43 +223,55 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     message's event in ``message.committed_event`` (see :func:`_commit_new`).
 
     Sending again with the same ``client_msg_id`` returns the stored message with
-    ``created=False`` and publishes nothing. A pending ticket becomes open again. Raises
-    :class:`ConversationEnded` when the ticket is solved, closed or spam.
+    ``created=False`` and publishes nothing. A pending ticket becomes open again, and so
+    does a solved or closed one within ``RESPONSO_CHAT_REOPEN_WINDOW`` (the agents see an
+    internal line saying so; everyone gets the ``status`` event before the message). Raises
+    :class:`ConversationEnded` for spam, or a ticket ended longer ago than that.
     """
     ticket_id, status = ticket.id, ticket.status
-    if status in ENDED_STATUSES:
+    ended = status in ENDED_STATUSES
+    if ended:
         existing = find_by_client_id(ticket_id, "customer", None, client_msg_id)
         if existing is not None:
             existing.committed_event = wire.message(existing)
             return existing, False
-        raise ConversationEnded(status)
+        if not customer_may_reopen(status, ticket.ended_at):
+            raise ConversationEnded(status)
+    reopen = ended or status == "pending"
 
-    def record_events(message) -> None:
+    def record_events(message) -> list:
         events.message_created(ticket_id, message.id, "customer")
-        if status == "pending":
-            events.status_changed(ticket_id, "pending", "open", None, message.id)
+        if not reopen:
+            return []
+        events.status_changed(ticket_id, status, "open", None, message.id)
+        if not ended:
+            return []
+        return [add_system_line(ticket, f"The customer wrote again: the ticket, {status}, "
+                                        "is open again")]
 
     message, created = _commit_new(
         ticket,
         record_events,
+        first=[(ticket_channel(ticket_id), wire.status(ticket_id, "open"))] if reopen else (),
         author_kind="customer",
         body=body,
         author_name=ticket.customer_name,
         client_msg_id=client_msg_id,
         analysis=classify(ticket, body),
-        reopen=status == "pending",
+        reopen=reopen,
     )
     if not created:
         return message, False
+    publish_analysis(message)
     signals.send(
         signals.message_created,
         ticket_id=ticket_id,
         message_id=message.id,
         author_kind="customer",
     )
-    if status == "pending":
+    if reopen:
         signals.send(
-            signals.ticket_status_changed, ticket_id=ticket_id, old="pending", new="open", by=None
+            signals.ticket_status_changed, ticket_id=ticket_id, old=status, new="open", by=None
         )
     return message, True
 
@@ -247,19 +283,48 @@ def post_agent_message(
     body: str,
     client_msg_id: str | None = None,
     internal: bool = False,
+    reopen: bool = False,
 ):
-    """Add an agent's reply (or internal note), commit, publish; idempotent by client id."""
-    ticket_id = ticket.id
+    """Add an agent's reply (or internal note), commit, publish; idempotent by client id.
+
+    A reply to a solved, closed or spam ticket reopens it when ``reopen`` (an internal line
+    records who did, the ``status`` event goes out before the reply) and raises
+    :class:`ReopenRequired` otherwise; notes never change the status. The message's
+    ``reopened`` says whether this reply reopened the ticket.
+    """
+    ticket_id, status = ticket.id, ticket.status
+    agent = Agent(str(agent_id), agent_name, "")
+    reopening = not internal and status in ENDED_STATUSES
+    if reopening:
+        existing = find_by_client_id(ticket_id, "agent", agent.id, client_msg_id)
+        if existing is not None:  # a resend of a reply that reopened it already
+            existing.reopened = False
+            return existing
+        if not reopen:
+            raise ReopenRequired(status)
+
+    def record_events(message) -> list:
+        events.message_created(ticket_id, message.id, "agent")
+        if not reopening:
+            return []
+        line = add_system_line(ticket, f"{agent_name} reopened the ticket with a reply",
+                               author_id=agent.id)
+        events.status_changed(ticket_id, status, "open", agent, line.id)
+        return [line]
+
     message, created = _commit_new(
         ticket,
-        lambda message: events.message_created(ticket_id, message.id, "agent"),
+        record_events,
+        first=[(ticket_channel(ticket_id), wire.status(ticket_id, "open"))] if reopening else (),
         author_kind="agent",
         body=body,
-        author_id=str(agent_id),
+        author_id=agent.id,
         author_name=agent_name,
         internal=internal,
         client_msg_id=client_msg_id,
+        reopen=reopening,
     )
+    message.reopened = reopening and created
     if created:
         signals.send(
             signals.message_created,
@@ -267,6 +332,11 @@ def post_agent_message(
             message_id=message.id,
             author_kind="agent",
         )
+        if reopening:
+            signals.send(
+                signals.ticket_status_changed, ticket_id=ticket_id, old=status, new="open",
+                by=agent,
+            )
     return message
 
 

@@ -20,11 +20,11 @@ from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts
 from responso_chat.infra.broker import INBOX_CHANNEL, ticket_channel
 from responso_chat.mail import outgoing as mail
-from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher
+from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher, utcnow
 from responso_chat.schemas.common import tag_name
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
-from responso_chat.vocab import TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat.vocab import ENDED_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 
 
 def normalize_tag(name: str) -> str:
@@ -75,6 +75,10 @@ def set_status(ticket, status: str, actor) -> bool:
         return False
     old = ticket.status
     ticket.status = status
+    if status not in ENDED_STATUSES:
+        ticket.ended_at = None
+    elif old not in ENDED_STATUSES:
+        ticket.ended_at = utcnow()
     _record(
         ticket,
         actor,

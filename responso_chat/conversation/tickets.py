@@ -13,6 +13,7 @@ from responso_chat.conversation.messages import (
     announcements,
     classify,
     commit_keeping,
+    customer_may_reopen,
     publish,
 )
 from responso_chat.infra import outbox
@@ -200,6 +201,9 @@ def visitor_summary(ticket) -> dict:
         "subject": ticket.subject,
         "status": ticket.status,
         "ended": ticket.status in ENDED_STATUSES,
+        # a message from the customer reopens the ticket (else the widget offers a new chat)
+        "reopenable": ticket.status in ENDED_STATUSES
+        and customer_may_reopen(ticket.status, ticket.ended_at),
         "customer_name": ticket.customer_name,
         "customer_email": ticket.customer_email,
         "out_of_hours": ticket.out_of_hours,

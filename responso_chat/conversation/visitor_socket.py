@@ -34,10 +34,12 @@ class VisitorConnection(Connection):
             (f"address:{address}", self.state.setting("WS_MAX_SOCKETS_PER_ADDRESS")),
         )
 
-    def send_status(self, status: str) -> None:
-        """Tell the client the ticket's status."""
+    def send_status(self, status: str, ended_at=None) -> None:
+        """Tell the client the ticket's status, and whether a message reopens it (ended at
+        ``ended_at``; None: just now)."""
         self.status = status
-        self.send(wire.status(self.ticket_id, status))
+        self.send(wire.status(self.ticket_id, status,
+                              reopenable=messages.customer_may_reopen(status, ended_at)))
 
     def opened(self) -> None:
         for key, cap in self.slots:  # counted by every process; released in closed()
@@ -47,7 +49,7 @@ class VisitorConnection(Connection):
         if ticket is None:  # deleted since the handshake
             raise Refused(CLOSE_FORBIDDEN, "conversation not available")
         self.listen(ticket_channel(ticket.id))
-        self.send_status(ticket.status)
+        self.send_status(ticket.status, ticket.ended_at)
         self.flush(ticket.id)
         presence.customer_here(ticket.id, self.origin)
 
@@ -81,7 +83,7 @@ class VisitorConnection(Connection):
             return
         self.flush(ticket.id)
         if ticket.status != self.status:
-            self.send_status(ticket.status)
+            self.send_status(ticket.status, ticket.ended_at)
         presence.customer_here(ticket.id, self.origin)
 
     def deliver(self, event: dict) -> None:
@@ -119,14 +121,20 @@ class VisitorConnection(Connection):
                                  retry_after=retry_after))
             return
         ticket = self.writable_ticket(client_msg_id)
+        before = ticket.status
         try:
-            message, _created = messages.post_customer_message(
+            message, created = messages.post_customer_message(
                 ticket, values["body"], values["client_msg_id"]
             )
         except messages.ConversationEnded:
             self.send(wire.error("ended", client_msg_id=client_msg_id))
-            self.send(wire.status(ticket.id, ticket.status))
+            self.send_status(ticket.status, ticket.ended_at)
             return
+        # A new message opens a pending or ended ticket: say so before the echo, from the
+        # values in hand (the ticket is not read again after the commit).
+        status = "open" if created else before
+        if status != self.status:
+            self.send_status(status)
         self.pushed_message(message.committed_event)  # the echo (or a catch-up), as stored
 
     def on_typing(self, data: dict) -> None:

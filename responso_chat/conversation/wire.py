@@ -54,9 +54,34 @@ def inbox(event: str, ticket=None) -> dict:
     return {"type": "inbox", "ticket_id": ticket.id, "chat_id": ticket.chat_id, "event": event}
 
 
-def status(ticket_id: int, status: str) -> dict:
-    """The ticket's status: ``{"type": "status", "ticket_id": int, "status": str}``."""
-    return {"type": "status", "ticket_id": ticket_id, "status": status}
+def status(ticket_id: int, status: str, *, reopenable: bool | None = None) -> dict:
+    """The ticket's status: ``{"type": "status", "ticket_id": int, "status": str}``.
+
+    The customer's socket adds ``"reopenable": bool``: whether a message from the customer
+    reopens the ticket (a solved or closed one within ``RESPONSO_CHAT_REOPEN_WINDOW``); else
+    the widget offers a new chat once the ticket has ended.
+    """
+    event = {"type": "status", "ticket_id": ticket_id, "status": status}
+    if reopenable is not None:
+        event["reopenable"] = reopenable
+    return event
+
+
+def analysis(message) -> dict:
+    """How the classifier (or an agent's correction) sees a customer message, for the agents'
+    pages only (the customer never sees how a message was classified)::
+
+        {"type": "analysis", "ticket_id": int, "seq": int, "sentiment": str | None,
+         "context": str | None, "corrected": bool}
+    """
+    return {
+        "type": "analysis",
+        "ticket_id": message.ticket_id,
+        "seq": message.seq,
+        "sentiment": message.sentiment,
+        "context": message.context,
+        "corrected": message.analysis_corrected_at is not None,
+    }
 
 
 def seen(ticket_id: int, by: str, seq: int) -> dict:
@@ -172,5 +197,5 @@ def ping() -> dict:
 EVENT_TYPES = (
     "message", "inbox", "status", "seen", "typing", "agent_joined", "page", "presence",
     "viewers", "access", "tokens_revoked", "resync", "error", "subscribed", "unsubscribed",
-    "ping",
+    "ping", "analysis",
 )

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from responso_chat import signals
 from responso_chat.conversation import events
 from responso_chat.conversation import messages as conversation
+from responso_chat.conversation.analysis import publish_analysis
 from responso_chat.infra import outbox
 from responso_chat.mail import parsing, signing
 from responso_chat.models import MailRecord, Ticket, utcnow
@@ -160,6 +161,7 @@ def _post(ticket, mail, message_id: str, address: str) -> Received:
         session.rollback()
         return Received(DUPLICATE)
     conversation.publish(published)
+    publish_analysis(message)
     signals.send(signals.message_created, ticket_id=ticket_id, message_id=message.id,
                  author_kind="customer")
     if old != "open":

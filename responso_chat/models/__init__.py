@@ -29,7 +29,7 @@ from responso_chat.models.base import (
     new_secret,
     utcnow,
 )
-from responso_chat.models.chats import Chat, ChatAgent
+from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
@@ -50,6 +50,7 @@ __all__ = [
     "SEARCH_INDEXES",
     "TABLE_PREFIX",
     "VERSION_TABLE",
+    "AgentAvailability",
     "ApiToken",
     "AutomationRule",
     "AutomationRun",
@@ -64,6 +65,7 @@ __all__ = [
     "OrderSync",
     "OutboxEntry",
     "Project",
+    "RefusedOrigin",
     "Setting",
     "Tag",
     "Task",

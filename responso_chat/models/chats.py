@@ -15,6 +15,7 @@ from responso_chat.models.base import (
     utcnow,
 )
 from responso_chat.vocab import (
+    AGENT_AVAILABILITY,
     AUTO_LANGUAGE,
     CHAT_ALIGNMENTS,
     CHAT_LANGUAGES,
@@ -58,6 +59,9 @@ class Chat(Base):
     language = mapped_column(sa.String(4), nullable=False, default=AUTO_LANGUAGE)
     color = mapped_column(sa.String(7), nullable=False, default="#2563eb")
     allowed_origins = mapped_column(sa.JSON, nullable=False, default=list)
+    #: Behave as out of hours (the out-of-hours behaviour) while no agent with access to the
+    #: chat is online, even within the opening hours.
+    closed_without_agents = mapped_column(sa.Boolean, nullable=False, default=False)
     created_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
@@ -82,3 +86,34 @@ class ChatAgent(Base):
         primary_key=True,
     )
     user_id = mapped_column(UserId, primary_key=True)
+
+
+class RefusedOrigin(Base):
+    """A website whose page asked for this chat's widget and was refused (not among its
+    allowed websites): the admin sees the latest ones on the chat's page. At most
+    :data:`responso_chat.conversation.origins.MAX_REFUSED_PER_CHAT` rows per chat."""
+
+    __tablename__ = "responso_chat_refused_origin"
+    chat_id = mapped_column(
+        sa.Integer,
+        sa.ForeignKey("responso_chat_chat.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    origin = mapped_column(sa.String(300), primary_key=True)
+    first_seen_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    #: Refusals counted, at most one a minute (see origins.record_refused).
+    times = mapped_column(sa.Integer, nullable=False, default=1)
+
+
+class AgentAvailability(Base):
+    """The availability an agent set in the inbox: online, away or offline. An agent with no
+    row is online; online only counts while one of their inbox pages is open."""
+
+    __tablename__ = "responso_chat_agent_availability"
+    __table_args__ = (
+        one_of("status", tuple(AGENT_AVAILABILITY), "ck_responso_chat_agent_availability_status"),
+    )
+    user_id = mapped_column(UserId, primary_key=True)
+    status = mapped_column(sa.String(10), nullable=False, default="online")
+    updated_at = mapped_column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)

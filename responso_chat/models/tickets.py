@@ -116,6 +116,9 @@ class Ticket(Base):
     context = mapped_column(sa.String(20), nullable=True)
     disable_next_autoresponder = mapped_column(sa.Boolean, nullable=False, default=False)
     out_of_hours = mapped_column(sa.Boolean, nullable=False, default=False)
+    #: When the ticket was last solved, closed or marked spam (None while it is not): a
+    #: customer's message reopens it within RESPONSO_CHAT_REOPEN_WINDOW of this time.
+    ended_at = mapped_column(UTCDateTime, nullable=True)
     page_url = mapped_column(sa.String(2000), nullable=True)
     page_title = mapped_column(sa.String(300), nullable=True)
     language = mapped_column(sa.String(4), nullable=True)
@@ -197,5 +200,9 @@ class Message(Base):
     seen_at = mapped_column(UTCDateTime, nullable=True)
     sentiment = mapped_column(sa.String(10), nullable=True)
     context = mapped_column(sa.String(20), nullable=True)
+    #: The agent who corrected the classifier's sentiment or context, and when (None while
+    #: nobody did): corrected messages are the classifier's evaluation set from real use.
+    analysis_corrected_by = mapped_column(UserId, nullable=True)
+    analysis_corrected_at = mapped_column(UTCDateTime, nullable=True)
 
     ticket = relationship("Ticket")

@@ -115,6 +115,12 @@ class ApiMessageSchema(Schema):
     seen_at = fields.DateTime(required=True, allow_none=True)
     sentiment = fields.String(required=True, allow_none=True)
     context = fields.String(required=True, allow_none=True)
+    ticket_reopened = fields.Boolean(
+        attribute="reopened",
+        dump_default=False,
+        metadata={"description": "True on the answer to a reply that reopened a solved, "
+                                 "closed or spam ticket."},
+    )
 
 
 class ApiContactSchema(Schema):

@@ -274,6 +274,7 @@ class ChatSchema(Schema):
         load_default="", validate=validate.Length(max=500, error="Use at most 500 characters.")
     )
     enabled = fields.Boolean(load_default=True)
+    closed_without_agents = fields.Boolean(load_default=False)
     color = fields.String(
         required=True,
         validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$", error="Enter a colour as #rrggbb."),
@@ -347,6 +348,7 @@ def chat_form_input(form) -> dict:
         "agent_ids": form.getlist("agent_ids"),
         "confirm_no_agents": "confirm_no_agents" in form,
         "enabled": "enabled" in form,
+        "closed_without_agents": "closed_without_agents" in form,
         "opening_hours": {
             day: {
                 "mode": form.get(f"hours_{day}_mode", "closed"),
@@ -375,6 +377,7 @@ def chat_form_values(chat) -> dict:
         agent_ids=list(chat.agent_ids),
         confirm_no_agents=False,
         enabled=bool(chat.enabled),
+        closed_without_agents=bool(chat.closed_without_agents),
         opening_hours={
             day: day_form_value((chat.opening_hours or {}).get(day) or []) for day in WEEKDAYS
         },

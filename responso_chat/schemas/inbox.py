@@ -14,7 +14,15 @@ from responso_chat.schemas.common import (
     readable,
     valid_tag,
 )
-from responso_chat.vocab import INBOX_VIEWS, TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES
+from responso_chat.vocab import (
+    AGENT_AVAILABILITY,
+    CONTEXTS,
+    INBOX_VIEWS,
+    SENTIMENTS,
+    TICKET_CHANNELS,
+    TICKET_PRIORITIES,
+    TICKET_STATUSES,
+)
 
 
 class InboxText(fields.String):
@@ -116,10 +124,40 @@ class AgentMessageSchema(InboxSchema):
     body = InboxText(required=True, error_messages={"required": "Write a message."})
     client_msg_id = fields.String(load_default=None, validate=validate.Length(max=64))
     internal = fields.Boolean(load_default=False)
+    reopen = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Reopen a solved, closed or spam ticket with this reply (the "
+                                 "inbox asks first; the API always reopens)."},
+    )
 
     @validates("body")
     def _body_length(self, value, **_kwargs):
         check_message_length(value)
+
+
+class AvailabilitySchema(InboxSchema):
+    """An agent's availability: online, away or offline."""
+
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(list(AGENT_AVAILABILITY), error="Choose online, away or offline."),
+        error_messages={"required": "Choose online, away or offline."},
+    )
+
+
+class AnalysisCorrectionSchema(InboxSchema):
+    """An agent's correction of the sentiment and context of a customer's message."""
+
+    sentiment = fields.String(
+        required=True,
+        validate=validate.OneOf(SENTIMENTS, error="Choose a sentiment from the list."),
+        error_messages={"required": "Choose a sentiment."},
+    )
+    context = fields.String(
+        required=True,
+        validate=validate.OneOf(CONTEXTS, error="Choose a context from the list."),
+        error_messages={"required": "Choose a context."},
+    )
 
 
 class NewTicketSchema(InboxSchema):

@@ -309,10 +309,39 @@
   }
 
   function setStatus(status) {
+    desk.dataset.status = status;
+    composerMode();
     var holder = document.getElementById("rc-conv-status");
     if (!holder) return;
     var badge = el("span", "rc-badge rc-status-" + status, status);
     holder.replaceChildren(badge);
+  }
+
+  /* A reply to a solved, closed or spam ticket reopens it: the agent is asked first, by the
+     button that then reads "Reopen and send" (Enter alone never reopens). Notes never do. */
+  var ENDED = ["solved", "closed", "spam"];
+
+  function replyReopens() {
+    var internalBox = document.getElementById("rc-internal");
+    return ENDED.indexOf(desk.dataset.status) >= 0 && !(internalBox && internalBox.checked);
+  }
+
+  function composerMode() {
+    var button = document.getElementById("rc-send");
+    var note = document.getElementById("rc-reopen-note");
+    if (!button || !note) return;
+    var reopens = replyReopens();
+    button.textContent = reopens ? "Reopen and send" : "Send";
+    note.hidden = !reopens;
+    document.getElementById("rc-reopen-status").textContent = desk.dataset.status;
+    if (reopens) {
+      button.name = "reopen";
+      button.value = "true";
+      button.setAttribute("aria-describedby", "rc-reopen-note");
+    } else {
+      button.removeAttribute("name");
+      button.removeAttribute("aria-describedby");
+    }
   }
 
   function setPage(url, title) {
@@ -372,14 +401,24 @@
     if (box) box.textContent = text || "";
   }
 
-  function deliver(body, internal, clientId, li) {
+  function deliver(body, internal, clientId, li, reopen) {
     var state = li.querySelector(".rc-msg-state") || li.appendChild(el("p", "rc-msg-state"));
     state.textContent = "Sending…";
     state.removeAttribute("data-state");
-    post(composer.action, { body: body, internal: internal, client_msg_id: clientId }, true)
+    var payload = { body: body, internal: internal, client_msg_id: clientId, reopen: !!reopen };
+    post(composer.action, payload, true)
       .then(function (result) {
         if (result.ok) {
           addMessage(result.data.message);
+          return;
+        }
+        if (result.status === 409 && result.data.reopen_required) {  // closed meanwhile
+          li.remove();
+          composer.querySelector("textarea").value = body;
+          keepDraft(body);
+          setStatus(result.data.status);
+          composerError(errorText(result.data.errors));
+          document.getElementById("rc-send").focus();
           return;
         }
         if (result.status === 400 || result.status === 422) {
@@ -399,16 +438,24 @@
         state.textContent = "Not sent. ";
         var retry = el("button", "rc-button rc-button-small", "Retry");
         retry.type = "button";
-        retry.addEventListener("click", function () { deliver(body, internal, clientId, li); });
+        retry.addEventListener("click", function () {
+          deliver(body, internal, clientId, li, reopen);
+        });
         state.appendChild(retry);
       });
   }
 
-  function sendFromComposer() {
+  function sendFromComposer(reopen) {
     var box = composer.querySelector("textarea");
     var internalBox = document.getElementById("rc-internal");
     var body = box.value.trim();
     if (!body) return;
+    if (replyReopens() && !reopen) {  // ask first: the button says what will happen
+      composerError("This ticket is " + desk.dataset.status +
+        ". Choose “Reopen and send” to reopen it with your reply.");
+      document.getElementById("rc-send").focus();
+      return;
+    }
     var internal = !!(internalBox && internalBox.checked);
     var clientId = newId();
     composerError("");
@@ -421,7 +468,7 @@
     box.value = "";
     keepDraft("");
     stopTyping();
-    deliver(body, internal, clientId, li);
+    deliver(body, internal, clientId, li, replyReopens());
   }
 
   function setupComposer() {
@@ -431,7 +478,8 @@
     if (!box.value) box.value = keptDraft();  // a value from the server (an error) comes first
     composer.addEventListener("submit", function (event) {
       event.preventDefault();
-      sendFromComposer();
+      // the "Reopen and send" button is the agent's answer; Enter alone only asks
+      sendFromComposer(event.submitter && event.submitter.id === "rc-send");
     });
     box.addEventListener("keydown", function (event) {
       if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
@@ -453,6 +501,7 @@
     if (internalBox) {
       internalBox.addEventListener("change", function () {
         composer.classList.toggle("rc-note", internalBox.checked);
+        composerMode();
         if (internalBox.checked) stopTyping();
       });
     }
@@ -490,12 +539,15 @@
   function refreshPanel() {
     var body = document.getElementById("rc-panel-body");
     if (!body || !desk.dataset.panelUrl) return Promise.resolve();
-    var focusedId = document.activeElement && body.contains(document.activeElement) ?
-      document.activeElement.id : null;
     return fetchDocument(desk.dataset.panelUrl).then(function (doc) {
       var fresh = doc.getElementById("rc-panel-body");
       if (!fresh) return;
       var current = document.getElementById("rc-panel-body");
+      // where the agent is now (they may have clicked into a field while this loaded)
+      var active = document.activeElement;
+      var focusedId = active && current.contains(active) ? active.id : null;
+      var caret = focusedId && typeof active.selectionStart === "number" ?
+        [active.selectionStart, active.selectionEnd] : null;
       var edited = editedFields(current);
       current.replaceWith(document.importNode(fresh, true));
       var panel = document.getElementById("rc-panel-body");
@@ -507,7 +559,10 @@
       });
       localizeTimes(panel);
       var again = focusedId && document.getElementById(focusedId);
-      if (again) again.focus();
+      if (again) {
+        again.focus();
+        if (caret) again.setSelectionRange(caret[0], caret[1]);
+      }
     }).catch(function () { /* keep the panel as it is */ });
   }
 
@@ -547,6 +602,9 @@
   function setupApplyAtOnce() {
     document.addEventListener("change", function (event) {
       var select = event.target;
+      if (select.id === "rc-availability") {  // the dot beside "My status" follows at once
+        select.form.querySelector(".rc-dot").className = "rc-dot rc-dot-" + select.value;
+      }
       if (!select.matches || !select.matches("form[data-rc-apply] select")) return;
       var id = select.id;
       clearTimeout(applyTimer);
@@ -554,6 +612,59 @@
         var current = document.getElementById(id);  // the panel may have been refreshed
         if (current && current.form) current.form.requestSubmit();
       }, 600);
+    });
+  }
+
+  /* ---- a customer message's sentiment and context, and the agent's correction ---------- */
+
+  function showAnalysis(a) {
+    var li = messageList && messageList.querySelector('li[data-seq="' + a.seq + '"]');
+    if (!li || !a.sentiment) return;
+    var block = li.querySelector("[data-rc-analysis]");
+    if (!block) {
+      var template = document.getElementById("rc-analysis-template");
+      if (!template) return;
+      block = document.importNode(template.content.firstElementChild, true);
+      var form = block.querySelector("form");  // its attribute: the template has no base URL
+      form.setAttribute("action", form.getAttribute("action")
+        .replace(/\/messages\/0\/analysis/, "/messages/" + a.seq + "/analysis"));
+      li.appendChild(block);
+    }
+    var sentiment = block.querySelector("select[name=sentiment]");
+    var context = block.querySelector("select[name=context]");
+    sentiment.value = a.sentiment;
+    context.value = a.context;
+    var chip = block.querySelector("[data-rc-sentiment]");
+    chip.className = "rc-chip rc-sentiment-" + a.sentiment;
+    chip.textContent = sentiment.options[sentiment.selectedIndex].text;
+    block.querySelector("[data-rc-context]").textContent =
+      context.selectedIndex >= 0 ? context.options[context.selectedIndex].text : a.context;
+    block.querySelector("[data-rc-corrected]").hidden = !a.corrected;
+  }
+
+  function setupAnalysisForms() {
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (!form.matches || !form.matches("form[data-rc-analysis-form]")) return;
+      event.preventDefault();
+      var button = form.querySelector("button");
+      button.disabled = true;
+      post(form.action, new FormData(form), false).then(function (result) {
+        button.disabled = false;
+        if (!result.ok) {
+          showFormErrors(form, result.data.errors || { _request: ["That did not work."] });
+          return;
+        }
+        form.querySelectorAll(".rc-error").forEach(function (node) { node.remove(); });
+        showAnalysis(result.data.analysis);
+        var details = form.closest("details");
+        details.open = false;
+        details.querySelector("summary").focus();
+        schedulePanelRefresh();
+      }).catch(function () {
+        button.disabled = false;
+        showFormErrors(form, { _request: ["The server could not be reached. Try again."] });
+      });
     });
   }
 
@@ -608,7 +719,14 @@
   function handle(event) {
     switch (event.type) {
       case "inbox": onInboxEvent(event); break;
-      case "message": addMessage(event); break;
+      case "message":
+        addMessage(event);
+        // the side panel's "Last message" (and the customer's mood) follow the conversation
+        if (event.ticket_id === ticketId && !event.internal && event.author_kind !== "system") {
+          schedulePanelRefresh();
+        }
+        break;
+      case "analysis": if (event.ticket_id === ticketId) showAnalysis(event); break;
       case "typing":
         if (event.ticket_id === ticketId) {
           var who = event.author_kind === "customer" ? "customer" : "agent:" + event.name;
@@ -762,6 +880,7 @@
   }
   setupComposer();
   setupPanelForms();
+  setupAnalysisForms();
   setupApplyAtOnce();
   setupShortcuts();
   document.addEventListener("visibilitychange", markRead);

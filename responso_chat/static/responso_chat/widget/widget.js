@@ -26,11 +26,13 @@
       chattingWith: "You are chatting with {name}", typing: "{name} is typing…", you: "You",
       sending: "Sending…", sent: "Sent", seen: "Seen", send: "Send",
       yourMessage: "Your message", ended: "This conversation has ended.",
+      endedReopen: "This conversation has ended. Write below if you need anything else.",
       newChat: "Start a new chat", conversation: "Conversation",
       offline: "You are offline. Your messages will be sent when you are back online.",
       reconnecting: "Reconnecting…", network: "The chat could not be reached. Please try again.",
       tooMany: "Too many attempts. Try again in {n} s.", closed: "The chat is closed right now.",
-      count: "{n} of {max} characters"
+      count: "{n} of {max} characters", here: "{names} online",
+      replies: "Usually replies in about {n} min", repliesH: "Usually replies in about {n} h"
     },
     fr: {
       intro: "Laissez vos coordonnées, nous vous répondrons ici même.",
@@ -42,11 +44,14 @@
       chattingWith: "Vous discutez avec {name}", typing: "{name} écrit…", you: "Vous",
       sending: "Envoi…", sent: "Envoyé", seen: "Lu", send: "Envoyer",
       yourMessage: "Votre message", ended: "Cette conversation est terminée.",
+      endedReopen: "Cette conversation est terminée. Écrivez ci-dessous si besoin.",
       newChat: "Démarrer une nouvelle conversation", conversation: "Conversation",
       offline: "Vous êtes hors ligne. Vos messages partiront dès le retour de la connexion.",
       reconnecting: "Reconnexion…", network: "Le chat est injoignable. Veuillez réessayer.",
       tooMany: "Trop de tentatives. Réessayez dans {n} s.",
-      closed: "Le chat est fermé pour le moment.", count: "{n} caractères sur {max}"
+      closed: "Le chat est fermé pour le moment.", count: "{n} caractères sur {max}",
+      here: "En ligne : {names}", replies: "Répond en général en {n} min environ",
+      repliesH: "Répond en général en {n} h environ"
     },
     pl: {
       intro: "Zostaw swoje dane, odpowiemy właśnie tutaj.",
@@ -58,11 +63,13 @@
       chattingWith: "Rozmawiasz z: {name}", typing: "{name} pisze…", you: "Ty",
       sending: "Wysyłanie…", sent: "Wysłano", seen: "Przeczytano", send: "Wyślij",
       yourMessage: "Twoja wiadomość", ended: "Ta rozmowa została zakończona.",
+      endedReopen: "Ta rozmowa została zakończona. Napisz poniżej, jeśli potrzebujesz czegoś jeszcze.",
       newChat: "Rozpocznij nową rozmowę", conversation: "Rozmowa",
       offline: "Jesteś offline. Wiadomości zostaną wysłane po odzyskaniu połączenia.",
       reconnecting: "Ponowne łączenie…", network: "Nie udało się połączyć z czatem. Spróbuj ponownie.",
       tooMany: "Zbyt wiele prób. Spróbuj ponownie za {n} s.", closed: "Czat jest teraz nieczynny.",
-      count: "{n} z {max} znaków"
+      count: "{n} z {max} znaków", here: "Dostępni: {names}",
+      replies: "Zwykle odpowiadamy w ok. {n} min", repliesH: "Zwykle odpowiadamy w ok. {n} godz."
     }
   };
   /* The pre-chat form's fields: name, type, autocomplete. Their longest values come with the
@@ -72,9 +79,6 @@
   const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
   const ENDED = ["solved", "closed", "spam"];
   const TYPING_IDLE = 3000, TYPING_SHOWN = 8000, MAX_RETRY_DELAY = 15000;
-
-  const me = d.currentScript;
-  me.dispatchEvent(new CustomEvent("rc-widget", { detail: mount }));
 
   /* h("p", {class: "x"}, "text", child): an element; strings become text nodes. */
   function h(tag, attrs, ...children) {
@@ -90,6 +94,9 @@
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, k) => values[k]);
   const newId = () => (w.crypto && crypto.randomUUID ? crypto.randomUUID()
     : Date.now().toString(36) + Math.random().toString(36).slice(2));
+
+  /* Hand mount() to the loader once the functions above exist: it may mount at once. */
+  d.currentScript.dispatchEvent(new CustomEvent("rc-widget", { detail: mount }));
 
   function mount(ctx) {
     const t = STRINGS[ctx.language()] || STRINGS.en;
@@ -146,7 +153,7 @@
           error);
       });
       form = h("form", { class: "rc-form", novalidate: true, onsubmit: start },
-        h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
+        team(), h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
       form.fields = fields;
       form.alert = alert;
       form.button = button;
@@ -169,6 +176,24 @@
       const values = {};
       for (const name in form.fields) values[name] = form.fields[name].input.value;
       keep(draftKey, values);
+    }
+
+    /* Who answers: the online agents (first names, or initials; never an e-mail) and how
+       soon the chat usually replies, from the config. Nothing when neither is known. */
+    function team() {
+      const cfg = ctx.config(), agents = (cfg.agents_online || []).slice(0, 3);
+      const minutes = cfg.reply_minutes, lines = [];
+      if (agents.length) {
+        lines.push(fill(t.here, { names: agents.map((a) => a.name || a.initials).join(", ") }));
+      }
+      if (minutes) {
+        lines.push(minutes < 90 ? fill(t.replies, { n: minutes })
+          : fill(t.repliesH, { n: Math.round(minutes / 60) }));
+      }
+      if (!lines.length) return null;
+      return h("div", { class: "rc-team" },
+        ...agents.map((a) => h("span", { class: "rc-avatar", "aria-hidden": "true" }, a.initials)),
+        h("p", {}, lines.join(" · ")));
     }
 
     /* "n of max characters" under a message field, from 80 % of the limit (red past it). */
@@ -263,7 +288,7 @@
         typing: h("p", { class: "rc-typing", "aria-live": "polite" }),
         connection: h("p", { class: "rc-connection", role: "status" }),
         ended: h("div", { class: "rc-ended", hidden: true },
-          h("p", {}, t.ended),
+          h("p", { class: "rc-ended-text" }, t.ended),
           h("button", { type: "button", class: "rc-primary", onclick: restart }, t.newChat)),
         error: h("p", { class: "rc-error", id: "rc-compose-e" }),
         count: counter(input, "rc-compose"),
@@ -273,8 +298,8 @@
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
       form = null;
-      ctx.body.replaceChildren(chat.status, chat.log, chat.typing, chat.connection, chat.ended,
-        chat.composer);
+      ctx.body.replaceChildren(team() || "", chat.status, chat.log, chat.typing, chat.connection,
+        chat.ended, chat.composer);
       outbox.forEach(showPending);
     }
 
@@ -290,9 +315,11 @@
 
     function showState() {
       if (!chat) return;
-      const ended = ENDED.includes(ticket.status);
+      /* ended: a message may still reopen it (within the server's window; never spam) */
+      const ended = ENDED.includes(ticket.status), reopens = ended && ticket.reopenable;
       chat.ended.hidden = !ended;
-      chat.composer.hidden = ended;
+      chat.ended.firstChild.textContent = reopens ? t.endedReopen : t.ended;
+      chat.composer.hidden = ended && !reopens;
       chat.status.textContent = ended ? "" : agentName
         ? fill(t.chattingWith, { name: agentName }) : ticket.out_of_hours ? t.offHours : t.waiting;
       if (ended) chat.typing.textContent = "";
@@ -374,6 +401,10 @@
       chat.error.textContent = body.length > max ? fill(t.tooLong, { n: max }) : "";
       if (!body || chat.error.textContent) return;
       const entry = { id: newId(), body };
+      if (ENDED.includes(ticket.status)) { /* it reopens: no reply above "ended" */
+        ticket.status = "open";
+        showState();
+      }
       outbox.push(entry);
       write(outboxKey, outbox);
       showPending(entry);
@@ -417,7 +448,10 @@
       try { e = JSON.parse(event.data); } catch (err) { return; }
       if (e.type === "ping") return emitFrame({ type: "pong" }); /* still here: not idle */
       if (e.type === "message") { add(e); tally(); }
-      else if (e.type === "status") { ticket.status = e.status; showState(); }
+      else if (e.type === "status") {
+        ticket.status = e.status;
+        ticket.reopenable = e.reopenable;
+      }
       else if (e.type === "agent_joined") { agentName = e.name; showState(); }
       else if (e.type === "typing") {
         chat.typing.textContent = e.typing ? fill(t.typing, { name: e.name }) : "";
@@ -428,6 +462,13 @@
           const state = seq <= e.seq && item.querySelector(".rc-state");
           if (state) state.textContent = t.seen;
         });
+      } else if (e.type === "error" && e.error === "ended") { /* too late to reopen it */
+        const entry = outbox.find((item) => item.id === e.client_msg_id);
+        outbox = outbox.filter((item) => item !== entry);
+        write(outboxKey, outbox);
+        if (pending.has(e.client_msg_id)) pending.get(e.client_msg_id).remove();
+        pending.delete(e.client_msg_id);
+        if (entry) keep(draftKey, { message: entry.body }); /* for the new chat's form */
       } else if (e.type === "error" && e.error === "rate_limited") {
         setTimeout(() => outbox.forEach(transmit), (e.retry_after || 5) * 1000);
       }
