@@ -407,16 +407,17 @@ class VisitorConnection(Connection):
                        "retry_after": int(exc.response.headers.get("Retry-After", "1"))})
             return
         ticket = self.writable_ticket(client_msg_id)
+        status = ticket.status  # the commit expires the ticket: nothing is read after it
         try:
-            message, _created = messages.post_customer_message(
+            message, created = messages.post_customer_message(
                 ticket, values["body"], values["client_msg_id"]
             )
         except messages.ConversationEnded:
             self.send({"type": "error", "error": "ended", "client_msg_id": client_msg_id})
             self.send_status(ticket.status, ticket.ended_at)
             return
-        if ticket.status != self.status:  # it reopened the ticket: say so before the echo
-            self.send_status(ticket.status)
+        if created and status != "open" and self.status != "open":
+            self.send_status("open")  # it reopened the ticket: say so before the echo
         self.pushed_message(message.committed_event)  # the echo (or a catch-up), as stored
 
     def on_typing(self, data: dict) -> None:
