@@ -169,10 +169,10 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
     return list(state.db.session.execute(query.order_by(Message.seq)).scalars())
 
 
-def _commit_new(ticket, record_events, first=(), **fields):
+def _commit_new(ticket, record_events, **fields):
     """Add a message (see :func:`add_message`), ``record_events(message)`` in its transaction
     (the outbox rows of its events; it may return more messages to announce with it), commit,
-    publish the ``(channel, event)`` pairs of ``first`` (a status change the message made),
+    publish (first the ``status`` event when the message reopened its ticket, ``reopen``),
     then the message's; ``(message, created)``; the
     message's values stay loaded, and ``message.committed_event`` is its browser event as
     stored: acknowledge with it, never by reading the message again (the signals' receivers
@@ -199,7 +199,9 @@ def _commit_new(ticket, record_events, first=(), **fields):
         existing.committed_event = wire.message(existing)
         return existing, False
     message.committed_event = published[0][1]  # announcements() puts the message's own first
-    publish([*first, *published])
+    if fields.get("reopen"):
+        published.insert(0, (ticket_channel(ticket_id), wire.status(ticket_id, "open")))
+    publish(published)
     return message, True
 
 
@@ -252,7 +254,6 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     message, created = _commit_new(
         ticket,
         record_events,
-        first=[(ticket_channel(ticket_id), wire.status(ticket_id, "open"))] if reopen else (),
         author_kind="customer",
         body=body,
         author_name=ticket.customer_name,
@@ -315,7 +316,6 @@ def post_agent_message(
     message, created = _commit_new(
         ticket,
         record_events,
-        first=[(ticket_channel(ticket_id), wire.status(ticket_id, "open"))] if reopening else (),
         author_kind="agent",
         body=body,
         author_id=agent.id,
