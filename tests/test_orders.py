@@ -120,6 +120,7 @@ def test_a_new_ticket_syncs_the_customers_orders_of_the_last_3_months(app, stand
         1005, "PLN", "InPost Paczkomaty"
     )
     assert scarf.delivery_package_nr == "620012345678901234567890"
+    assert scarf.delivery_package_module == "inpost"  # Base's courier code, for tracking links
     assert str(scarf.total) == "191.97" and str(scarf.payment_done) == "191.97"
     assert scarf.products[0] == {
         "name": "Merino wool scarf, grey",

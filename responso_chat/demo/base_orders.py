@@ -164,6 +164,8 @@ _DEMO_ORDERS = (
     ),
 )
 _UNPAID = (1001, 1002, 1008)
+# Base's courier codes of the demo's carriers; the others are entered by hand (no code).
+_COURIER_CODES = {"DPD Courier": "dpd", "InPost Paczkomaty": "inpost"}
 
 
 def demo_orders(now=None) -> list[dict[str, Any]]:
@@ -191,6 +193,7 @@ def demo_orders(now=None) -> list[dict[str, Any]]:
                 "delivery_method": method,
                 "delivery_price": delivery_price,
                 "delivery_package_nr": package_nr,
+                "delivery_package_module": _COURIER_CODES.get(method, "") if package_nr else "",
                 "order_page": f"https://shop.example.com/order/{order_id}",
                 "products": [
                     {

@@ -77,6 +77,7 @@ ORDER_FIELDS: dict[str, Any] = {
     "delivery_postcode": "",
     "delivery_country_code": "",
     "delivery_package_nr": "",
+    "delivery_package_module": "",
     "order_page": "",
     "products": [],
     "order_source": "shop",

@@ -45,6 +45,8 @@ class Order(Base):
     delivery_postcode = mapped_column(sa.String(20), nullable=False, default="")
     delivery_country_code = mapped_column(sa.String(2), nullable=False, default="")
     delivery_package_nr = mapped_column(sa.String(100), nullable=False, default="")
+    # Base's courier code of the parcel (``inpost``, ``dpd``...): see orders.tracking.
+    delivery_package_module = mapped_column(sa.String(50), nullable=False, default="")
     order_page = mapped_column(sa.String(500), nullable=False, default="")
     synced_at = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

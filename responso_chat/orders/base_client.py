@@ -68,6 +68,7 @@ ORDER_TEXT_FIELDS = (
     "delivery_postcode",
     "delivery_country_code",
     "delivery_package_nr",
+    "delivery_package_module",
     "order_page",
 )
 _INT_FIELDS = ("shop_order_id", "order_status_id", "date_add", "date_confirmed", "date_in_status")
