@@ -181,6 +181,17 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "reopens it; later (and always for spam) the widget offers a new chat instead; 0 = "
         "never.",
     ),
+    "RETENTION_DAYS": (
+        0,
+        "Days after which closed and spam tickets are deleted (counted from when they ended), "
+        "with their messages, mails and files, by a periodic job; 0 = keep them forever.",
+    ),
+    "RETENTION_INTERVAL": (3600, "Seconds between two runs of the retention job."),
+    "RETENTION_BATCH": (
+        500,
+        "Most tickets one run of the retention job deletes (in one transaction); the rest go "
+        "with the next runs.",
+    ),
 }
 
 
@@ -246,6 +257,11 @@ class _SettingsSchema(Schema):
     IMAP_FOLDER = fields.String(required=True, validate=validate.Length(min=1, max=200))
     IMAP_POLL_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=5))
     REOPEN_WINDOW = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    RETENTION_DAYS = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    RETENTION_INTERVAL = fields.Integer(required=True, strict=True, validate=validate.Range(min=60))
+    RETENTION_BATCH = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=5000)
+    )
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):

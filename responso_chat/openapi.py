@@ -64,12 +64,14 @@ class Operation:
     status: int = 200
     admin: bool = False
     public: bool = False
+    media_type: str = "application/json"  # another one: a file (a ZIP, ...)
 
 
 def operation(summary: str, tag: str, **options):
     """Declare an API view's operation (its docstring is the description): ``query``,
     ``body`` and ``response`` schemas, the success ``status``, ``admin`` (admins' tokens
-    only) and ``public`` (no token needed)."""
+    only), ``public`` (no token needed) and ``media_type`` (a file's, answered instead of
+    JSON)."""
 
     def decorator(view):
         view.rc_operation = Operation(
@@ -93,7 +95,9 @@ def schema_name(schema) -> str:
 
 def _responses(op: Operation, has_path_ids: bool) -> dict:
     success = {"description": "Created." if op.status == 201 else "Done."}
-    if op.response is not None:
+    if op.media_type != "application/json":
+        success["content"] = {op.media_type: {"schema": {"type": "string", "format": "binary"}}}
+    elif op.response is not None:
         success["content"] = {"application/json": {"schema": op.response}}
     responses = {str(op.status): success}
     if op.public:

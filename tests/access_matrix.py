@@ -176,6 +176,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (AUTOMATIONS + "rule_move", "POST"): admin_page(REDIRECT, body={"direction": "up"}),
     (AUTOMATIONS + "rule_dry_run", "GET"): admin_page(),
     (AUTOMATIONS + "failed_jobs", "GET"): admin_page(),
+    (ADMIN + "privacy_log", "GET"): admin_page(),
     # --- inbox: lists, tasks, projects, contacts (every agent) -------------------------------
     (INBOX + "ticket_list", "GET"): agent_page(),
     (INBOX + "view_counts", "GET"): agent_page(),
@@ -195,6 +196,12 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (INBOX + "contact_page", "GET"): agent_page(),
     (INBOX + "contact_page", "POST"): agent_page(
         REDIRECT, body={"name": "Renamed {role}", "email": "renamed-{role}-{serial}@contacts.test"}
+    ),
+    # --- inbox: a contact's privacy (admins) -------------------------------------------------
+    (INBOX + "contact_export", "POST"): admin_page(),
+    (INBOX + "contact_erase", "GET"): admin_page(),
+    (INBOX + "contact_erase", "POST"): admin_page(
+        REDIRECT, body={"confirm": "contact-{serial}@contacts.test"}
     ),
     # --- inbox: teams (admins) -------------------------------------------------------------
     (INBOX + "team_list", "GET"): admin_page(),
@@ -271,6 +278,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
         201, body={"name": "API {role}", "email": "api-{role}-{serial}@contacts.test"}
     ),
     (API + "contact_update", "PATCH"): api_agent(body={"notes": "Seen by {role}"}),
+    (API + "contact_export", "GET"): api_admin(),
+    (API + "contact_erase", "POST"): api_admin(body={"confirm": "contact-{serial}@contacts.test"}),
     (API + "task_list", "GET"): api_agent(),
     (API + "task_read", "GET"): api_ticket(),  # the world's task is linked to its ticket
     (API + "task_create", "POST"): api_agent(201, body={"title": "API task {role}"}),

@@ -51,6 +51,7 @@ PERIODIC_JOBS = (
     ("responso_chat.orders.sync.sync_open_tickets", "ORDER_SYNC_INTERVAL"),
     (RELAY_DUE, "OUTBOX_RELAY_INTERVAL"),
     ("responso_chat.mail.mailbox.poll_mailbox", "IMAP_POLL_INTERVAL"),
+    ("responso_chat.privacy.retention.delete_expired_tickets", "RETENTION_INTERVAL"),
 )
 
 

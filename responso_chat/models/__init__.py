@@ -34,6 +34,7 @@ from responso_chat.models.integrations import ApiToken, Setting, Webhook, Webhoo
 from responso_chat.models.mail import MailRecord
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
+from responso_chat.models.privacy import PRIVACY_ACTIONS, PrivacyRecord
 from responso_chat.models.tasks import Contact, Project, Task
 from responso_chat.models.tickets import (
     Message,
@@ -47,6 +48,7 @@ from responso_chat.models.tickets import (
 )
 
 __all__ = [
+    "PRIVACY_ACTIONS",
     "SEARCH_INDEXES",
     "TABLE_PREFIX",
     "VERSION_TABLE",
@@ -64,6 +66,7 @@ __all__ = [
     "OrderStatus",
     "OrderSync",
     "OutboxEntry",
+    "PrivacyRecord",
     "Project",
     "RefusedOrigin",
     "Setting",
