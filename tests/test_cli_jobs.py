@@ -159,7 +159,7 @@ def test_the_first_job_after_an_outage_relays_the_rows_left(outage):
     queue = outage.state.jobs.queue
     assert [job.func_name for job in queue.jobs] == [
         "tests.jobs_for_tests.rename_chat", "responso_chat.infra.outbox.relay_due"]
-    assert queue.scheduled_job_registry.count == 3  # the periodic jobs, scheduled again
+    assert queue.scheduled_job_registry.count == 4  # the periodic jobs, scheduled again
     _work(app)  # "After", then the relay's turn: "Kept" runs last
     with app.app_context():
         assert outage.state.db.session.get(Chat, chat_id).name == "Kept"
@@ -175,13 +175,14 @@ def test_a_worker_schedules_the_periodic_jobs_again_after_redis_lost_them(make_a
     scheduled = sorted(registry.get_job_ids())
     assert [job_id.split("-")[1] for job_id in scheduled] == [
         "responso_chat_infra_outbox_relay_due", "responso_chat_mail_mailbox_poll_mailbox",
-        "responso_chat_orders_sync_sync_open_tickets"]
+        "responso_chat_orders_sync_sync_open_tickets",
+        "responso_chat_privacy_retention_delete_expired_tickets"]
     runner.connection.flushall()  # Redis restarted empty under the running worker
     assert registry.get_job_ids() == []
     worker.run_maintenance_tasks()  # its next round, 10 minutes later
     assert sorted(registry.get_job_ids()) == scheduled
     worker.run_maintenance_tasks()
-    assert len(registry.get_job_ids()) == 3  # never twice
+    assert len(registry.get_job_ids()) == 4  # never twice
 
 
 def test_the_failed_jobs_page_while_redis_is_away(outage):

@@ -7,7 +7,8 @@ What goes (found by the contact's e-mail in any case, see :mod:`.scope`):
   classifier corrections of those messages are dropped (they would score ``[erased]``);
 - their tickets lose subject, customer name and e-mail, page address and title, and their
   visitor tokens (the token version moves on); automation runs keep what acted, not the text;
-- the names and address in the titles and descriptions of tasks linked to those tickets;
+- the descriptions of tasks linked to those tickets (they retell the person's case), and the
+  name and address in their titles;
 - the Base orders cached for the address and when they were fetched;
 - the mails of those tickets or to and from the address: address, subject, body, error and
   ``Message-ID`` (a queued one is not sent);
@@ -176,16 +177,16 @@ def _clear_tickets(session, ticket_ids) -> None:
 
 
 def _scrub_tasks(session, ticket_ids, words) -> int:
-    """Replace the person's name and address in the tasks linked to their tickets."""
+    """Erase the descriptions of the tasks linked to the person's tickets, and their name and
+    address in the tasks' titles (the task itself, the agents' work, stays)."""
     words = [word for word in words if len(word) >= 2]
     if not ticket_ids or not words:
         return 0
     pattern = re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
     changed = 0
     for task in session.scalars(sa.select(Task).where(Task.ticket_id.in_(ticket_ids))):
-        title, description = pattern.sub(ERASED_TEXT, task.title), pattern.sub(
-            ERASED_TEXT, task.description or ""
-        )
+        title = pattern.sub(ERASED_TEXT, task.title)
+        description = ERASED_TEXT if task.description else ""
         if (title, description) != (task.title, task.description):
             task.title, task.description = title[:200], description
             changed += 1
