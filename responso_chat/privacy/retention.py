@@ -58,7 +58,8 @@ def delete_expired_tickets() -> int:
             return 0
         files = attachments.delete_expired_ticket_files(session, ticket_ids)
         counts = scope.delete_tickets(session, ticket_ids)
-        counts = {"tickets": counts.pop("tickets", 0), **counts, "files": files}
+        first = {key: counts.pop(key, 0) for key in ("tickets", "messages", "mails")}
+        counts = {**first, **counts, "files": files}
         records.add("retention", None, None, counts)
         session.commit()
     except Exception:
