@@ -135,7 +135,9 @@ def build_zoe(other_email: str = "bob.nowak@example.com") -> dict:
 
 
 def database_dump() -> str:
-    """Every row of every plugin table, as lower-case text."""
+    """Every row of every plugin table, as lower-case text (once the background jobs the
+    changes queued have run: they write too)."""
+    plugin_state().jobs.join()
     lines = []
     with plugin_state().db.engine.connect() as connection:
         for table in models.metadata.sorted_tables:
@@ -400,3 +402,12 @@ def test_openapi_documents_the_privacy_routes(client):
     assert "Admins' tokens only" in exported["description"]
     erased = paths["/chat/api/contacts/{contact_id}/erase"]["post"]
     assert "422" in erased["responses"] and "403" in erased["responses"]
+
+
+def test_counts_read_as_words():
+    from responso_chat.privacy.records import describe_counts
+
+    assert describe_counts({"tickets": 1, "messages": 0, "webhook_deliveries": 1}) == (
+        "1 ticket, 1 webhook delivery")
+    assert describe_counts({"webhook_deliveries": 2, "mails": 3}) == "2 webhook deliveries, 3 mails"
+    assert describe_counts({}) == "nothing"

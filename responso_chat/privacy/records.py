@@ -68,5 +68,7 @@ def describe_counts(counts: dict) -> str:
     for kind, number in (counts or {}).items():
         if number:
             label = kind.replace("_", " ")
-            parts.append(f"{number} {label[:-1] if number == 1 and label.endswith('s') else label}")
+            if number == 1:
+                label = label[:-3] + "y" if label.endswith("ies") else label.removesuffix("s")
+            parts.append(f"{number} {label}")
     return ", ".join(parts) or "nothing"
