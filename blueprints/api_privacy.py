@@ -4,9 +4,7 @@ document."""
 
 from __future__ import annotations
 
-import io
-
-from flask import jsonify, send_file
+from flask import jsonify
 
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts
@@ -16,6 +14,7 @@ from responso_chat.schemas.privacy import ApiErasureSchema, EraseConfirmSchema
 from responso_chat.users import as_agent
 
 from .api import _admins_only, _body, _found, _id, _refused, _user, bp
+from .privacy import zip_download
 
 
 @bp.get("/contacts/<contact_id>/export")
@@ -30,16 +29,7 @@ def contact_export(contact_id):
     privacy log."""
     _admins_only()
     contact = _found(contacts.get_contact(_id(contact_id)))
-    archive = export.export_contact(contact, as_agent(_user()))
-    response = send_file(
-        io.BytesIO(archive.data),
-        mimetype="application/zip",
-        as_attachment=True,
-        download_name=archive.filename,
-        max_age=0,
-    )
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return zip_download(export.export_contact(contact, as_agent(_user())))
 
 
 @bp.post("/contacts/<contact_id>/erase")

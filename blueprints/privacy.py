@@ -46,13 +46,8 @@ def _contact_page(contact):
     return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
 
 
-@inbox_bp.post("/contacts/<int:contact_id>/export")
-@admin_required
-def contact_export(contact_id: int):
-    """Download the contact's data as a ZIP (``contact.json`` and their tickets' files); the
-    export is recorded on the contact's page."""
-    contact = _contact_or_404(contact_id)
-    archive = export.export_contact(contact, as_agent(current_user))
+def zip_download(archive: export.Archive):
+    """The export as a ZIP download, never kept by a cache (the API answers it too)."""
     response = send_file(
         io.BytesIO(archive.data),
         mimetype="application/zip",
@@ -62,6 +57,15 @@ def contact_export(contact_id: int):
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@inbox_bp.post("/contacts/<int:contact_id>/export")
+@admin_required
+def contact_export(contact_id: int):
+    """Download the contact's data as a ZIP (``contact.json`` and their tickets' files); the
+    export is recorded on the contact's page."""
+    contact = _contact_or_404(contact_id)
+    return zip_download(export.export_contact(contact, as_agent(current_user)))
 
 
 def _erase_page(contact, errors=None, values=None, status=200):

@@ -30,21 +30,11 @@ from responso_chat.models import (
 )
 from responso_chat.privacy import retention
 from responso_chat.state import plugin_state
-from responso_chat.users import Agent
 from tests.conftest import AuthActions
 from tests.factories import make_chat, make_ticket
+from tests.test_privacy import ALICE, SOON_JOB, _count, _session
 
 JOB = "responso_chat.privacy.retention.delete_expired_tickets"
-ALICE = Agent("2", "Alice Agent", "alice@shop.test")
-SOON_JOB = "responso_chat.mail.outgoing.send_unseen"
-
-
-def _session():
-    return plugin_state().db.session
-
-
-def _count(model, *where) -> int:
-    return _session().scalar(sa.select(sa.func.count()).select_from(model).where(*where))
 
 
 def _ended(ticket_id: int, status: str, days_ago: float | None) -> None:
