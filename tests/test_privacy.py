@@ -17,6 +17,7 @@ from responso_chat.automations import rules
 from responso_chat.conversation import messages
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.conversation.visitor import issue_token, ticket_for_token
+from responso_chat.conversation.websocket import CLOSE_FORBIDDEN
 from responso_chat.inbox import contacts, tasks
 from responso_chat.infra import outbox
 from responso_chat.integrations import api_tokens, webhooks
@@ -39,6 +40,8 @@ from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.conftest import AuthActions
 from tests.factories import make_chat, make_ticket
+from tests.test_mail_link_takeover import SHOP, Widget
+from tests.test_websocket_trust import close_code
 
 EMAIL = "Zoe.Kowalska@Example.com"  # the contact's address, typed in another case on tickets
 NAME = "Zoe Kowalska"
@@ -411,3 +414,20 @@ def test_counts_read_as_words():
         "1 ticket, 1 webhook delivery")
     assert describe_counts({"webhook_deliveries": 2, "mails": 3}) == "2 webhook deliveries, 3 mails"
     assert describe_counts({}) == "nothing"
+
+
+def test_the_customers_open_widget_closes_when_their_data_is_erased(app, live_server):
+    url = live_server(app).url
+    with app.app_context():
+        key = make_chat(allowed_origins=[SHOP]).public_key
+    widget = Widget(url)
+    widget.start_chat(key, "zoe.kowalska@example.com")
+    live = widget.socket()
+    assert live.next("message")["body"] == "Where is my order?"
+    with app.app_context():
+        contact = contacts.create_contact(name="Someone", email="zoe.kowalska@example.com")
+        erase.erase_contact(contact, ADMIN, "zoe.kowalska@example.com")
+    assert live.next("error", timeout=3)["error"] == "unavailable"
+    assert close_code(live) == CLOSE_FORBIDDEN
+    assert widget.read().status_code == 401
+    assert widget.send("Are you there?", "c-9").status_code == 401

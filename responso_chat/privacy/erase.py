@@ -26,8 +26,9 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from responso_chat.conversation import messages
+from responso_chat.conversation import messages, wire
 from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.infra.broker import ticket_channel
 from responso_chat.models import (
     AutomationRun,
     MailRecord,
@@ -126,6 +127,9 @@ def erase_contact(contact, actor, confirmation: str) -> Erasure:
         session.rollback()
         raise
     messages.publish_messages(lines)
+    broker = plugin_state().broker
+    for ticket_id in ticket_ids:  # an open widget of these tickets closes at once
+        broker.publish(ticket_channel(ticket_id), wire.tokens_revoked())
     return Erasure(record, counts)
 
 
@@ -182,7 +186,9 @@ def _scrub_tasks(session, ticket_ids, words) -> int:
     words = [word for word in words if len(word) >= 2]
     if not ticket_ids or not words:
         return 0
-    pattern = re.compile("|".join(re.escape(word) for word in words), re.IGNORECASE)
+    pattern = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)", re.IGNORECASE
+    )
     changed = 0
     for task in session.scalars(sa.select(Task).where(Task.ticket_id.in_(ticket_ids))):
         title = pattern.sub(ERASED_TEXT, task.title)
