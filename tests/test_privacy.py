@@ -8,6 +8,7 @@ import io
 import json
 import zipfile
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -35,7 +36,7 @@ from responso_chat.models import (
     WebhookDelivery,
     utcnow,
 )
-from responso_chat.privacy import erase, export, scope
+from responso_chat.privacy import attachments, erase, export, scope
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.conftest import AuthActions
@@ -431,3 +432,40 @@ def test_the_customers_open_widget_closes_when_their_data_is_erased(app, live_se
     assert close_code(live) == CLOSE_FORBIDDEN
     assert widget.read().status_code == 401
     assert widget.send("Are you there?", "c-9").status_code == 401
+
+
+class FakeFiles:
+    """The interface of ``responso_chat.files`` the privacy hooks call, over files in memory
+    (that package is built beside this one)."""
+
+    def __init__(self, ticket_ids):
+        self.stored = {ticket_id: b"%%PDF invoice of %d" % ticket_id for ticket_id in ticket_ids}
+        self.deleted = []
+
+    def attachments_of_tickets(self, session, ticket_ids):
+        return [SimpleNamespace(id=100 + t, ticket_id=t, filename="../in voice.pdf")
+                for t in ticket_ids if t in self.stored]
+
+    def read_attachment(self, attachment):
+        return self.stored[attachment.ticket_id]
+
+    def delete_ticket_files(self, session, ticket_ids):
+        self.deleted.append(sorted(ticket_ids))
+        for ticket_id in ticket_ids:
+            self.stored.pop(ticket_id, None)
+
+
+def test_attachments_go_into_the_export_and_with_the_erasure(app, monkeypatch):
+    with app.app_context():
+        world = build_zoe()
+        first, second = world["tickets"]
+        fake = FakeFiles([first, world["bob"]])
+        monkeypatch.setattr(attachments, "files", fake)
+        contact = _session().get(Contact, world["contact_id"])
+        archive = zipfile.ZipFile(io.BytesIO(export.export_contact(contact, ADMIN).data))
+        name = f"files/{first}/{100 + first}-in_voice.pdf"
+        assert archive.namelist() == ["contact.json", name]
+        assert archive.read(name) == b"%%PDF invoice of %d" % first
+        erasure = erase.erase_contact(contact, ADMIN, EMAIL)
+    assert fake.deleted == [[first, second]] and erasure.counts["files"] == 1
+    assert list(fake.stored) == [world["bob"]]  # Bob's file stays

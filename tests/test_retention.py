@@ -217,3 +217,19 @@ def test_the_privacy_page_shows_what_retention_deleted(make_app):
     html = client.get("/chat/admin/privacy").get_data(as_text=True)
     assert "deleted 30 days after they ended" in html
     assert "3 tickets, 12 messages, 3 mails, 6 jobs" in html
+
+
+def test_retention_deletes_the_tickets_files(make_app, monkeypatch):
+    from responso_chat.privacy import attachments
+    from tests.test_privacy import FakeFiles
+
+    app = make_app(RESPONSO_CHAT_RETENTION_DAYS=30)
+    with app.app_context():
+        ids = build_tickets()
+        fake = FakeFiles(ids.values())
+        monkeypatch.setattr(attachments, "files", fake)
+        assert retention.delete_expired_tickets() == 3
+        (run,) = _session().scalars(sa.select(PrivacyRecord)).all()
+    old = sorted(ids[name] for name in ("closed_90", "spam_60", "closed_45"))
+    assert fake.deleted == [old] and run.counts["files"] == 3
+    assert sorted(fake.stored) == sorted(set(ids.values()) - set(old))
