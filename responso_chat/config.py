@@ -181,6 +181,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "reopens it; later (and always for spam) the widget offers a new chat instead; 0 = "
         "never.",
     ),
+    "RATING_CHANGE_WINDOW": (
+        24 * 3600,
+        "Seconds after a customer first rates a conversation during which they may change the "
+        "rating; then it is read-only.",
+    ),
 }
 
 
@@ -246,6 +251,9 @@ class _SettingsSchema(Schema):
     IMAP_FOLDER = fields.String(required=True, validate=validate.Length(min=1, max=200))
     IMAP_POLL_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=5))
     REOPEN_WINDOW = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    RATING_CHANGE_WINDOW = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0)
+    )
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):

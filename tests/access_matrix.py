@@ -244,6 +244,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WIDGET + "send", "POST"): visitor_only(
         201, body={"body": "Hi from {role}", "client_msg_id": "matrix-{role}"}
     ),
+    # The world's ticket is open: the visitor reaches it, and is told it has not ended.
+    (WIDGET + "rate", "POST"): visitor_only(409, body={"score": 4, "comment": "By {role}"}),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),

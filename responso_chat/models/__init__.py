@@ -34,6 +34,7 @@ from responso_chat.models.integrations import ApiToken, Setting, Webhook, Webhoo
 from responso_chat.models.mail import MailRecord
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
+from responso_chat.models.ratings import TicketRating
 from responso_chat.models.tasks import Contact, Project, Task
 from responso_chat.models.tickets import (
     Message,
@@ -72,6 +73,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "Ticket",
+    "TicketRating",
     "TicketWatcher",
     "UTCDateTime",
     "Webhook",
