@@ -11,12 +11,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from responso_chat.conversation import events, wire
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.conversation.messages import commit_keeping
 from responso_chat.infra.broker import agent_ticket_channel
-from responso_chat.models import TicketRating, utcnow
+from responso_chat.models import Ticket, TicketRating, utcnow
 from responso_chat.state import plugin_state
 from responso_chat.vocab import FINISHED_STATUSES
 
@@ -87,7 +88,7 @@ def rate(ticket, score: int, comment: str, now=None):
     except IntegrityError:  # rated at the same moment from another tab: change that one
         session.rollback()
         session.expire_all()
-        ticket = session.get(type(ticket), ticket_id)
+        ticket = session.get(Ticket, ticket_id, options=[selectinload(Ticket.rating)])
         if ticket.rating is None:
             raise
         return rate(ticket, score, comment, now)
