@@ -28,6 +28,7 @@ from . import (
     automations,
     inbox,
     inbox_desk,  # noqa: F401 - its views join the inbox blueprint
+    reports,
     webhooks,
     widget,
     ws,
@@ -38,6 +39,7 @@ CHILDREN = (
     (admin, "/admin", "admin"),
     (automations, "/admin/automations", "admin"),
     (webhooks, "/admin/webhooks", "admin"),
+    (reports, "/admin/reports", "admin"),
     (inbox, "/inbox", "agent"),
     (account, "/account", "agent"),
     (api, "/api", "api"),

@@ -302,6 +302,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WEBHOOKS + "webhook_edit", "POST"): admin_page(422),
     (WEBHOOKS + "webhook_secret", "POST"): admin_page(REDIRECT),
     (WEBHOOKS + "webhook_delete", "POST"): admin_page(REDIRECT),
+    # --- admin: reports --------------------------------------------------------------------
+    ("responso_chat.reports.report_page", "GET"): admin_page(),
+    ("responso_chat.reports.report_csv", "GET"): admin_page(),
     # --- websockets --------------------------------------------------------------------------
     ("responso_chat.ws.visitor", "GET"): Entry(403, 101, 403, 403, 403, auth="websocket"),
     ("responso_chat.ws.agent", "GET"): Entry(403, 403, 101, 101, 101, auth="websocket"),
