@@ -536,6 +536,7 @@
       let picked = r ? r.score : 0;
       const choose = (n) => {
         picked = n;
+        if (n) error.textContent = "";
         stars.forEach((star, i) => {
           star.setAttribute("aria-pressed", String(i + 1 === n));
           star.classList.toggle("rc-on", i < n);
