@@ -74,7 +74,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Import string of a callable(user_id) -> user or None: the host user an API token "
         "acts for.",
     ),
-    "DEFAULT_TIMEZONE": ("Europe/Warsaw", "IANA timezone preselected for a new chat."),
+    "DEFAULT_TIMEZONE": (
+        "Europe/Warsaw",
+        "The shop's IANA timezone: preselected for a new chat; the reports of all chats use it.",
+    ),
     "DEFAULT_LANGUAGE": (
         AUTO_LANGUAGE,
         f"Widget language preselected for a new chat: {', '.join(CHAT_LANGUAGES)}.",
