@@ -8,7 +8,9 @@ import io
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from responso_chat import migrations
 from responso_chat.models import Chat, Ticket, TicketRating
 from responso_chat.reports import charts
 from responso_chat.reports.figures import build_report, percentile
@@ -217,3 +219,42 @@ def test_only_admins_see_reports(app, client, auth):
     login_admin(auth)
     assert 'aria-current="page">Reports</a>' in client.get(
         "/chat/admin/reports/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_migration_backfills_the_first_response(request, make_app, tmp_path, database):
+    """Tickets answered before the column existed get their first public agent reply's time;
+    internal notes and unanswered tickets stay without one."""
+    url = (f"sqlite:///{tmp_path}/b.db" if database == "sqlite"
+           else request.getfixturevalue("postgres_url"))
+    app = make_app(database_url=url, migrate=True)
+    with app.app_context():
+        migrations.downgrade("4d8f2b6e9a13")
+        engine = app.extensions["responso_chat"].db.engine
+        ticket = sa.table("responso_chat_ticket", *(sa.column(c) for c in (
+            "id", "channel", "chat_name", "subject", "customer_name", "customer_email",
+            "customer_email_verified", "status", "priority", "created_at", "updated_at",
+            "last_message_at", "last_seq", "disable_next_autoresponder", "out_of_hours")))
+        message = sa.table("responso_chat_message", *(sa.column(c) for c in (
+            "ticket_id", "seq", "author_kind", "author_name", "body", "internal",
+            "created_at")))
+        base = datetime(2026, 11, 2, 8, 0)
+        with engine.begin() as connection:
+            for ticket_id in (1, 2):
+                connection.execute(ticket.insert().values(
+                    id=ticket_id, channel="chat", chat_name="Store", subject="s",
+                    customer_name="c", customer_email="c@example.com",
+                    customer_email_verified=False, status="open", priority="normal",
+                    created_at=base, updated_at=base, last_message_at=base, last_seq=3,
+                    disable_next_autoresponder=False, out_of_hours=False))
+            rows = [(1, 1, "customer", False, 0), (1, 2, "agent", True, 60),
+                    (1, 3, "agent", False, 120), (1, 4, "agent", False, 300),
+                    (2, 1, "customer", False, 0), (2, 2, "agent", True, 30)]
+            for ticket_id, seq, kind, internal, after in rows:
+                connection.execute(message.insert().values(
+                    ticket_id=ticket_id, seq=seq, author_kind=kind, author_name="x",
+                    body="b", internal=internal, created_at=base + timedelta(seconds=after)))
+        migrations.upgrade()
+        session = plugin_state().db.session
+        first = dict(session.execute(sa.select(Ticket.id, Ticket.first_response_at)).all())
+    assert first == {1: (base + timedelta(seconds=120)).replace(tzinfo=UTC), 2: None}
