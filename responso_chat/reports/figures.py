@@ -11,11 +11,13 @@ busiest hours are in that timezone.
 - Ratings: of the tickets counted that the customer rated.
 - Agents: by the ticket's assigned agent.
 
-On PostgreSQL every figure is one aggregate query (``percentile_cont`` for medians and p90,
-``AT TIME ZONE`` for local days and hours). SQLite (the demo) has neither: it counts tickets
-per quarter hour of UTC (every timezone's offset is a whole number of quarter hours) and the
-local day and hour of each quarter are found in Python, and it selects the durations to take
-their percentiles in Python with the same interpolation as ``percentile_cont``.
+Two aggregate queries make a report, both over the tickets of the range only (read from the
+covering index ``ix_responso_chat_ticket_report``): tickets per UTC quarter hour and chat
+(every timezone's offset is a whole number of quarter hours, so the local day and hour of each
+quarter are found here, for any timezone, on any database), then the times and ratings per
+assigned agent and overall. PostgreSQL takes medians and p90 with ``percentile_cont`` (one
+query, grouping sets); SQLite (the demo) has no percentiles, so it selects the durations and
+takes them in Python with the same interpolation.
 """
 
 from __future__ import annotations
@@ -26,12 +28,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from responso_chat.models import Chat, Ticket, TicketRating
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 from responso_chat.vocab import FINISHED_STATUSES, RATING_SCORES
 
+#: PostgreSQL's ``work_mem`` while a report runs: its percentiles sort up to a few hundred
+#: thousand durations, which the default 4 MB sends to disk.
+SORT_MEMORY = "64MB"
+#: The line of tickets without a chat: e-mail tickets, and those of deleted chats.
+NO_CHAT = "No chat (e-mail, deleted chats)"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -112,7 +120,8 @@ def _bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]
 
 def build_report(start: date, end: date, chat=None) -> Report:
     """The report of tickets created from local day ``start`` to ``end`` (both included), of
-    ``chat`` or of every chat."""
+    ``chat`` or of every chat: two aggregate queries over the tickets of the range (counts,
+    then times and ratings), both read from the reports' covering index."""
     name = report_timezone(chat)
     zone = ZoneInfo(name)
     begin, finish = _bounds(start, end, zone)
@@ -122,92 +131,70 @@ def build_report(start: date, end: date, chat=None) -> Report:
     report = Report(start=start, end=end, chat=chat, timezone=name)
     session = plugin_state().db.session
     postgres = session.get_bind().dialect.name == "postgresql"
-    _per_chat(session, where, report)
-    _ratings(session, where, report)
+    if postgres:  # the percentiles sort every duration: in memory, not on disk
+        session.execute(sa.text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
+    _counts(session, where, zone, report)
     if postgres:
-        _calendar_sql(session, where, name, report)
         _times_sql(session, where, report)
     else:
-        _calendar_quarters(session, where, zone, report)
         _times_selected(session, where, report)
-    report.conversations = sum(count for _day, count in report.per_day)
     session.rollback()  # read only: end the transaction the queries began
     return report
 
 
-def _per_chat(session, where, report: Report) -> None:
+def _quarter(session):
+    """The UTC quarter hour a ticket was created in, as a whole number of quarters since
+    1970: every timezone's offset is a whole number of quarter hours, so each quarter lies
+    in one local day and hour."""
+    if session.get_bind().dialect.name == "postgresql":  # date_part: a float, cheaper than
+        epoch = sa.func.date_part("epoch", Ticket.created_at)  # extract's numeric
+        return sa.cast(sa.func.floor(epoch / 900), sa.Integer)
+    return sa.cast(sa.func.strftime("%s", Ticket.created_at), sa.Integer) // 900
+
+
+def _counts(session, where, zone: ZoneInfo, report: Report) -> None:
+    """Conversations per local day, per local weekday and hour, and per chat: counted by the
+    database per quarter hour and chat, summed here."""
+    quarter = _quarter(session).label("quarter")
     rows = session.execute(
-        sa.select(Ticket.chat_id, sa.func.max(Ticket.chat_name), sa.func.count())
+        sa.select(quarter, Ticket.chat_id, sa.func.count())
         .where(*where)
-        .group_by(Ticket.chat_id)
+        .group_by(quarter, Ticket.chat_id)
     ).all()
+    by_day: Counter = Counter()
+    hours: Counter = Counter()
+    chats: Counter = Counter()
+    for row_quarter, chat_id, count in rows:
+        local = datetime.fromtimestamp(int(row_quarter) * 900, UTC).astimezone(zone)
+        by_day[local.date()] += count
+        hours[(local.weekday(), local.hour)] += count
+        chats[chat_id] += count
+    report.hours = dict(hours)
+    days = (report.end - report.start).days + 1
+    report.per_day = [
+        (day, by_day.get(day, 0))
+        for day in (report.start + timedelta(days=n) for n in range(days))
+    ]
+    report.conversations = sum(chats.values())
+    known = [chat_id for chat_id in chats if chat_id is not None]
     current = dict(session.execute(
-        sa.select(Chat.id, Chat.name).where(Chat.id.in_([r[0] for r in rows if r[0]]))
-    ).all()) if rows else {}
-    named = [(current.get(chat_id) or name or "No chat", count) for chat_id, name, count in rows]
+        sa.select(Chat.id, Chat.name).where(Chat.id.in_(known))
+    ).all()) if known else {}
+    named = [(current.get(chat_id, NO_CHAT), count) for chat_id, count in chats.items()]
     report.per_chat = sorted(named, key=lambda row: (-row[1], row[0].lower()))
 
 
-def _ratings(session, where, report: Report) -> None:
-    rows = session.execute(
-        sa.select(TicketRating.score, sa.func.count())
-        .join(Ticket, Ticket.id == TicketRating.ticket_id)
-        .where(*where)
-        .group_by(TicketRating.score)
-    ).all()
-    counts = dict(rows)
+def _set_ratings(report: Report, counts: dict) -> None:
     report.rating_counts = {score: counts.get(score, 0) for score in RATING_SCORES}
     report.ratings = sum(counts.values())
     if report.ratings:
         report.average_rating = sum(s * n for s, n in counts.items()) / report.ratings
 
 
-def _fill_days(report: Report, by_day: dict[date, int]) -> None:
-    days = (report.end - report.start).days + 1
-    report.per_day = [
-        (day, by_day.get(day, 0))
-        for day in (report.start + timedelta(days=n) for n in range(days))
-    ]
-
-
-def _calendar_sql(session, where, zone_name: str, report: Report) -> None:
-    """Conversations per local day and per local weekday and hour (PostgreSQL)."""
-    local = sa.func.timezone(zone_name, Ticket.created_at)
-    day = sa.cast(local, sa.Date).label("day")
-    weekday = sa.extract("isodow", local).label("weekday")
-    hour = sa.extract("hour", local).label("hour")
-    rows = session.execute(
-        sa.select(day, weekday, hour, sa.func.count()).where(*where).group_by(day, weekday, hour)
-    ).all()
-    by_day: Counter = Counter()
-    for row_day, row_weekday, row_hour, count in rows:
-        by_day[row_day] += count
-        report.hours[(int(row_weekday) - 1, int(row_hour))] = count
-    _fill_days(report, by_day)
-
-
-def _calendar_quarters(session, where, zone: ZoneInfo, report: Report) -> None:
-    """The same from conversations per UTC quarter hour (SQLite)."""
-    hour = sa.func.strftime("%Y-%m-%d %H", Ticket.created_at)
-    quarter = sa.cast(sa.func.strftime("%M", Ticket.created_at), sa.Integer) / 15
-    rows = session.execute(
-        sa.select(hour, quarter, sa.func.count()).where(*where).group_by(hour, quarter)
-    ).all()
-    by_day: Counter = Counter()
-    hours: Counter = Counter()
-    for utc_hour, row_quarter, count in rows:
-        moment = datetime.strptime(utc_hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
-        local = (moment + timedelta(minutes=15 * int(row_quarter))).astimezone(zone)
-        by_day[local.date()] += count
-        hours[(local.weekday(), local.hour)] += count
-    report.hours = dict(hours)
-    _fill_days(report, by_day)
-
-
 def _seconds(session, later, earlier):
     """``later - earlier`` in seconds, as the database computes it."""
     if session.get_bind().dialect.name == "postgresql":
-        return sa.extract("epoch", later - earlier)
+        return sa.func.date_part("epoch", later - earlier)
     # julianday() is a float of days: to the millisecond, the seconds come out exact
     return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0, 3)
 
@@ -231,20 +218,25 @@ def _agent_name(agents: dict, agent_id) -> str:
 
 def _times_sql(session, where, report: Report) -> None:
     """Medians and p90 of the response and resolution times, overall and per agent, with
-    the agents' counts and average ratings: one query (PostgreSQL's grouping sets)."""
+    the agents' counts and average ratings and the ratings of each score: one query
+    (PostgreSQL's grouping sets)."""
     first, resolved = _time_columns(session)
 
-    def pct(fraction, column):
-        return sa.func.percentile_cont(fraction).within_group(column)
+    def pct(column):  # the median and p90 from one sort
+        fractions = postgresql.array([0.5, 0.9], type_=sa.Float)
+        return sa.func.percentile_cont(fractions).within_group(column)
 
+    scores = [sa.func.count(TicketRating.score).filter(TicketRating.score == score)
+              for score in RATING_SCORES]
     rows = session.execute(
         sa.select(
             sa.func.grouping(Ticket.assignee_id),
             Ticket.assignee_id,
             sa.func.count(),
-            sa.func.count(first), pct(0.5, first), pct(0.9, first),
-            sa.func.count(resolved), pct(0.5, resolved), pct(0.9, resolved),
+            sa.func.count(first), pct(first),
+            sa.func.count(resolved), pct(resolved),
             sa.func.avg(TicketRating.score), sa.func.count(TicketRating.score),
+            *scores,
         )
         .select_from(Ticket)
         .outerjoin(TicketRating, TicketRating.ticket_id == Ticket.id)
@@ -252,10 +244,13 @@ def _times_sql(session, where, report: Report) -> None:
         .group_by(sa.func.grouping_sets(sa.tuple_(Ticket.assignee_id), sa.tuple_()))
     ).all()
     agents = agents_by_id()
-    for total, agent_id, count, nf, f50, f90, nr, r50, r90, rating, rated in rows:
+    for total, agent_id, count, nf, firsts, nr, resolutions, rating, rated, *by_score in rows:
+        f50, f90 = firsts or (None, None)
+        r50, r90 = resolutions or (None, None)
         if total:
             report.first_response = Durations(nf, _float(f50), _float(f90))
             report.resolution = Durations(nr, _float(r50), _float(r90))
+            _set_ratings(report, dict(zip(RATING_SCORES, by_score, strict=True)))
             continue
         report.agents.append(AgentRow(agent_id, _agent_name(agents, agent_id), count,
                                       _float(f50), _float(r50), _float(rating), rated))
@@ -279,6 +274,7 @@ def _times_selected(session, where, report: Report) -> None:
             if value is not None:
                 values.append(value)
     every = [[v for g in groups.values() for v in g[i]] for i in range(3)]
+    _set_ratings(report, Counter(every[2]))
     report.first_response = Durations(len(every[0]), percentile(every[0], 0.5),
                                       percentile(every[0], 0.9))
     report.resolution = Durations(len(every[1]), percentile(every[1], 0.5),
