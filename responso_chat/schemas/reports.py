@@ -15,6 +15,9 @@ DEFAULT_REPORT_DAYS = 30
 
 UNKNOWN_CHAT = "Choose a chat from the list."
 DATE_ERROR = "Enter a date as YYYY-MM-DD, for example 2026-12-01."
+#: The days a report may start or end on.
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+DAY_RANGE_ERROR = f"Enter a date from {FIRST_DAY.isoformat()} to {LAST_DAY.isoformat()}."
 
 
 class ReportDate(fields.Date):
@@ -27,8 +30,10 @@ class ReportFiltersSchema(TrimmedForm):
     """From and To (days, both included) and the chat (none: every chat). Blank fields are
     not given: the range defaults to the last :data:`DEFAULT_REPORT_DAYS` days."""
 
-    start = ReportDate(data_key="from", format="%Y-%m-%d")
-    end = ReportDate(data_key="to", format="%Y-%m-%d")
+    start = ReportDate(data_key="from", format="%Y-%m-%d", validate=validate.Range(
+        min=FIRST_DAY, max=LAST_DAY, error=DAY_RANGE_ERROR))
+    end = ReportDate(data_key="to", format="%Y-%m-%d", validate=validate.Range(
+        min=FIRST_DAY, max=LAST_DAY, error=DAY_RANGE_ERROR))
     chat = fields.Integer(
         validate=validate.Range(min=1, max=MAX_ID, error=UNKNOWN_CHAT),
         error_messages={"invalid": UNKNOWN_CHAT},
