@@ -39,14 +39,12 @@ def test_the_customer_rates_changes_and_sees_the_rating_after_a_reload(shop, new
     shop.use(agent_ids=("2",))
     customer = new_page(viewport={"width": 1000, "height": 860})
     customer.goto(shop.url + "/")
-    start_chat(customer)
-    log = customer.get_by_role("log", name="Conversation")
-    expect(log.get_by_text("Hello, where is my parcel?")).to_be_visible()
+    start_chat(customer, "My parcel is late")
+    expect(customer.get_by_text("My parcel is late")).to_be_visible()
     ticket_id = only_ticket_id(app)
-    agent = agent_opens(new_page, shop.plugin.url, ticket_id)
-    expect(log.get_by_text("Alice Agent joined the chat")).to_be_visible()
-
-    solve(app, ticket_id)
+    solve(app, ticket_id)  # Alice answered and solved it while the panel stayed open
+    expect(customer.get_by_text("Your parcel left today.")).to_be_visible()
+    agent = agent_opens(new_page, shop.plugin.url, ticket_id)  # on the solved ticket
     question = customer.get_by_role("group", name="How was this conversation?")
     expect(question).to_be_visible()
     send = customer.get_by_role("button", name="Send rating")
