@@ -14,11 +14,14 @@ import time
 
 import sqlalchemy as sa
 
+from bench import reports
 from bench.data import bulk_tickets
 from bench.env import SERVER_CONFIG, Environment
 from bench.relay import percentile
 from responso_chat.inbox import paging
 from responso_chat.inbox import queries as inbox
+from responso_chat.models import utcnow
+from responso_chat.reports.query import report_for
 from responso_chat.vocab import INBOX_VIEWS
 from tests.appserver import AppServer
 
@@ -77,7 +80,8 @@ def run(env: Environment, *, tickets: int, messages: int, samples: int, logs) ->
     """Fill a shop with ``tickets`` tickets and ``messages`` messages, then time the inbox."""
     shop = env.shop()
     started = time.perf_counter()
-    bulk_tickets(shop, tickets, max(1, messages // tickets))
+    first, last = bulk_tickets(shop, tickets, max(1, messages // tickets))
+    reports.prepare(shop, first, last)
     fill_seconds = time.perf_counter() - started
     app = shop.app()
     results = {"tickets": tickets, "messages": max(1, messages // tickets) * tickets,
@@ -108,6 +112,12 @@ def run(env: Environment, *, tickets: int, messages: int, samples: int, logs) ->
         results["queries"]["view_counts"] = _time(
             lambda: (inbox.view_counts(user), session.rollback()), samples
         )
+        report_cases = reports.cases(shop, utcnow().date().isoformat())
+        results["reports"] = {"queries": {
+            name: _time(lambda args=args: report_for(args), samples)
+            for name, args in report_cases.items()
+        }}
+        conversations = report_for({})[0].conversations
         state.db.engine.dispose()
     state.broker.close()
     server = AppServer(shop.database_url, threads=8, config=SERVER_CONFIG,
@@ -117,10 +127,19 @@ def run(env: Environment, *, tickets: int, messages: int, samples: int, logs) ->
         results["queries"]["http_inbox_page"] = _time(
             lambda: agent.get(server.url + "/chat/inbox/", timeout=30).raise_for_status(), samples
         )
+        admin = server.login("admin@shop.test")
+        results["reports"]["queries"]["http_reports_page"] = _time(
+            lambda: admin.get(server.url + "/chat/admin/reports/", timeout=30).raise_for_status(),
+            samples,
+        )
     finally:
         server.stop()
     slowest = max(q["p95_ms"] for q in results["queries"].values())
     results["slowest_p95_ms"] = slowest
     results["target_p95_ms"] = 50
     results["target_met"] = slowest < 50
+    report_slowest = max(q["p95_ms"] for q in results["reports"]["queries"].values())
+    results["reports"].update(conversations=conversations, slowest_p95_ms=report_slowest,
+                              target_p95_ms=reports.TARGET_P95_MS,
+                              target_met=report_slowest < reports.TARGET_P95_MS)
     return results

@@ -133,6 +133,22 @@ def _inbox(section: dict) -> list[str]:
     met = "met" if section["target_met"] else "NOT met"
     lines += ["", f"Target p95 < {section['target_p95_ms']} ms per page: {met} "
                   f"(slowest p95 {section['slowest_p95_ms']} ms).", ""]
+    return lines + _reports(section["reports"]) if "reports" in section else lines
+
+
+def _reports(section: dict) -> list[str]:
+    lines = [
+        f"### Reports on the same data ({section['conversations']:,} conversations in the "
+        "default 30 days)",
+        "",
+        _row("report", "p50 ms", "p95 ms"),
+        _row(*["---"] * 3),
+    ]
+    for name, query in section["queries"].items():
+        lines.append(_row(name, query["p50_ms"], query["p95_ms"]))
+    met = "met" if section["target_met"] else "NOT met"
+    lines += ["", f"Target p95 < {section['target_p95_ms']} ms per report: {met} "
+                  f"(slowest p95 {section['slowest_p95_ms']} ms).", ""]
     return lines
 
 

@@ -30,6 +30,7 @@ from . import (
     inbox,
     inbox_desk,  # noqa: F401 - its views join the inbox blueprint
     privacy,  # noqa: F401 - its views join the inbox and admin blueprints
+    reports,
     webhooks,
     widget,
     ws,
@@ -40,6 +41,7 @@ CHILDREN = (
     (admin, "/admin", "admin"),
     (automations, "/admin/automations", "admin"),
     (webhooks, "/admin/webhooks", "admin"),
+    (reports, "/admin/reports", "admin"),
     (inbox, "/inbox", "agent"),
     (account, "/account", "agent"),
     (api, "/api", "api"),

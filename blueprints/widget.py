@@ -26,7 +26,8 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats, messages, origins, tickets, wire
+from responso_chat.conversation import chats, messages, origins, ratings, tickets, wire
+from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.conversation.visitor import (
     email_is_verified,
     issue_token,
@@ -36,7 +37,7 @@ from responso_chat.conversation.visitor import (
 from responso_chat.mail import links
 from responso_chat.models import utcnow
 from responso_chat.schemas.common import AfterQuerySchema
-from responso_chat.schemas.widget import StartChatSchema, VisitorMessageSchema
+from responso_chat.schemas.widget import RatingSchema, StartChatSchema, VisitorMessageSchema
 from responso_chat.state import plugin_state
 
 bp = Blueprint("widget", __name__)
@@ -228,6 +229,21 @@ def send():
     except messages.ConversationEnded:
         _fail(409, "_request", "This conversation has ended; start a new chat.")
     return jsonify(message=message.committed_event), 201 if created else 200
+
+
+@bp.post("/tickets/rating")
+def rate():
+    """The customer rates the ended conversation (1 to 5, optional comment), or changes the
+    rating while it may still be changed (409 once it is read-only, or before the end)."""
+    ticket = _visitor_ticket()
+    _allow_origin(ticket.chat)
+    _limit("SEND_RATE_LIMIT", "rating")
+    values = _load(RatingSchema())
+    try:
+        rating, created = ratings.rate(ticket, values["score"], values["comment"])
+    except ChangeRefused as exc:
+        abort(make_response(jsonify(errors=exc.errors), 409))
+    return jsonify(rating=ratings.visitor_rating(rating)), 201 if created else 200
 
 
 @bp.get("/continue/<token>")

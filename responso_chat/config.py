@@ -74,7 +74,10 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Import string of a callable(user_id) -> user or None: the host user an API token "
         "acts for.",
     ),
-    "DEFAULT_TIMEZONE": ("Europe/Warsaw", "IANA timezone preselected for a new chat."),
+    "DEFAULT_TIMEZONE": (
+        "Europe/Warsaw",
+        "The shop's IANA timezone: preselected for a new chat; the reports of all chats use it.",
+    ),
     "DEFAULT_LANGUAGE": (
         AUTO_LANGUAGE,
         f"Widget language preselected for a new chat: {', '.join(CHAT_LANGUAGES)}.",
@@ -192,6 +195,11 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Most tickets one run of the retention job deletes (in one transaction); the rest go "
         "with the next runs.",
     ),
+    "RATING_CHANGE_WINDOW": (
+        24 * 3600,
+        "Seconds after a customer first rates a conversation during which they may change the "
+        "rating; then it is read-only.",
+    ),
 }
 
 
@@ -261,6 +269,9 @@ class _SettingsSchema(Schema):
     RETENTION_INTERVAL = fields.Integer(required=True, strict=True, validate=validate.Range(min=60))
     RETENTION_BATCH = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=5000)
+    )
+    RATING_CHANGE_WINDOW = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0)
     )
 
     @validates("REDIS_URL")

@@ -62,6 +62,13 @@ INBOX_VIEWS = {
     "closed": "Closed",
 }
 
+# --- Ratings ---------------------------------------------------------------------------------
+
+#: The scores a customer rates a conversation with (1 = bad, 5 = very good).
+RATING_SCORES = (1, 2, 3, 4, 5)
+#: Longest comment of a rating, in characters.
+RATING_COMMENT_MAX = 1000
+
 # --- E-mail ---------------------------------------------------------------------------------
 
 #: How a connection to a mail server is protected.
@@ -92,5 +99,6 @@ WEBHOOK_EVENT_LABELS = {
     "message.created": "Message created",
     "ticket.status_changed": "Ticket status changed",
     "ticket.assigned": "Ticket assigned",
+    "ticket.rated": "Ticket rated by the customer",
 }
 WEBHOOK_EVENTS = tuple(WEBHOOK_EVENT_LABELS)

@@ -251,6 +251,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WIDGET + "send", "POST"): visitor_only(
         201, body={"body": "Hi from {role}", "client_msg_id": "matrix-{role}"}
     ),
+    # The world's ticket is open: the visitor reaches it, and is told it has not ended.
+    (WIDGET + "rate", "POST"): visitor_only(409, body={"score": 4, "comment": "By {role}"}),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),
@@ -309,6 +311,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WEBHOOKS + "webhook_edit", "POST"): admin_page(422),
     (WEBHOOKS + "webhook_secret", "POST"): admin_page(REDIRECT),
     (WEBHOOKS + "webhook_delete", "POST"): admin_page(REDIRECT),
+    # --- admin: reports --------------------------------------------------------------------
+    ("responso_chat.reports.report_page", "GET"): admin_page(),
+    ("responso_chat.reports.report_csv", "GET"): admin_page(),
     # --- websockets --------------------------------------------------------------------------
     ("responso_chat.ws.visitor", "GET"): Entry(403, 101, 403, 403, 403, auth="websocket"),
     ("responso_chat.ws.agent", "GET"): Entry(403, 403, 101, 101, 101, auth="websocket"),

@@ -73,7 +73,8 @@ def test_config_gives_public_fields_with_cache_headers(client, chat):
     assert response.status_code == 200
     assert set(response.json) == PUBLIC_FIELDS
     assert response.json["open_now"] is True
-    assert response.json["limits"] == {"name": 100, "email": 254, "subject": 200, "message": 5000}
+    assert response.json["limits"] == {"name": 100, "email": 254, "subject": 200, "message": 5000,
+                                       "rating_comment": 1000}
     assert response.headers["Access-Control-Allow-Origin"] == SHOP
     assert "max-age=30" in response.headers["Cache-Control"]
     etag = response.headers["ETag"]

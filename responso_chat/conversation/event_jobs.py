@@ -47,3 +47,8 @@ def on_assigned(event_id: str, ticket_id: int, assignee_id: str | None, actor: d
     """Job: the ``ticket.assigned`` webhooks."""
     data = webhooks.event_data(ticket_id, assignee_id=assignee_id, by=_by(actor))
     webhooks.emit("ticket.assigned", data, event_id)
+
+
+def on_rated(event_id: str, ticket_id: int, changed: bool) -> None:
+    """Job: the ``ticket.rated`` webhooks (the ticket's ``rating`` as it is when it runs)."""
+    webhooks.emit("ticket.rated", webhooks.event_data(ticket_id, changed=changed), event_id)

@@ -48,3 +48,8 @@ def status_changed(ticket_id: int, old: str, new: str, by, message_id: int) -> N
 def assigned(ticket_id: int, assignee_id: str | None, by) -> None:
     """Record (before the commit) that a ticket was assigned to an agent, or to nobody."""
     _record("on_assigned", ticket_id, assignee_id, _actor(by))
+
+
+def rated(ticket_id: int, changed: bool) -> None:
+    """Record (before the commit) that the customer rated the ticket, or changed the rating."""
+    _record("on_rated", ticket_id, changed)

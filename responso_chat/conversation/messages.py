@@ -18,7 +18,7 @@ from responso_chat import signals
 from responso_chat.conversation import events, wire
 from responso_chat.conversation.analysis import publish_analysis
 from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
-from responso_chat.models import Message, Ticket, utcnow
+from responso_chat.models import Message, Ticket, UTCDateTime, utcnow
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from responso_chat.vocab import ENDED_STATUSES, FINISHED_STATUSES
@@ -82,13 +82,23 @@ def add_message(
         values.update(sentiment=analysis.sentiment, context=analysis.context)
     if reopen:
         values.update(status="open", ended_at=None)
-    seq = state.db.session.execute(
+    # The first public agent reply is the ticket's first response (kept for the reports).
+    first_response = author_kind == "agent" and not internal
+    returned = [Ticket.last_seq]
+    if first_response:
+        values["first_response_at"] = sa.func.coalesce(
+            Ticket.first_response_at, sa.literal(now, UTCDateTime())
+        )
+        returned.append(Ticket.first_response_at)
+    seq, *answered = state.db.session.execute(
         sa.update(Ticket)
         .where(Ticket.id == ticket.id)
         .values(last_seq=Ticket.last_seq + 1, **values)
-        .returning(Ticket.last_seq)
+        .returning(*returned)
         .execution_options(synchronize_session=False)
-    ).scalar_one()
+    ).one()
+    if first_response:
+        values["first_response_at"] = answered[0]
     for key, value in {**values, "last_seq": seq}.items():
         set_committed_value(ticket, key, value)
     row = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from responso_chat import signals
-from responso_chat.conversation import events, wire
+from responso_chat.conversation import events, ratings, wire
 from responso_chat.conversation.messages import (
     ENDED_STATUSES,
     add_message,
@@ -209,4 +209,6 @@ def visitor_summary(ticket) -> dict:
         "out_of_hours": ticket.out_of_hours,
         "agent_name": assignee_name(ticket),
         "created_at": ticket.created_at.isoformat(),
+        # the customer's rating once the chat ended (None before); a new ticket has none
+        "rating": ratings.visitor_rating(ticket.__dict__.get("rating")),
     }

@@ -34,9 +34,9 @@ def issue_token(ticket) -> str:
 
 
 def ticket_for_token(token: str | None):
-    """The ticket a valid token names, with its chat, or None when it is tampered, expired or
-    out of date (the ticket moved to another chat, the chat disabled, its token version moved
-    on): one statement."""
+    """The ticket a valid token names, with its chat and rating, or None when it is tampered,
+    expired or out of date (the ticket moved to another chat, the chat disabled, its token
+    version moved on): one statement."""
     if not token:
         return None
     try:
@@ -54,7 +54,8 @@ def ticket_for_token(token: str | None):
     query = (
         sa.select(Ticket)
         .join(Ticket.chat)
-        .options(contains_eager(Ticket.chat))
+        .outerjoin(Ticket.rating)
+        .options(contains_eager(Ticket.chat), contains_eager(Ticket.rating))
         .where(
             Ticket.id == ticket_id,
             Ticket.chat_id == chat_id,

@@ -188,6 +188,22 @@ def unsubscribed(ticket_id: int, reason: str) -> dict:
     return {"type": "unsubscribed", "ticket_id": ticket_id, "reason": reason}
 
 
+def rating(rating) -> dict:
+    """The customer rated the conversation, or changed their rating (agents only)::
+
+        {"type": "rating", "ticket_id": int, "score": int, "comment": str,
+         "created_at": ISO 8601 str, "updated_at": ISO 8601 str}
+    """
+    return {
+        "type": "rating",
+        "ticket_id": rating.ticket_id,
+        "score": rating.score,
+        "comment": rating.comment,
+        "created_at": rating.created_at.isoformat(),
+        "updated_at": rating.updated_at.isoformat(),
+    }
+
+
 def ping() -> dict:
     """The heartbeat (the client answers ``{"type": "pong"}``): ``{"type": "ping"}``."""
     return {"type": "ping"}
@@ -197,5 +213,5 @@ def ping() -> dict:
 EVENT_TYPES = (
     "message", "inbox", "status", "seen", "typing", "agent_joined", "page", "presence",
     "viewers", "access", "tokens_revoked", "resync", "error", "subscribed", "unsubscribed",
-    "ping", "analysis",
+    "ping", "analysis", "rating",
 )

@@ -67,7 +67,11 @@ def list_tickets(
         q=q,
     )
     return inbox.list_tickets(
-        user, filters, cursor=cursor, limit=limit, options=[selectinload(Ticket.watcher_rows)]
+        user,
+        filters,
+        cursor=cursor,
+        limit=limit,
+        options=[selectinload(Ticket.watcher_rows), selectinload(Ticket.rating)],
     )
 
 

@@ -35,6 +35,7 @@ from responso_chat.models.mail import MailRecord
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
 from responso_chat.models.privacy import PRIVACY_ACTIONS, PrivacyRecord
+from responso_chat.models.ratings import TicketRating
 from responso_chat.models.tasks import Contact, Project, Task
 from responso_chat.models.tickets import (
     Message,
@@ -75,6 +76,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "Ticket",
+    "TicketRating",
     "TicketWatcher",
     "UTCDateTime",
     "Webhook",

@@ -65,6 +65,10 @@ ticket_tag = sa.Table(
 )
 
 
+#: What the reports read of a ticket besides its creation time (see ``reports.figures``).
+REPORT_COLUMNS = ("id", "chat_id", "status", "assignee_id", "first_response_at", "ended_at")
+
+
 class Ticket(Base):
     """A conversation: a standard helpdesk ticket of the ``chat`` channel, or of the ``email``
     channel when an e-mail that matched no ticket opened it."""
@@ -88,6 +92,13 @@ class Ticket(Base):
         ),
         sa.Index("ix_responso_chat_ticket_chat_activity", "chat_id", "last_message_at", "id"),
         sa.Index("ix_responso_chat_ticket_email", "customer_email"),
+        # Reports: the tickets created in a date range, with every column a report reads
+        # (PostgreSQL reads them from the index alone).
+        sa.Index(
+            "ix_responso_chat_ticket_report",
+            "created_at",
+            postgresql_include=REPORT_COLUMNS,
+        ),
     )
 
     id = mapped_column(sa.Integer, primary_key=True)
@@ -119,6 +130,9 @@ class Ticket(Base):
     #: When the ticket was last solved, closed or marked spam (None while it is not): a
     #: customer's message reopens it within RESPONSO_CHAT_REOPEN_WINDOW of this time.
     ended_at = mapped_column(UTCDateTime, nullable=True)
+    #: When an agent first replied to the customer (None until one did): the reports' first
+    #: response time.
+    first_response_at = mapped_column(UTCDateTime, nullable=True)
     page_url = mapped_column(sa.String(2000), nullable=True)
     page_title = mapped_column(sa.String(300), nullable=True)
     language = mapped_column(sa.String(4), nullable=True)
@@ -136,6 +150,7 @@ class Ticket(Base):
         "TicketWatcher", cascade="all, delete-orphan", passive_deletes=True
     )
     tasks = relationship("Task", back_populates="ticket")
+    rating = relationship("TicketRating", uselist=False, passive_deletes=True)
 
     @property
     def watcher_ids(self) -> list[str]:
@@ -148,9 +163,10 @@ class Ticket(Base):
 
 def ticket_details() -> tuple:
     """Loader options for what a ticket's page, its API form and the changes made to it read
-    beside its row: its chat, tags and watchers."""
+    beside its row: its chat, tags, watchers and rating."""
     return (
         selectinload(Ticket.chat),
+        selectinload(Ticket.rating),
         selectinload(Ticket.tags),
         selectinload(Ticket.watcher_rows),
     )

@@ -67,6 +67,15 @@ class ApiTagSchema(Schema):
     name = fields.String(required=True)
 
 
+class ApiRatingSchema(Schema):
+    """The customer's rating of an ended conversation (changeable for a day, then fixed)."""
+
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(required=True)
+    created_at = fields.DateTime(required=True, metadata={"description": "First given."})
+    updated_at = fields.DateTime(required=True)
+
+
 class ApiTicketSchema(Schema):
     """A chat ticket: the conversation's customer, state and classification."""
 
@@ -95,6 +104,10 @@ class ApiTicketSchema(Schema):
     page_url = fields.String(required=True, allow_none=True)
     page_title = fields.String(required=True, allow_none=True)
     language = fields.String(required=True, allow_none=True)
+    first_response_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "The first agent reply."}
+    )
+    rating = fields.Nested(ApiRatingSchema, required=True, allow_none=True)
 
 
 class ApiMessageSchema(Schema):

@@ -6,7 +6,7 @@ from marshmallow import fields, validate, validates
 
 from responso_chat.schemas.common import Trimmed, check_message_length, readable
 from responso_chat.state import plugin_state
-from responso_chat.vocab import LANGUAGES
+from responso_chat.vocab import LANGUAGES, RATING_COMMENT_MAX, RATING_SCORES
 
 
 class VisitorMessageSchema(Trimmed):
@@ -25,6 +25,22 @@ class PageSchema(Trimmed):
 
     url = fields.String(required=True, validate=validate.Length(max=2000))
     title = fields.String(load_default="", validate=validate.Length(max=300))
+
+
+class RatingSchema(Trimmed):
+    """The customer's rating of the ended conversation: 1 to 5 and an optional comment."""
+
+    score = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.OneOf(RATING_SCORES, error="Choose a rating from 1 to 5."),
+    )
+    comment = fields.String(
+        load_default="",
+        validate=validate.Length(
+            max=RATING_COMMENT_MAX, error=f"Use at most {RATING_COMMENT_MAX} characters."
+        ),
+    )
 
 
 class StartChatSchema(Trimmed):
@@ -58,4 +74,5 @@ def start_chat_limits() -> dict:
         for name in ("name", "email", "subject")
     }
     limits["message"] = plugin_state().setting("MAX_MESSAGE_LENGTH")
+    limits["rating_comment"] = RATING_COMMENT_MAX
     return limits

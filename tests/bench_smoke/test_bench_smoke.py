@@ -42,6 +42,10 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     assert {"all_first_page", "search_common_word", "view_counts", "http_inbox_page"} <= set(pages)
     assert all("seq_scans" in query for name, query in pages.items() if name.endswith("page")
                and not name.startswith("http"))
+    reports = sections["inbox"]["reports"]
+    assert set(reports["queries"]) == {"report_all_chats_30_days", "report_one_chat_30_days",
+                                       "report_all_chats_one_day", "http_reports_page"}
+    assert reports["conversations"] > 0 and reports["target_p95_ms"] == 200
     for name in ("home_page_baseline", "start_chat", "send_message"):
         assert sections["http"][name]["requests_per_s"] > 0
         assert sections["http"][name]["errors"] == 0
@@ -51,3 +55,4 @@ def test_every_benchmark_runs_at_tiny_sizes(tmp_path):
     assert results["machine"]["nproc"] >= 1
     summary = (tmp_path / "latest.md").read_text()
     assert "Relay latency" in summary and "Inbox at volume" in summary and "Host pages" in summary
+    assert "Reports on the same data" in summary

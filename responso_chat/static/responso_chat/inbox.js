@@ -577,6 +577,12 @@
     });
   }
 
+  /* The customer rated the conversation (or changed the rating): the panel shows it. */
+  function showRating(rating) {
+    schedulePanelRefresh();
+    sayInPanel("The customer rated this conversation " + rating.score + " out of 5");
+  }
+
   /* "Status: pending · saved", shown above the panel for a few seconds. */
   var liveTimer = null;
 
@@ -736,6 +742,7 @@
       case "seen": if (event.ticket_id === ticketId && event.by === "customer") markSeen(event.seq); break;
       case "status": if (event.ticket_id === ticketId) { setStatus(event.status); schedulePanelRefresh(); } break;
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
+      case "rating": if (event.ticket_id === ticketId) showRating(event); break;
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
       case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
       case "ping": send({ type: "pong" }); break;  // still here: the server closes idle sockets

@@ -72,6 +72,26 @@
       replies: "Zwykle odpowiadamy w ok. {n} min", repliesH: "Zwykle odpowiadamy w ok. {n} godz."
     }
   };
+  /* The rating asked for once the chat has ended (see rating() in mount). */
+  const RATING_STRINGS = {
+    en: {
+      ask: "How was this conversation?", outOf: "{n} out of 5", comment: "Comment (optional)",
+      send: "Send rating", change: "Change rating", thanks: "Thank you for your rating!",
+      rated: "You rated this conversation {n} out of 5.", choose: "Choose a rating from 1 to 5."
+    },
+    fr: {
+      ask: "Comment s’est passée cette conversation ?", outOf: "{n} sur 5",
+      comment: "Commentaire (facultatif)", send: "Envoyer la note", change: "Modifier la note",
+      thanks: "Merci pour votre note !", rated: "Vous avez noté cette conversation {n} sur 5.",
+      choose: "Choisissez une note de 1 à 5."
+    },
+    pl: {
+      ask: "Jak oceniasz tę rozmowę?", outOf: "{n} z 5", comment: "Komentarz (opcjonalnie)",
+      send: "Wyślij ocenę", change: "Zmień ocenę", thanks: "Dziękujemy za ocenę!",
+      rated: "Oceniono tę rozmowę na {n} z 5.", choose: "Wybierz ocenę od 1 do 5."
+    }
+  };
+  const RATED = ["solved", "closed"];
   /* The pre-chat form's fields: name, type, autocomplete. Their longest values come with the
      config (limits): checked here first, and by the server again. */
   const FIELDS = [["name", "text", "name"], ["email", "email", "email"],
@@ -294,6 +314,10 @@
         count: counter(input, "rc-compose"),
         input
       };
+      chat.rating = h("div", { class: "rc-rating", hidden: true });
+      ratingDrawn = "";
+      ratingEditing = ratingThanks = false;
+      chat.ended.insertBefore(chat.rating, chat.ended.lastChild);
       chat.composer = h("form", { class: "rc-composer", onsubmit: send },
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
@@ -323,6 +347,7 @@
       chat.status.textContent = ended ? "" : agentName
         ? fill(t.chattingWith, { name: agentName }) : ticket.out_of_hours ? t.offHours : t.waiting;
       if (ended) chat.typing.textContent = "";
+      showRating();
     }
 
     function add(m) {
@@ -475,6 +500,96 @@
       showState();
     }
 
+    /* --- rating after the chat ------------------------------------------------------------ */
+    /* Once the ticket is solved or closed: five choices, a comment, "Send rating"; then the
+       rating given, with "Change rating" while the server still allows it. Drawn again only
+       when what it shows changes (events redraw the state often: a half-typed comment stays). */
+    let ratingEditing = false, ratingThanks = false, ratingDrawn = "";
+    function showRating() {
+      const r = ticket && ticket.rating, shown = !!ticket && RATED.includes(ticket.status);
+      const mode = !shown ? "" : ratingEditing || !r ? "form" : "done";
+      const key = JSON.stringify([mode, r, ratingThanks]);
+      chat.rating.hidden = !shown;
+      if (key === ratingDrawn) return;
+      ratingDrawn = key;
+      chat.rating.replaceChildren(...(mode === "form" ? ratingForm(r) : mode ? ratingDone(r) : []));
+    }
+    function ratingDone(r) {
+      const rt = RATING_STRINGS[ctx.language()] || RATING_STRINGS.en;
+      const changeable = r.changeable && Date.parse(r.changeable_until) > Date.now();
+      return [
+        ratingThanks ? h("p", { class: "rc-rating-thanks", role: "status" }, rt.thanks) : null,
+        h("p", { class: "rc-rating-given" }, fill(rt.rated, { n: r.score })),
+        r.comment ? h("blockquote", { class: "rc-rating-comment" }, r.comment) : null,
+        changeable ? h("button", { type: "button", class: "rc-link", onclick: () => {
+          ratingEditing = true;
+          ratingThanks = false;
+          showRating();
+          chat.rating.querySelector("[aria-pressed=true]").focus();
+        } }, rt.change) : null
+      ].filter(Boolean);
+    }
+    function ratingForm(r) {
+      const rt = RATING_STRINGS[ctx.language()] || RATING_STRINGS.en;
+      const max = limits().rating_comment || 1000;
+      const error = h("p", { class: "rc-error", id: "rc-rate-e", role: "alert" });
+      let picked = r ? r.score : 0;
+      const choose = (n) => {
+        picked = n;
+        if (n) error.textContent = "";
+        stars.forEach((star, i) => {
+          star.setAttribute("aria-pressed", String(i + 1 === n));
+          star.classList.toggle("rc-on", i < n);
+        });
+      };
+      const stars = [1, 2, 3, 4, 5].map((n) => h("button", {
+        type: "button", class: "rc-star", "aria-label": fill(rt.outOf, { n }),
+        "aria-pressed": "false", onclick: () => choose(n)
+      }, "★"));
+      const comment = h("textarea", { id: "rc-rate-comment", rows: 2,
+        "aria-describedby": "rc-rate-e" });
+      comment.value = r ? r.comment : "";
+      const button = h("button", { type: "submit", class: "rc-primary" }, rt.send);
+      const onsubmit = (e) => {
+        e.preventDefault();
+        const text = comment.value.trim();
+        error.textContent = !picked ? rt.choose
+          : text.length > max ? fill(t.tooLong, { n: max }) : "";
+        if (error.textContent) return (picked ? comment : stars[0]).focus();
+        button.disabled = true;
+        sendRating(picked, text, error).finally(() => { button.disabled = false; });
+      };
+      choose(picked);
+      return [h("form", { class: "rc-rating-form", novalidate: true, onsubmit },
+        h("fieldset", {}, h("legend", {}, rt.ask), h("div", { class: "rc-stars" }, ...stars)),
+        h("label", { for: "rc-rate-comment", class: "rc-rating-label" }, rt.comment), comment,
+        error, button)];
+    }
+    function sendRating(score, comment, error) {
+      return fetch(api + "tickets/rating", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: "Bearer " + token },
+        body: JSON.stringify({ score, comment })
+      }).then((response) => response.json().then((body) => {
+        if (response.ok) {
+          ticket.rating = body.rating;
+          ratingEditing = false;
+          ratingThanks = true;
+          showRating();
+          return;
+        }
+        const errors = body.errors || {};
+        error.textContent = response.status === 429
+          ? fill(t.tooMany, { n: response.headers.get("Retry-After") || 60 })
+          : [].concat(errors.score || [], errors.comment || [], errors._request || []).join(" ")
+            || t.network;
+        if (response.status === 409) { /* read-only by now: show it as given */
+          ratingEditing = false;
+          resume();
+        }
+      })).catch(() => { error.textContent = t.network; });
+    }
+
     /* --- staying connected ------------------------------------------------------------------ */
     function resume() { /* catch up over HTTP (and check the token), then open the socket */
       clearTimeout(retryTimer);
@@ -612,7 +727,7 @@
         }
         const target = form
           ? FIELDS.map(([name]) => form.fields[name].input).find((input) => !input.value)
-          : chat.composer.hidden ? chat.ended.querySelector("button") : chat.input;
+          : chat.composer.hidden ? chat.ended.lastChild : chat.input;
         (target || form.button).focus();
       },
       page,
