@@ -215,6 +215,18 @@
     scheduleListRefresh();
   }
 
+  /* ---- a ticket transferred to this agent (or their team): told at once ------------------- */
+
+  function onTransferred(event) {
+    var href = desk.dataset.ticketUrl.replace(/\/0$/, "/" + event.ticket_id);
+    var text = event.by + " transferred ticket #" + event.ticket_id +
+      (event.team ? " to your team " + event.team : " to you") +
+      (event.note ? ": " + event.note : ".");
+    toast(text, event.ticket_id === ticketId ? null : href);
+    if (event.ticket_id === ticketId) schedulePanelRefresh();
+    scheduleListRefresh();
+  }
+
   /* ---- the conversation -------------------------------------------------------------------- */
 
   var messageList = document.getElementById("rc-messages");
@@ -467,6 +479,7 @@
     scrollToEnd();
     box.value = "";
     keepDraft("");
+    composer.dispatchEvent(new CustomEvent("rc-sent"));  // canned.js hides its preview
     stopTyping();
     deliver(body, internal, clientId, li, replyReopens());
   }
@@ -738,6 +751,7 @@
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
       case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
+      case "transferred": onTransferred(event); break;
       case "ping": send({ type: "pong" }); break;  // still here: the server closes idle sockets
       case "unsubscribed":  // access to the ticket was taken away while it was open
       case "error":
