@@ -25,6 +25,8 @@
   var active = -1;
   var token = null;  // {start, end} of "/shortcut" in the box
   var missingLabels = {};  // variable marker -> what it stands for
+  var cannedUsed = false;  // the reply being written holds a canned response
+  var sentCanned = false;  // ... and so did the one just sent (it may come back, refused)
   var status = document.getElementById("rc-canned-status");
 
   function loadChoices() {
@@ -109,19 +111,26 @@
 
   function refreshPreview() {
     var text = box.value;
-    if (!text.trim()) { preview.hidden = true; return; }
+    if (!text.trim() || !(cannedUsed || MARKER.test(text))) { preview.hidden = true; return; }
+    MARKER.lastIndex = 0;
+    preview.hidden = false;
     preview.querySelector("[data-rc-preview-text]").textContent = text;
     var markers = text.match(MARKER) || [];
     var warning = preview.querySelector("[data-rc-preview-missing]");
     if (markers.length) {
       var names = markers.filter(function (m, i) { return markers.indexOf(m) === i; })
-        .map(function (m) { return m + (missingLabels[m] ? " (" + missingLabels[m].toLowerCase() + ")" : ""); });
-      warning.textContent = "Missing: " + names.join(", ") +
-        ". It has no value for this customer; replace it before sending.";
+        .map(function (m) {
+          var label = missingLabels[m];
+          return label ? m + " — " + label.charAt(0).toLowerCase() + label.slice(1) : m;
+        });
+      warning.textContent = "Missing: " + names.join("; ") +
+        ". No value for this customer: replace it before sending.";
       warning.hidden = false;
     } else {
       warning.textContent = "";
       warning.hidden = true;
+      var error = document.getElementById("rc-composer-error");  // the refusal is resolved
+      if (error && /^Replace \{\{/.test(error.textContent)) error.textContent = "";
     }
   }
 
@@ -146,7 +155,7 @@
         box.focus();
         box.setSelectionRange(caret, caret);
         setMissing(result.data.missing || []);
-        preview.hidden = false;
+        cannedUsed = true;
         box.dispatchEvent(new Event("input", { bubbles: true }));  // the draft is kept
         var first = text.search(MARKER);  // the first gap to fill, selected
         if (first >= 0) {
@@ -185,13 +194,18 @@
   box.setAttribute("aria-controls", listbox.id);
   box.addEventListener("input", function () {
     update();
-    if (!preview.hidden || MARKER.test(box.value)) refreshPreview();
-    MARKER.lastIndex = 0;
+    refreshPreview();
   });
   box.addEventListener("click", update);
   box.addEventListener("blur", function () { setTimeout(close, 150); });
   composer.addEventListener("rc-sent", function () {
     close();
+    sentCanned = cannedUsed;
+    cannedUsed = false;
     preview.hidden = true;
+  });
+  composer.addEventListener("rc-restored", function () {  // refused: back in the box
+    cannedUsed = sentCanned;
+    refreshPreview();
   });
 })();

@@ -439,6 +439,7 @@
           if (!box.value) {
             box.value = body;
             keepDraft(body);
+            composer.dispatchEvent(new CustomEvent("rc-restored"));  // canned.js: preview again
           }
           composerError(errorText(result.data.errors));
           return;
@@ -562,8 +563,14 @@
       var caret = focusedId && typeof active.selectionStart === "number" ?
         [active.selectionStart, active.selectionEnd] : null;
       var edited = editedFields(current);
+      var openIds = Array.prototype.map.call(current.querySelectorAll("details[open][id]"),
+                                             function (d) { return d.id; });
       current.replaceWith(document.importNode(fresh, true));
       var panel = document.getElementById("rc-panel-body");
+      openIds.forEach(function (id) {  // a form being filled in stays open (Transfer)
+        var details = document.getElementById(id);
+        if (details && panel.contains(details)) details.open = true;
+      });
       Object.keys(edited).forEach(function (id) {
         var field = panel.querySelector("#" + CSS.escape(id));
         if (!field) return;
@@ -700,6 +707,8 @@
         }
         if (form.hasAttribute("data-rc-apply")) sayInPanel(appliedText(form));
         form.reset();  // sent: the refreshed panel shows what was saved
+        var details = form.closest("details");
+        if (details) details.open = false;  // a form in a disclosure (Transfer) is done
         refreshPanel();
         scheduleListRefresh();
       }).catch(function () {
