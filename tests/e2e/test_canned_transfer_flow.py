@@ -143,9 +143,10 @@ def test_a_transfer_tells_the_new_agent_and_never_shows_the_note_to_the_customer
     bob.goto(shop.plugin.url + "/chat/inbox/")
     expect(bob.get_by_role("heading", name="Pick a conversation")).to_be_visible()
 
-    alice.get_by_text("Transfer", exact=True).click()
-    alice.get_by_role("button", name="Transfer ticket").click()
+    alice.keyboard.press("t")  # the shortcut opens "Transfer" at its list
     target = alice.get_by_label("Transfer to")
+    expect(target).to_be_focused()
+    alice.get_by_role("button", name="Transfer ticket").click()
     expect(alice.get_by_role("alert").filter(has_text="Choose an agent or a team")
            ).to_be_visible()
     expect(target).to_have_attribute("aria-invalid", "true")

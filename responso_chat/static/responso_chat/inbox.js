@@ -862,6 +862,12 @@
     "c": function () { var close = byId("rc-close-ticket"); if (close) close.click(); },
     "s": function () { focusOn("rc-status"); },
     "a": function () { focusOn("rc-assignee"); },
+    "t": function () {  // Transfer, in the side panel
+      var transfer = byId("rc-transfer");
+      if (!transfer) return;
+      transfer.open = true;
+      focusOn("rc-transfer-target");
+    },
     "m": assignToMe,
     "j": function () { goToTicket(1); },
     "k": function () { goToTicket(-1); },
