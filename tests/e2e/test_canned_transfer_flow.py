@@ -34,6 +34,20 @@ def login(new_page, url, email):
     return page
 
 
+def chat_answered_by_alice(shop, new_page, app):
+    """Zoe starts a chat in the widget and Alice opens it: ``(customer page, the widget's
+    conversation, ticket id, Alice's page)``."""
+    customer = new_page()
+    customer.goto(shop.url + "/products/linen")
+    start_chat(customer)
+    log = customer.get_by_role("log", name="Conversation")
+    expect(log.get_by_text("Hello, where is my parcel?")).to_be_visible()
+    ticket_id = only_ticket_id(app)
+    alice = agent_opens(new_page, shop.plugin.url, ticket_id)
+    expect(log.get_by_text("Alice Agent joined the chat")).to_be_visible()
+    return customer, log, ticket_id, alice
+
+
 def test_an_agent_inserts_a_canned_response_and_fills_its_gap(shop, new_page, app):
     shop.use(agent_ids=("2",))
     with app.app_context():
@@ -42,14 +56,7 @@ def test_an_agent_inserts_a_canned_response_and_fills_its_gap(shop, new_page, ap
             title="Welcome", shortcut="welcome", body="Welcome to {{ chat_name }}!"
         ))
         state.db.session.commit()
-    customer = new_page()
-    customer.goto(shop.url + "/products/linen")
-    start_chat(customer)
-    log = customer.get_by_role("log", name="Conversation")
-    expect(log.get_by_text("Hello, where is my parcel?")).to_be_visible()
-    ticket_id = only_ticket_id(app)
-    agent = agent_opens(new_page, shop.plugin.url, ticket_id)
-    expect(log.get_by_text("Alice Agent joined the chat")).to_be_visible()
+    customer, log, ticket_id, agent = chat_answered_by_alice(shop, new_page, app)
 
     # Alice saves her own response on the page; a shortcut with a space is refused there.
     agent.get_by_role("link", name="Canned responses").click()
@@ -131,14 +138,7 @@ def test_a_transfer_tells_the_new_agent_and_never_shows_the_note_to_the_customer
     shop, new_page, app
 ):
     shop.use(agent_ids=("2", "3"))
-    customer = new_page()
-    customer.goto(shop.url + "/products/linen")
-    start_chat(customer)
-    log = customer.get_by_role("log", name="Conversation")
-    expect(log.get_by_text("Hello, where is my parcel?")).to_be_visible()
-    ticket_id = only_ticket_id(app)
-    alice = agent_opens(new_page, shop.plugin.url, ticket_id)
-    expect(log.get_by_text("Alice Agent joined the chat")).to_be_visible()
+    customer, log, ticket_id, alice = chat_answered_by_alice(shop, new_page, app)
     bob = login(new_page, shop.plugin.url, "bob@shop.test")
     bob.goto(shop.plugin.url + "/chat/inbox/")
     expect(bob.get_by_role("heading", name="Pick a conversation")).to_be_visible()
