@@ -109,11 +109,13 @@ def canned_update(canned_id):
 
 
 @bp.delete("/canned-responses/<canned_id>")
-@operation("Delete a canned response", "Canned responses", status=204)
+@operation("Delete a canned response", "Canned responses", response=ApiCannedResponseSchema)
 def canned_delete(canned_id):
-    """Delete a canned response the token's agent manages."""
-    canned.delete(_managed(canned_id))
-    return "", 204
+    """Delete a canned response the token's agent manages; the answer is the deleted one."""
+    item = _managed(canned_id)
+    deleted = ApiCannedResponseSchema().dump(item)
+    canned.delete(item)
+    return jsonify(deleted)
 
 
 @bp.get("/tickets/<ticket_id>/canned-responses/<canned_id>")

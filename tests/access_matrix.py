@@ -302,7 +302,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
         201, body={"title": "API {role}", "shortcut": "api-{serial}", "body": "Hello"}
     ),
     (API + "canned_update", "PATCH"): api_admin(body={"title": "Renamed by {role}"}),
-    (API + "canned_delete", "DELETE"): api_admin(204),
+    (API + "canned_delete", "DELETE"): api_admin(),
     (API + "canned_fill", "GET"): api_ticket(),
     (API + "ticket_transfer", "POST"): api_ticket(
         body={"team_id": "{team_id}", "note": "API transfer by {role}"}
