@@ -320,3 +320,42 @@ def test_api_lists_creates_reads_changes_and_deletes(desk):
                      json={"title": "S", "shortcut": "s", "body": "x", "shared": True})
     assert admin.status_code == 201 and admin.json["owner_id"] is None
     assert desk.api("DELETE", f"/canned-responses/{shared}", user="1").status_code == 200
+
+
+def test_a_twin_saved_meanwhile_is_refused_by_the_database_too(app, desk, monkeypatch):
+    """Two saves of the same shortcut at once: the second passes the look-up, and the unique
+    index refuses it with the same message (nothing half-written)."""
+    from responso_chat.inbox import canned
+
+    desk.add("thanks", "Shared thanks")
+    monkeypatch.setattr(canned, "_check_shortcut_free", lambda *args, **kwargs: None)
+    desk.login("admin@shop.test")
+    response = desk.post("/canned-responses/new", title="Twin", shortcut="thanks", body="y",
+                         shared="true")
+    assert response.status_code == 422
+    assert "A shared canned response already uses /thanks" in response.get_data(as_text=True)
+    assert desk.post("/canned-responses/new", title="Own", shortcut="thanks",
+                     body="y").status_code == 303  # the admin's own: another scope
+    assert len(desk.rows()) == 2
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_the_unique_indexes_hold_within_each_scope(request, make_app, database):
+    from sqlalchemy.exc import IntegrityError
+
+    app = request.getfixturevalue("pg_app") if database == "postgresql" else make_app()
+    session = app.extensions["responso_chat"].db.session
+
+    def add(owner_id):
+        with app.app_context():
+            session.add(CannedResponse(title="T", shortcut="thanks", body="x", owner_id=owner_id))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+            return True
+
+    assert [add(None), add("2"), add("3"), add(None), add("2")] == [
+        True, True, True, False, False
+    ]

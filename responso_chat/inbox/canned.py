@@ -103,11 +103,12 @@ def _taken(shortcut: str, owner_id: str | None) -> str:
 def _save(canned) -> None:
     """Commit; a twin shortcut saved meanwhile by another request is refused the same way."""
     session = _session()
+    refusal = _taken(canned.shortcut, canned.owner_id)  # before a rollback expires them
     try:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise ChangeRefused("shortcut", _taken(canned.shortcut, canned.owner_id)) from None
+        raise ChangeRefused("shortcut", refusal) from None
 
 
 def create(user, values: dict):
