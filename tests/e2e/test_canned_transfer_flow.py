@@ -95,6 +95,7 @@ def test_an_agent_inserts_a_canned_response_and_fills_its_gap(shop, new_page, ap
     expect(suggestions.get_by_role("option")).to_have_count(2)
     reply.press("ArrowDown")
     expect(suggestions.get_by_role("option", selected=True)).to_contain_text("/welcome")
+    shot(agent, "canned-suggestions.png")
     expect(reply).to_have_attribute("aria-activedescendant", "rc-canned-option-1")
     reply.press("ArrowUp")
     expect(suggestions.get_by_role("option", selected=True)).to_contain_text("/where-order")
