@@ -24,10 +24,12 @@ from . import (
     account,
     admin,
     api,
+    api_canned,  # noqa: F401 - its routes join the API blueprint
     api_privacy,  # noqa: F401 - its routes join the API blueprint
     api_records,  # noqa: F401 - its routes join the API blueprint
     automations,
     inbox,
+    inbox_canned,  # noqa: F401 - its views join the inbox blueprint
     inbox_desk,  # noqa: F401 - its views join the inbox blueprint
     privacy,  # noqa: F401 - its views join the inbox and admin blueprints
     reports,

@@ -25,8 +25,8 @@ _RULE_ARGUMENT = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 _METHODS = ("get", "post", "patch", "put", "delete")
 
 DESCRIPTION = """\
-The JSON API of Responso Chat: chats, tickets and their messages, tags, contacts, tasks and
-automation rules.
+The JSON API of Responso Chat: chats, tickets and their messages, tags, contacts, tasks,
+canned responses and automation rules.
 
 Authentication: send an API token in `Authorization: Bearer <token>`. Each agent creates
 tokens on the "API tokens" page; a token acts with its agent's rights (an agent sees the

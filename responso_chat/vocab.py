@@ -102,3 +102,16 @@ WEBHOOK_EVENT_LABELS = {
     "ticket.rated": "Ticket rated by the customer",
 }
 WEBHOOK_EVENTS = tuple(WEBHOOK_EVENT_LABELS)
+
+# --- Canned responses ---------------------------------------------------------------------
+
+#: The variables of a canned response (``{{ customer_name }}``), with what each one holds.
+CANNED_VARIABLE_LABELS = {
+    "customer_name": "The customer's name",
+    "agent_name": "Your name (the agent who uses the response)",
+    "order_number": "The number of the customer's last order (from Base)",
+    "order_status": "That order's status, as the customer reads it",
+    "tracking_link": "That order's parcel tracking link",
+    "chat_name": "The name of the chat",
+}
+CANNED_VARIABLES = tuple(CANNED_VARIABLE_LABELS)

@@ -54,7 +54,7 @@ from responso_chat.conversation.visitor import issue_token
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.integrations import api_tokens, webhooks
 from responso_chat.mail import signing
-from responso_chat.models import Order, Tag, utcnow
+from responso_chat.models import CannedResponse, Order, Tag, utcnow
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
@@ -203,6 +203,23 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (INBOX + "contact_erase", "POST"): admin_page(
         REDIRECT, body={"confirm": "contact-{serial}@contacts.test"}
     ),
+    # --- inbox: canned responses (the world's one is shared: admins manage it) -------------
+    (INBOX + "canned_list", "GET"): agent_page(),
+    (INBOX + "canned_choices", "GET"): agent_page(),
+    (INBOX + "canned_new", "GET"): agent_page(),
+    (INBOX + "canned_new", "POST"): agent_page(
+        REDIRECT, body={"title": "Hello {role}", "shortcut": "hi-{serial}",
+                        "body": "Hello {{{{ customer_name }}}}"}
+    ),
+    (INBOX + "canned_edit", "GET"): Entry(LOGIN, 403, 403, 403, OK),
+    (INBOX + "canned_edit", "POST"): Entry(
+        LOGIN, 403, 403, 403, REDIRECT,
+        body={"title": "Shared {role}", "shortcut": "shared-{serial}", "body": "Hi",
+              "shared": "true"},
+    ),
+    (INBOX + "canned_delete", "GET"): Entry(LOGIN, 403, 403, 403, OK),
+    (INBOX + "canned_delete", "POST"): Entry(LOGIN, 403, 403, 403, REDIRECT),
+    (INBOX + "canned_fill", "GET"): ticket_page(),
     # --- inbox: teams (admins) -------------------------------------------------------------
     (INBOX + "team_list", "GET"): admin_page(),
     (INBOX + "team_list", "POST"): admin_page(REDIRECT, body={"name": "Team {role} {serial}"}),
@@ -228,6 +245,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (INBOX + "disable_autoresponder", "POST"): ticket_page(REDIRECT),
     (INBOX + "new_ticket", "POST"): ticket_page(
         REDIRECT, body={"subject": "Follow-up {role}", "body": "About your order"}
+    ),
+    # The world's team: every agent of the chat may hand the ticket to it (again).
+    (INBOX + "transfer", "POST"): ticket_page(
+        REDIRECT, body={"target": "team:{team_id}", "note": "Over to you, from {role}"}
     ),
     (INBOX + "orders_panel", "GET"): ticket_page(),
     # No Base token in the world: the panel's outcome is flashed and the page comes back.
@@ -286,6 +307,17 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (API + "task_read", "GET"): api_ticket(),  # the world's task is linked to its ticket
     (API + "task_create", "POST"): api_agent(201, body={"title": "API task {role}"}),
     (API + "task_update", "PATCH"): api_ticket(body={"done": True}),
+    (API + "canned_list", "GET"): api_agent(),
+    (API + "canned_read", "GET"): api_agent(),
+    (API + "canned_create", "POST"): api_agent(
+        201, body={"title": "API {role}", "shortcut": "api-{serial}", "body": "Hello"}
+    ),
+    (API + "canned_update", "PATCH"): api_admin(body={"title": "Renamed by {role}"}),
+    (API + "canned_delete", "DELETE"): api_admin(),
+    (API + "canned_fill", "GET"): api_ticket(),
+    (API + "ticket_transfer", "POST"): api_ticket(
+        body={"team_id": "{team_id}", "note": "API transfer by {role}"}
+    ),
     (API + "rule_list", "GET"): api_admin(),
     (API + "rule_read", "GET"): api_admin(),
     (API + "rule_create", "POST"): api_admin(
@@ -355,6 +387,10 @@ def build_world(serial: int) -> dict:
         {"url": "https://hooks.example.test/world", "events": ["ticket.created"], "enabled": False}
     )
     alice_token = api_tokens.create_token("2", f"World token {serial}")[0]
+    shared = CannedResponse(title=f"World reply {serial}", shortcut=f"world-{serial}",
+                            body="Hello {{ customer_name }}", owner_id=None)
+    session.add(shared)
+    session.commit()
     return {
         "chat_id": chat.id,
         "public_key": chat.public_key,
@@ -372,5 +408,6 @@ def build_world(serial: int) -> dict:
         "seq": 1,
         "webhook_id": webhook.id,
         "token_id": alice_token.id,
+        "canned_id": shared.id,
         "visitor_token": issue_token(ticket),
     }

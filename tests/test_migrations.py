@@ -154,6 +154,7 @@ NEW_TABLES = {
     "responso_chat_agent_availability",
     "responso_chat_privacy_record",
     "responso_chat_ticket_rating",
+    "responso_chat_canned_response",
 }
 RELEASED_ROWS = {
     "responso_chat_chat": {

@@ -46,21 +46,22 @@ def _parse(text: str):
     return parsed
 
 
-def template_problems(text: str) -> list[str]:
-    """Why ``text`` is not a usable auto-responder template (empty when it is)."""
+def template_problems(text: str, variables=TEMPLATE_VARIABLES) -> list[str]:
+    """Why ``text`` is not a usable template with ``variables`` (an auto-responder's by
+    default; canned responses have their own) — empty when it is."""
     try:
         parsed = _parse(text)
-        unknown = sorted(meta.find_undeclared_variables(parsed) - set(TEMPLATE_VARIABLES))
+        unknown = sorted(meta.find_undeclared_variables(parsed) - set(variables))
     except TemplateError as exc:
         return [_template_error(exc)]
     if unknown:
         return [
             f"Unknown variable {', '.join(unknown)}: use "
-            + ", ".join(TEMPLATE_VARIABLES)
+            + ", ".join(variables)
             + "."
         ]
     try:  # what only shows when it runs: a refused operation, an unknown filter
-        _templates.from_string(parsed).render(**dict.fromkeys(TEMPLATE_VARIABLES, "x"))
+        _templates.from_string(parsed).render(**dict.fromkeys(variables, "x"))
     except Exception as exc:
         return [_template_error(exc)]
     return []
@@ -68,6 +69,11 @@ def template_problems(text: str) -> list[str]:
 
 def _template_error(exc: Exception) -> str:
     return f"The template has an error: {str(getattr(exc, 'message', None) or exc).rstrip('.')}."
+
+
+def used_variables(text: str) -> set[str]:
+    """The variables ``text`` uses (``TemplateError`` if it does not parse)."""
+    return meta.find_undeclared_variables(_parse(text))
 
 
 def render_text(text: str, variables: dict) -> str:

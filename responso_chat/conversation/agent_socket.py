@@ -10,6 +10,7 @@ from responso_chat.conversation.websocket import CLOSE_FORBIDDEN, Connection, Re
 from responso_chat.infra.broker import (
     ACCESS_CHANNEL,
     INBOX_CHANNEL,
+    agent_channel,
     agent_ticket_channel,
     ticket_channel,
 )
@@ -42,6 +43,7 @@ class AgentConnection(Connection):
 
     def opened(self) -> None:
         self.listen(ACCESS_CHANNEL)
+        self.listen(agent_channel(self.user_id))  # tickets transferred to this agent
         availability.agent_connected(self.origin, self.user_id)
 
     def check_access(self) -> None:
@@ -182,6 +184,9 @@ class AgentConnection(Connection):
             return
         if kind == "resync":
             self.resync()
+            return
+        if kind == "transferred":  # published on this agent's own channel only
+            self.send(event)
             return
         if kind == "access":
             if event.get("user_id") in (None, self.user_id):

@@ -16,14 +16,15 @@ from sqlalchemy.exc import IntegrityError
 
 from responso_chat import signals
 from responso_chat.conversation import events, messages, tickets, wire
+from responso_chat.conversation.access import can_see_ticket
 from responso_chat.conversation.errors import ChangeRefused
-from responso_chat.inbox import contacts
-from responso_chat.infra.broker import INBOX_CHANNEL, ticket_channel
+from responso_chat.inbox import contacts, teams
+from responso_chat.infra.broker import INBOX_CHANNEL, agent_channel, ticket_channel
 from responso_chat.mail import outgoing as mail
 from responso_chat.models import Contact, Tag, Team, Ticket, TicketWatcher, utcnow
 from responso_chat.schemas.common import tag_name
 from responso_chat.state import plugin_state
-from responso_chat.users import agents_by_id
+from responso_chat.users import agents_by_id, is_agent, load_user
 from responso_chat.vocab import ENDED_STATUSES, TICKET_PRIORITIES, TICKET_STATUSES
 
 
@@ -282,3 +283,88 @@ def create_ticket_for_customer(ticket, subject: str, body: str, actor):
         signals.message_created, ticket_id=new.id, message_id=lines[0].id, author_kind="agent"
     )
     return new
+
+
+# --- transfer --------------------------------------------------------------------------------
+
+
+def _may_take(agent_id: str, ticket) -> bool:
+    """Whether the host's user ``agent_id`` is an agent who may open ``ticket``."""
+    user = load_user(agent_id)
+    return user is not None and is_agent(user) and can_see_ticket(user, ticket)
+
+
+def transfer_choices(ticket) -> list:
+    """The agents a ticket can be transferred to: those with access to its chat."""
+    return [agent for agent in agents_by_id().values() if _may_take(agent.id, ticket)]
+
+
+def _transfer_target(ticket, agent_id, team_id):
+    """``(agent, team)`` of a transfer, one of them None; ChangeRefused when not allowed."""
+    if agent_id is not None:
+        agent = _agent(agent_id, "target")
+        if not _may_take(agent.id, ticket):
+            raise ChangeRefused(
+                "target", f"{agent.name} has no access to this chat: choose one of its agents."
+            )
+        if ticket.assignee_id == agent.id:
+            raise ChangeRefused("target", f"The ticket is already {agent.name}'s.")
+        return agent, None
+    team = teams.get_team(team_id)
+    if team is None:
+        raise ChangeRefused("target", "Choose a team from the list.")
+    return None, team  # again to the same team: its agents are told again
+
+
+def transfer(ticket, actor, *, agent_id: str | None = None, team_id: int | None = None,
+             note: str = "") -> None:
+    """Hand the ticket to another agent of its chat, or to a team (then nobody has it until
+    one of them takes it), with a note only agents see.
+
+    One commit holds the change, the internal line "<actor> transferred the ticket to ...",
+    the note as an internal note, "<agent> joined the chat" for the customer (never the note)
+    and the ``assigned`` event (webhooks, automations). Then the new agent (or the team's
+    agents who may see the ticket) get a ``transferred`` event on their own channel.
+    """
+    agent, team = _transfer_target(ticket, agent_id, team_id)
+    state = plugin_state()
+    session = state.db.session
+    ticket_id, subject, previous = ticket.id, ticket.subject, ticket.assignee_id
+    new_assignee = agent.id if agent else None
+    try:
+        ticket.assignee_id = new_assignee
+        if team is not None:
+            ticket.team_id, ticket.team = team.id, team
+        target = agent.name if agent else f"the team {team.name}"
+        lines = [messages.add_system_line(
+            ticket, f"{actor.name} transferred the ticket to {target}", author_id=actor.id
+        )]
+        if note:
+            lines.append(messages.add_message(
+                ticket, author_kind="agent", body=note, author_id=str(actor.id),
+                author_name=actor.name, internal=True,
+            ))
+        published = messages.announcements(lines)
+        if agent is not None:
+            published += tickets.join_events(ticket, agent.name, [
+                tickets.joined_line(ticket, agent.id, agent.name)
+            ])
+        else:
+            published.append((INBOX_CHANNEL, wire.inbox("changed", ticket)))
+        if previous != new_assignee:
+            events.assigned(ticket_id, new_assignee, actor)
+        recipients = [agent.id] if agent else [
+            row.user_id for row in team.member_rows if _may_take(row.user_id, ticket)
+        ]
+    except Exception:
+        session.rollback()
+        raise
+    session.commit()
+    messages.publish(published)
+    told = wire.transferred(ticket_id, subject, actor.name, note, team.name if team else None)
+    for user_id in recipients:
+        if user_id != str(actor.id):
+            state.broker.publish(agent_channel(user_id), told)
+    if previous != new_assignee:
+        signals.send(signals.ticket_assigned, ticket_id=ticket_id, assignee_id=new_assignee,
+                     by=actor)

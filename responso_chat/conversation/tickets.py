@@ -89,7 +89,9 @@ def open_chat_ticket(
     return ticket
 
 
-def _joined_line(ticket, agent_id: str, agent_name: str):
+def joined_line(ticket, agent_id: str, agent_name: str):
+    """Add (without committing) the public line "<agent> joined the chat", in the ticket's
+    language."""
     text = JOINED_TEXT.get(ticket.language or "en", JOINED_TEXT["en"]).format(name=agent_name)
     return add_system_line(ticket, text, author_id=agent_id, internal=False)
 
@@ -108,7 +110,7 @@ def _has_joined(ticket, agent_id: str) -> bool:
     ).scalar()
 
 
-def _join_events(ticket, agent_name: str, lines) -> list[tuple[str, dict]]:
+def join_events(ticket, agent_name: str, lines) -> list[tuple[str, dict]]:
     """What tells listeners an agent joined: built before the commit (see :func:`publish`)."""
     return [
         *announcements(lines),
@@ -130,7 +132,7 @@ def join_by_agent(ticket, agent_id, agent_name: str) -> bool:
         return True
     previous = ticket.assignee_id
     ticket.assignee_id = agent_id
-    published = _join_events(ticket, agent_name, [_joined_line(ticket, agent_id, agent_name)])
+    published = join_events(ticket, agent_name, [joined_line(ticket, agent_id, agent_name)])
     ticket_id = ticket.id
     if previous != agent_id:
         events.assigned(ticket_id, agent_id, agent_by_id(agent_id))
@@ -155,8 +157,8 @@ def take_over(ticket, agent_id, agent_name: str, previous_name: str = "") -> Non
     if previous not in (None, agent_id):
         text = TOOK_OVER_TEXT.format(name=agent_name, previous=previous_name or previous)
         lines.append(add_system_line(ticket, text, author_id=agent_id))
-    lines.append(_joined_line(ticket, agent_id, agent_name))
-    published, ticket_id = _join_events(ticket, agent_name, lines), ticket.id
+    lines.append(joined_line(ticket, agent_id, agent_name))
+    published, ticket_id = join_events(ticket, agent_name, lines), ticket.id
     if previous != agent_id:
         events.assigned(ticket_id, agent_id, agent_by_id(agent_id))
     plugin_state().db.session.commit()

@@ -115,6 +115,23 @@ def agent_joined(ticket_id: int, name: str) -> dict:
     return {"type": "agent_joined", "ticket_id": ticket_id, "name": name}
 
 
+def transferred(ticket_id: int, subject: str, by: str, note: str, team: str | None) -> dict:
+    """A ticket was transferred to this agent (or to a ``team`` of theirs), for the inbox's
+    notification (sent on the agent's own channel, never to a customer)::
+
+        {"type": "transferred", "ticket_id": int, "subject": str, "by": str, "note": str,
+         "team": str | None}
+    """
+    return {
+        "type": "transferred",
+        "ticket_id": ticket_id,
+        "subject": subject,
+        "by": by,
+        "note": note,
+        "team": team,
+    }
+
+
 def page(ticket_id: int, url: str, title: str) -> dict:
     """The page the customer is on (agents only)::
 
@@ -213,5 +230,5 @@ def ping() -> dict:
 EVENT_TYPES = (
     "message", "inbox", "status", "seen", "typing", "agent_joined", "page", "presence",
     "viewers", "access", "tokens_revoked", "resync", "error", "subscribed", "unsubscribed",
-    "ping", "analysis", "rating",
+    "ping", "analysis", "rating", "transferred",
 )

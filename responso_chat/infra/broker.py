@@ -44,6 +44,12 @@ def agent_ticket_channel(ticket_id: int) -> str:
     return f"ticket:{ticket_id}:agents"
 
 
+def agent_channel(user_id: str) -> str:
+    """The channel of one agent's own events (a ticket transferred to them), on every socket
+    of theirs."""
+    return f"agent:{user_id}"
+
+
 INBOX_CHANNEL = "inbox"
 
 #: Announces that who may see what changed (a chat's agents were edited, a user signed out):

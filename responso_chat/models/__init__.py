@@ -29,6 +29,7 @@ from responso_chat.models.base import (
     new_secret,
     utcnow,
 )
+from responso_chat.models.canned import CannedResponse
 from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
@@ -58,6 +59,7 @@ __all__ = [
     "AutomationRule",
     "AutomationRun",
     "Base",
+    "CannedResponse",
     "Chat",
     "ChatAgent",
     "Contact",

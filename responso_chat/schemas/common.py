@@ -147,6 +147,26 @@ def valid_tag(value: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
+#: A variable of a canned response left unfilled in a text (``{{order_number}}``): the
+#: composer keeps it visible, and no reply goes out with one.
+UNFILLED_VARIABLE = re.compile(r"\{\{[^{}]{0,80}\}\}")
+
+
+def unfilled_marker(name: str) -> str:
+    """What stands in a rendered canned response for variable ``name`` without a value."""
+    return "{{" + name + "}}"
+
+
+def refuse_unfilled_variables(value: str) -> None:
+    """Refuse a reply that still holds an unfilled canned-response variable."""
+    found = UNFILLED_VARIABLE.search(value or "")
+    if found:
+        raise ValidationError(
+            f"Replace {found.group(0)} with the right text: a variable without a value is "
+            "never sent to the customer."
+        )
+
+
 # --- Base schemas ---------------------------------------------------------------------------
 
 

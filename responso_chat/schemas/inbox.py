@@ -3,7 +3,16 @@ teams, a Base order's new status and API token names."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, pre_load, validate, validates
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates,
+    validates_schema,
+)
 
 from responso_chat.schemas.common import (
     MAX_ID,
@@ -12,6 +21,7 @@ from responso_chat.schemas.common import (
     TrimmedForm,
     check_message_length,
     readable,
+    refuse_unfilled_variables,
     valid_tag,
 )
 from responso_chat.vocab import (
@@ -133,6 +143,17 @@ class AgentMessageSchema(InboxSchema):
     @validates("body")
     def _body_length(self, value, **_kwargs):
         check_message_length(value)
+
+    @validates_schema
+    def _no_unfilled_variables(self, data, **_kwargs):
+        """A reply never reaches the customer with a canned response's variable unfilled
+        (``{{order_number}}``); an internal note may quote one."""
+        if data.get("internal") or "body" not in data:
+            return
+        try:
+            refuse_unfilled_variables(data["body"])
+        except ValidationError as exc:
+            raise ValidationError(exc.messages, "body") from None
 
 
 class AvailabilitySchema(InboxSchema):

@@ -215,6 +215,18 @@
     scheduleListRefresh();
   }
 
+  /* ---- a ticket transferred to this agent (or their team): told at once ------------------- */
+
+  function onTransferred(event) {
+    var href = desk.dataset.ticketUrl.replace(/\/0$/, "/" + event.ticket_id);
+    var text = event.by + " transferred ticket #" + event.ticket_id +
+      (event.team ? " to your team " + event.team : " to you") +
+      (event.note ? ": " + event.note : ".");
+    toast(text, event.ticket_id === ticketId ? null : href);
+    if (event.ticket_id === ticketId) schedulePanelRefresh();
+    scheduleListRefresh();
+  }
+
   /* ---- the conversation -------------------------------------------------------------------- */
 
   var messageList = document.getElementById("rc-messages");
@@ -427,6 +439,7 @@
           if (!box.value) {
             box.value = body;
             keepDraft(body);
+            composer.dispatchEvent(new CustomEvent("rc-restored"));  // canned.js: preview again
           }
           composerError(errorText(result.data.errors));
           return;
@@ -467,6 +480,7 @@
     scrollToEnd();
     box.value = "";
     keepDraft("");
+    composer.dispatchEvent(new CustomEvent("rc-sent"));  // canned.js hides its preview
     stopTyping();
     deliver(body, internal, clientId, li, replyReopens());
   }
@@ -549,8 +563,14 @@
       var caret = focusedId && typeof active.selectionStart === "number" ?
         [active.selectionStart, active.selectionEnd] : null;
       var edited = editedFields(current);
+      var openIds = Array.prototype.map.call(current.querySelectorAll("details[open][id]"),
+                                             function (d) { return d.id; });
       current.replaceWith(document.importNode(fresh, true));
       var panel = document.getElementById("rc-panel-body");
+      openIds.forEach(function (id) {  // a form being filled in stays open (Transfer)
+        var details = document.getElementById(id);
+        if (details && panel.contains(details)) details.open = true;
+      });
       Object.keys(edited).forEach(function (id) {
         var field = panel.querySelector("#" + CSS.escape(id));
         if (!field) return;
@@ -693,6 +713,8 @@
         }
         if (form.hasAttribute("data-rc-apply")) sayInPanel(appliedText(form));
         form.reset();  // sent: the refreshed panel shows what was saved
+        var details = form.closest("details");
+        if (details) details.open = false;  // a form in a disclosure (Transfer) is done
         refreshPanel();
         scheduleListRefresh();
       }).catch(function () {
@@ -745,6 +767,7 @@
       case "rating": if (event.ticket_id === ticketId) showRating(event); break;
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
       case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
+      case "transferred": onTransferred(event); break;
       case "ping": send({ type: "pong" }); break;  // still here: the server closes idle sockets
       case "unsubscribed":  // access to the ticket was taken away while it was open
       case "error":
@@ -846,6 +869,12 @@
     "c": function () { var close = byId("rc-close-ticket"); if (close) close.click(); },
     "s": function () { focusOn("rc-status"); },
     "a": function () { focusOn("rc-assignee"); },
+    "t": function () {  // Transfer, in the side panel
+      var transfer = byId("rc-transfer");
+      if (!transfer) return;
+      transfer.open = true;
+      focusOn("rc-transfer-target");
+    },
     "m": assignToMe,
     "j": function () { goToTicket(1); },
     "k": function () { goToTicket(-1); },
