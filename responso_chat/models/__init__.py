@@ -32,6 +32,7 @@ from responso_chat.models.base import (
 from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
+from responso_chat.models.order_links import OrderCode, TicketOrder
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
 from responso_chat.models.tasks import Contact, Project, Task
@@ -61,6 +62,7 @@ __all__ = [
     "MailRecord",
     "Message",
     "Order",
+    "OrderCode",
     "OrderStatus",
     "OrderSync",
     "OutboxEntry",
@@ -72,6 +74,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "Ticket",
+    "TicketOrder",
     "TicketWatcher",
     "UTCDateTime",
     "Webhook",

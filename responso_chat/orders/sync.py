@@ -27,6 +27,7 @@ import sqlalchemy as sa
 
 from responso_chat.conversation import messages
 from responso_chat.models import Order, OrderStatus, OrderSync, Setting, Ticket, utcnow
+from responso_chat.orders.phones import normalize_phone
 from responso_chat.orders.base_client import (
     ORDER_TEXT_FIELDS,
     BaseApiError,
@@ -292,6 +293,7 @@ def _order_row(order: dict, now: datetime) -> dict:
         "date_confirmed": _when(order["date_confirmed"]),
         "date_in_status": _when(order["date_in_status"]),
         "email": normalize_email(order["email"]),
+        "phone_digits": normalize_phone(order["phone"]),
         "total": order["total"],
         "payment_done": order["payment_done"],
         "delivery_price": order["delivery_price"],
