@@ -30,6 +30,7 @@ from . import (
     inbox_desk,  # noqa: F401 - its views join the inbox blueprint
     webhooks,
     widget,
+    widget_orders,  # noqa: F401 - its views join the widget blueprint
     ws,
 )
 

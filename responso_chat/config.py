@@ -183,11 +183,13 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "ORDER_CODE_MAX_AGE": (
         600,
-        "Seconds a one-time code e-mailed to a customer for \"My orders\" in the widget stays valid.",
+        "Seconds a one-time code e-mailed to a customer for \"My orders\" in the widget stays "
+        "valid.",
     ),
     "ORDER_CODE_ATTEMPTS": (
         5,
-        "Wrong entries a one-time code takes before it stops working (the customer asks for a new one).",
+        "Wrong entries a one-time code takes before it stops working (the customer asks for a "
+        "new one).",
     ),
     "ORDER_CODE_RATE_LIMIT": (
         "3 per 10 minutes; 10 per day",
@@ -199,7 +201,8 @@ SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "ORDER_ACCESS_MAX_AGE": (
         3600,
-        "Seconds a customer's verified access to \"My orders\" in the widget lasts before they verify again.",
+        "Seconds a customer's verified access to \"My orders\" in the widget lasts before they "
+        "verify again.",
     ),
 }
 
@@ -266,11 +269,17 @@ class _SettingsSchema(Schema):
     IMAP_FOLDER = fields.String(required=True, validate=validate.Length(min=1, max=200))
     IMAP_POLL_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=5))
     REOPEN_WINDOW = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    ORDER_CODE_MAX_AGE = fields.Integer(required=True, strict=True, validate=validate.Range(min=60, max=86400))
-    ORDER_CODE_ATTEMPTS = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=20))
+    ORDER_CODE_MAX_AGE = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=60, max=86400)
+    )
+    ORDER_CODE_ATTEMPTS = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=20)
+    )
     ORDER_CODE_RATE_LIMIT = fields.String(required=True)
     ORDER_CODE_IP_RATE_LIMIT = fields.String(required=True)
-    ORDER_ACCESS_MAX_AGE = fields.Integer(required=True, strict=True, validate=validate.Range(min=60))
+    ORDER_ACCESS_MAX_AGE = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=60)
+    )
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):

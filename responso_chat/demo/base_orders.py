@@ -256,8 +256,8 @@ _COURIER_CODES = {
 
 def demo_orders(now=None) -> list[dict[str, Any]]:
     """Orders of the demo customers (Anna, Jean, John: 3–4 each within the last 3 months, in
-    several statuses, plus one older than 3 months for Anna; Maria: 8, one per carrier). ``now`` is a unix time (default:
-    the current time)."""
+    several statuses, plus one older than 3 months for Anna; Maria: 8, one per carrier).
+    ``now`` is a unix time (default: the current time)."""
     now = int(time.time() if now is None else now)
     orders = []
     for number, (customer, order_id, days_ago, status_id, delivery, products) in enumerate(

@@ -27,7 +27,6 @@ import sqlalchemy as sa
 
 from responso_chat.conversation import messages
 from responso_chat.models import Order, OrderStatus, OrderSync, Setting, Ticket, utcnow
-from responso_chat.orders.phones import normalize_phone
 from responso_chat.orders.base_client import (
     ORDER_TEXT_FIELDS,
     BaseApiError,
@@ -36,6 +35,7 @@ from responso_chat.orders.base_client import (
     InProcessRateLimiter,
     RedisRateLimiter,
 )
+from responso_chat.orders.phones import normalize_phone
 from responso_chat.state import plugin_state
 from responso_chat.vocab import UNFINISHED_STATUSES
 
