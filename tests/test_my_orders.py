@@ -280,7 +280,7 @@ def test_cancel_opens_a_verified_ticket_with_the_order_attached(app, client, cha
     assert (link.ticket_id, link.base_order_id, link.request, link.message_id, link.linked_by) \
         == (ticket.id, ANNA_SHIPPED, "cancel", first.id, None)
     # The widget's conversation continues with the next request
-    again = client.post(f"/chat/widget/orders/5103650/request", headers=bearer(token),
+    again = client.post("/chat/widget/orders/5103650/request", headers=bearer(token),
                         json={"request": "return", "ticket_token": body["token"]})
     assert again.status_code == 200 and again.get_json()["continued"] is True
     assert len(rows(app, Ticket)) == 1
