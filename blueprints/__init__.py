@@ -28,6 +28,7 @@ from . import (
     automations,
     inbox,
     inbox_desk,  # noqa: F401 - its views join the inbox blueprint
+    inbox_orders,  # noqa: F401 - its views join the inbox blueprint
     webhooks,
     widget,
     widget_orders,  # noqa: F401 - its views join the widget blueprint

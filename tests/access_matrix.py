@@ -226,6 +226,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # No Base token in the world: the panel's outcome is flashed and the page comes back.
     (INBOX + "orders_refresh", "POST"): ticket_page(REDIRECT),
     (INBOX + "order_status", "POST"): ticket_page(REDIRECT, body={"status_id": "2"}),
+    # Lookups read the cache (no Base token in the world); the world's order is cached.
+    (INBOX + "order_lookup", "GET"): ticket_page(query="q=1202"),
+    (INBOX + "order_link", "POST"): ticket_page(REDIRECT),
+    (INBOX + "order_unlink", "POST"): ticket_page(REDIRECT),
     # --- storefront widget -------------------------------------------------------------------
     (WIDGET + "config", "GET"): public(),
     (WIDGET + "loader", "GET"): public(),
@@ -244,6 +248,16 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WIDGET + "send", "POST"): visitor_only(
         201, body={"body": "Hi from {role}", "client_msg_id": "matrix-{role}"}
     ),
+    # "My orders": the shop vouches for no typed address, and no SMTP server is set up in the
+    # world; an access token is none of the credentials a role holds (a visitor token is not).
+    (WIDGET + "order_access", "POST"): public(
+        403, auth="visitor", body={"email": "{role}@customers.test"}),
+    (WIDGET + "order_code", "POST"): public(
+        503, auth="visitor", body={"email": "{role}@customers.test"}),
+    (WIDGET + "order_verify", "POST"): public(
+        422, auth="visitor", body={"email": "{role}@customers.test", "code": "123456"}),
+    (WIDGET + "my_orders", "GET"): public(401, auth="visitor"),
+    (WIDGET + "order_request", "POST"): public(401, auth="visitor", body={"request": "ask"}),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),

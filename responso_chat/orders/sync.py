@@ -381,6 +381,23 @@ def sync_customer_orders(email: str, client: BaseClient | None = None) -> None:
         _sync_emails(client or _connected_client(), [email], statuses=False)
 
 
+def fetch_order(base_order_id: int) -> None:
+    """Fetch the order with Base id ``base_order_id`` into the cache, whoever's it is (the
+    side panel's lookup by number); raises :class:`OrdersError` when Base fails."""
+    client = _connected_client(INTERACTIVE_RETRIES)
+    try:
+        with client:
+            found = client.get_orders(order_id=base_order_id)
+    except BaseClientError as exc:
+        raise OrdersError(describe_error(exc)) from exc
+    now = utcnow()
+    rows = [_order_row(order, now) for order in found]
+    if rows:
+        _upsert(Order, rows, "base_order_id",
+                lambda new: {c: new[c] for c in rows[0] if c != "base_order_id"})
+        plugin_state().db.session.commit()
+
+
 def refresh_ticket_orders(ticket) -> None:
     """Sync the ticket customer's orders and the statuses now (the panel's Refresh button)."""
     email = normalize_email(ticket.customer_email)
