@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import abort, g, render_template, request
 from flask_login import current_user
 
+from responso_chat.inbox import queries
 from responso_chat.orders import lookup
 from responso_chat.schemas.orders import OrderLookupSchema
 from responso_chat.users import as_agent
@@ -17,8 +18,12 @@ from .inbox_desk import ORDERS_PANEL, _orders_reply
 
 @bp.context_processor
 def _order_lookup_context():
-    """``order_lookup``: the panel's lookup of this request (None when none was made)."""
-    return {"order_lookup": g.get("rc_order_lookup")}
+    """``order_lookup``: the panel's lookup of this request (None when none was made);
+    ``rc_order_matches(q)``: the orders an inbox search names, shown above its results."""
+    return {
+        "order_lookup": g.get("rc_order_lookup"),
+        "rc_order_matches": lambda text: queries.order_matches(current_user, text),
+    }
 
 
 @bp.get("/tickets/<int:ticket_id>/orders/lookup")
