@@ -11,32 +11,20 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from tests.e2e.keys import paste, retype
-from tests.e2e.test_orders_panel import log_in
+from tests.e2e.test_orders_panel import TOKEN, log_in, standin  # noqa: F401 - a fixture
 from tests.e2e.test_widget_flow import SHOTS, launcher
 from tests.factories import make_chat, make_ticket
 from tests.mail_fixtures import mail_config
 from tests.polling import wait_until
 
-TOKEN = "bl-e2e-token-my-orders-51"
 ANNA = "anna.kowalska@example.com"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
 
 @pytest.fixture
-def standin():
-    wsgi = create_standin_app(TOKEN)
-    server, thread, url = serve_standin(wsgi)
-    wsgi.standin.url = url
-    yield wsgi.standin
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture
-def app(make_app, standin, smtp):
+def app(make_app, standin, smtp):  # noqa: F811 - the stand-in fixture
     """The plugin with Base (the stand-in) and e-mail (the test SMTP server)."""
     return make_app(RESPONSO_CHAT_BASE_API_URL=standin.url, RESPONSO_CHAT_BASE_API_TOKEN=TOKEN,
                     **mail_config(smtp))
@@ -52,7 +40,7 @@ def _code_sent_to(smtp, email):
 
 
 def test_a_customer_verifies_by_code_sees_tracking_and_cancels_an_order(
-        shop, new_page, smtp, standin):
+        shop, new_page, smtp):
     shop.use()
     page = new_page(viewport={"width": 1200, "height": 900})
     # a wrong code is answered 422, which the browser logs as a failed resource
@@ -115,7 +103,7 @@ def test_a_customer_verifies_by_code_sees_tracking_and_cancels_an_order(
 
 
 def test_an_agent_finds_an_order_by_number_and_by_phone_and_links_it(
-        app, live_server, new_page, standin):
+        app, live_server, new_page):
     with app.app_context():
         ticket_id = make_ticket(make_chat(), subject="About my parcel",
                                 email="anna.private@example.net").id
