@@ -203,3 +203,25 @@ def test_an_order_in_another_chat_is_not_listed_for_an_agent_without_that_chat(a
     html = client.get("/chat/inbox/", query_string={"q": str(ANNA_SHIPPED)}).get_data(
         as_text=True)
     assert "Orders matching" not in html
+
+
+def test_lookup_link_and_search_on_postgresql(make_app, postgres_url, standin):  # noqa: F811
+    """The same on PostgreSQL, its schema made by the migrations."""
+    app = make_app(database_url=postgres_url, migrate=True,
+                   RESPONSO_CHAT_BASE_API_URL=standin.url, RESPONSO_CHAT_BASE_API_TOKEN=TOKEN)
+    client = app.test_client()
+    client.environ_base["HTTP_SEC_FETCH_SITE"] = "same-origin"
+    from tests.conftest import AuthActions
+
+    auth = AuthActions(client)
+    anna_ticket = open_ticket(app, subject="Hello")
+    other = open_ticket(app, email="friend@example.com")
+    auth.login("alice@shop.test")
+    html = _lookup(client, other, "+48 601 234 567").get_data(as_text=True)
+    assert f"Order {ANNA_SHIPPED}" in html
+    assert client.post(f"/chat/inbox/tickets/{other}/orders/{ANNA_SHIPPED}/link",
+                       headers={**FETCH, "X-CSRFToken": auth.csrf_token()}).status_code == 200
+    rows = client.get("/chat/inbox/", query_string={"q": "1202"}).get_data(as_text=True)
+    rows = rows.split('id="rc-list-rows"')[1]
+    assert f'data-ticket-id="{anna_ticket}"' in rows and f'data-ticket-id="{other}"' in rows
+    assert "Orders matching" in rows
