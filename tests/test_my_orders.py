@@ -399,3 +399,30 @@ def test_a_question_about_a_new_order_does_not_cancel_it(app, client, chat, stan
                     message="cancel order 5104230", email_verified=True)
         plugin_state().jobs.join()
     assert standin.store.order(5104230)["order_status_id"] == 1001
+
+
+def test_a_cancel_in_the_conversation_going_on_runs_message_rules(app, client, chat, standin):  # noqa: F811
+    with app.app_context():
+        orders_sync.sync_status_list()
+        rules.create_rule({
+            "name": "Cancel unpaid", "enabled": True, "trigger": "customer_message",
+            "trigger_minutes": None, "match": "all",
+            "conditions": [
+                {"field": "customer_request", "operator": "in", "value": ["cancel"]},
+                {"field": "requested_order_status", "operator": "is", "value": "1002"},
+            ],
+            "actions": [{"type": "change_order_status", "value": "1008"}],
+        })
+    token = _anna(client, chat)
+    first = client.post(f"/chat/widget/orders/{ANNA_SHIPPED}/request", headers=bearer(token),
+                        json={"request": "ask"}).get_json()
+    with app.app_context():
+        plugin_state().jobs.join()
+    assert standin.store.order(5104188)["order_status_id"] == 1002
+    again = client.post("/chat/widget/orders/5104188/request", headers=bearer(token),
+                        json={"request": "cancel", "ticket_token": first["token"]})
+    assert again.status_code == 200 and again.get_json()["continued"] is True
+    with app.app_context():
+        plugin_state().jobs.join()
+    assert standin.store.order(5104188)["order_status_id"] == 1008
+    assert standin.store.order(ANNA_SHIPPED)["order_status_id"] == 1005  # only asked about
