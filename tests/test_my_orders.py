@@ -426,3 +426,19 @@ def test_a_cancel_in_the_conversation_going_on_runs_message_rules(app, client, c
         plugin_state().jobs.join()
     assert standin.store.order(5104188)["order_status_id"] == 1008
     assert standin.store.order(ANNA_SHIPPED)["order_status_id"] == 1005  # only asked about
+
+
+def test_the_code_mail_and_the_request_speak_the_customers_language(app, client, chat, smtp):
+    client.post(_widget(chat["key"], "code"), json={"email": JEAN, "language": "fr"})
+    settle(app)
+    (_to, mail), = smtp.messages
+    assert mail["Subject"] == "Votre code pour voir vos commandes"
+    text, html = mail.get_body(("plain",)).get_content(), mail.get_body(("html",)).get_content()
+    code = re.search(r"\b(\d{6})\b", text).group(1)
+    assert "Il est valable 10 minutes." in text and f">{code}<" in html and 'lang="fr"' in html
+    token = verify(client, chat, code, email=JEAN).get_json()["access"]
+    client.get("/chat/widget/orders", headers=bearer(token))
+    response = client.post(f"/chat/widget/orders/{JEAN_ORDER}/request", headers=bearer(token),
+                           json={"request": "return", "language": "fr"})
+    assert response.get_json()["messages"][0]["body"] == "Je voudrais retourner ma commande 1205."
+    assert response.get_json()["ticket"]["subject"] == "Retour de la commande 1205"

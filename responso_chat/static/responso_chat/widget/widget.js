@@ -860,6 +860,7 @@
     return {
       opened() {
         fitToViewport();
+        if (ordersView) return ordersView.querySelector(".rc-orders-title").focus();
         if (chat) {
           place();
           tally();
