@@ -128,6 +128,12 @@ def test_an_expired_code_is_refused(app, client, chat, smtp):
         session.execute(sa.update(OrderCode).values(expires_at=utcnow() - timedelta(seconds=1)))
         session.commit()
     assert verify(client, chat, code).status_code == 422
+    with app.app_context():
+        session = plugin_state().db.session
+        session.execute(sa.update(OrderCode).values(expires_at=utcnow() - timedelta(days=2)))
+        session.commit()
+    ask_code(app, client, chat, smtp, email=JEAN)  # a new code clears the long-expired ones
+    assert [code.email for code in rows(app, OrderCode)] == [JEAN]
 
 
 def test_a_code_dies_after_its_wrong_attempts(app, client, chat, smtp):

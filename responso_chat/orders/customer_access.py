@@ -38,6 +38,8 @@ from responso_chat.vocab import LANGUAGES
 
 SALT = "responso-chat-orders"
 CODE_DIGITS = 6
+#: How long an expired code's row is kept (then the next code sent deletes it).
+KEPT_AFTER_EXPIRY = timedelta(days=1)
 #: The code mail's words, by language.
 CODE_MAIL = {
     "en": ("Your code to see your orders", "Your code to see your orders at {shop}: {code}",
@@ -72,6 +74,9 @@ def send_code(chat, email: str, language: str | None = None) -> None:
         raise CodesUnavailable()
     state, session = plugin_state(), _session()
     email, now = normalize_email(email), utcnow()
+    # codes that ended a day ago are of no use any more: the table keeps only recent ones
+    session.execute(sa.delete(OrderCode).where(OrderCode.expires_at < now - KEPT_AFTER_EXPIRY)
+                    .execution_options(synchronize_session=False))
     session.execute(
         sa.update(OrderCode)
         .where(OrderCode.chat_id == chat.id, OrderCode.email == email, OrderCode.used_at.is_(None))
