@@ -31,10 +31,12 @@ from . import (
     inbox,
     inbox_canned,  # noqa: F401 - its views join the inbox blueprint
     inbox_desk,  # noqa: F401 - its views join the inbox blueprint
+    inbox_orders,  # noqa: F401 - its views join the inbox blueprint
     privacy,  # noqa: F401 - its views join the inbox and admin blueprints
     reports,
     webhooks,
     widget,
+    widget_orders,  # noqa: F401 - its views join the widget blueprint
     ws,
 )
 

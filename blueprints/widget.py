@@ -36,6 +36,7 @@ from responso_chat.conversation.visitor import (
 )
 from responso_chat.mail import links
 from responso_chat.models import utcnow
+from responso_chat.orders import sync as orders_sync
 from responso_chat.schemas.common import AfterQuerySchema
 from responso_chat.schemas.widget import RatingSchema, StartChatSchema, VisitorMessageSchema
 from responso_chat.state import plugin_state
@@ -144,7 +145,9 @@ def config(public_key):
     chat = _chat(public_key)
     _allow_origin(chat)
     _limit("PUBLIC_RATE_LIMIT", "public")
-    body = json.dumps(chats.public_config(chat, utcnow()), sort_keys=True)
+    public = chats.public_config(chat, utcnow())
+    public["my_orders"] = orders_sync.is_connected()  # the widget offers "My orders"
+    body = json.dumps(public, sort_keys=True)
     response = current_app.response_class(body, mimetype="application/json")
     response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
     response.cache_control.public = True

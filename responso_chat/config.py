@@ -200,6 +200,29 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Seconds after a customer first rates a conversation during which they may change the "
         "rating; then it is read-only.",
     ),
+    "ORDER_CODE_MAX_AGE": (
+        600,
+        "Seconds a one-time code e-mailed to a customer for \"My orders\" in the widget stays "
+        "valid.",
+    ),
+    "ORDER_CODE_ATTEMPTS": (
+        5,
+        "Wrong entries a one-time code takes before it stops working (the customer asks for a "
+        "new one).",
+    ),
+    "ORDER_CODE_RATE_LIMIT": (
+        "3 per 10 minutes; 10 per day",
+        "Rate limit of one-time codes sent to one e-mail address.",
+    ),
+    "ORDER_CODE_IP_RATE_LIMIT": (
+        "10 per 10 minutes; 50 per day",
+        "Rate limit of one-time codes asked for and codes entered, per client address.",
+    ),
+    "ORDER_ACCESS_MAX_AGE": (
+        3600,
+        "Seconds a customer's verified access to \"My orders\" in the widget lasts before they "
+        "verify again.",
+    ),
 }
 
 
@@ -273,6 +296,17 @@ class _SettingsSchema(Schema):
     RATING_CHANGE_WINDOW = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=0)
     )
+    ORDER_CODE_MAX_AGE = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=60, max=86400)
+    )
+    ORDER_CODE_ATTEMPTS = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=20)
+    )
+    ORDER_CODE_RATE_LIMIT = fields.String(required=True)
+    ORDER_CODE_IP_RATE_LIMIT = fields.String(required=True)
+    ORDER_ACCESS_MAX_AGE = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=60)
+    )
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):
@@ -307,7 +341,7 @@ def check(config) -> None:
         lines = [f"{PREFIX}{name}: {' '.join(msgs)}" for name, msgs in sorted(errors.items())]
         raise ConfigurationError("Invalid Responso Chat configuration:\n  " + "\n  ".join(lines))
     for name in ("START_CHAT_RATE_LIMIT", "SEND_RATE_LIMIT", "PUBLIC_RATE_LIMIT",
-                 "WS_FRAME_RATE_LIMIT"):
+                 "WS_FRAME_RATE_LIMIT", "ORDER_CODE_RATE_LIMIT", "ORDER_CODE_IP_RATE_LIMIT"):
         _check_rate_limit(name, config[PREFIX + name])
 
 

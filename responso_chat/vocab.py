@@ -78,10 +78,21 @@ MAIL_SECURITY_LABELS = {
     "none": "None (local servers only)",
 }
 MAIL_SECURITY = tuple(MAIL_SECURITY_LABELS)
-#: What an e-mail of the plugin is: sent (``new_ticket`` ... ``test``) or received (``reply``).
-MAIL_KINDS = ("new_ticket", "unseen", "transcript", "notify", "test", "reply")
+#: What an e-mail of the plugin is: sent (``new_ticket`` ... ``test``, ``code``: a customer's
+#: one-time code for "My orders") or received (``reply``).
+MAIL_KINDS = ("new_ticket", "unseen", "transcript", "notify", "test", "reply", "code")
 #: Where an e-mail stands: waiting for SMTP, sent, failed for good, received, or left alone.
 MAIL_STATES = ("queued", "sent", "failed", "received", "ignored")
+
+# --- Orders in the widget -------------------------------------------------------------------
+
+#: What a customer asks about one of their orders from the widget's "My orders".
+ORDER_REQUEST_LABELS = {
+    "ask": "Question about the order",
+    "cancel": "Cancel the order",
+    "return": "Return the order",
+}
+ORDER_REQUESTS = tuple(ORDER_REQUEST_LABELS)
 
 # --- Automations and webhooks ---------------------------------------------------------------
 

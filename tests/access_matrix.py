@@ -254,6 +254,10 @@ MATRIX: dict[tuple[str, str], Entry] = {
     # No Base token in the world: the panel's outcome is flashed and the page comes back.
     (INBOX + "orders_refresh", "POST"): ticket_page(REDIRECT),
     (INBOX + "order_status", "POST"): ticket_page(REDIRECT, body={"status_id": "2"}),
+    # Lookups read the cache (no Base token in the world); the world's order is cached.
+    (INBOX + "order_lookup", "GET"): ticket_page(query="q=1202"),
+    (INBOX + "order_link", "POST"): ticket_page(REDIRECT),
+    (INBOX + "order_unlink", "POST"): ticket_page(REDIRECT),
     # --- storefront widget -------------------------------------------------------------------
     (WIDGET + "config", "GET"): public(),
     (WIDGET + "loader", "GET"): public(),
@@ -274,6 +278,16 @@ MATRIX: dict[tuple[str, str], Entry] = {
     ),
     # The world's ticket is open: the visitor reaches it, and is told it has not ended.
     (WIDGET + "rate", "POST"): visitor_only(409, body={"score": 4, "comment": "By {role}"}),
+    # "My orders": the shop vouches for no typed address, and no SMTP server is set up in the
+    # world; an access token is none of the credentials a role holds (a visitor token is not).
+    (WIDGET + "order_access", "POST"): public(
+        403, auth="visitor", body={"email": "{role}@customers.test"}),
+    (WIDGET + "order_code", "POST"): public(
+        503, auth="visitor", body={"email": "{role}@customers.test"}),
+    (WIDGET + "order_verify", "POST"): public(
+        422, auth="visitor", body={"email": "{role}@customers.test", "code": "123456"}),
+    (WIDGET + "my_orders", "GET"): public(401, auth="visitor"),
+    (WIDGET + "order_request", "POST"): public(401, auth="visitor", body={"request": "ask"}),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),

@@ -52,7 +52,7 @@ def test_seed_demo_is_idempotent(app):
         query = sa.select(Chat).options(selectinload(Chat.agent_rows))
         chat = state.db.session.scalars(query).one()
         assert chat.agent_ids == ["1", "2", "3"]
-        assert state.db.session.query(Ticket).count() == 1
+        assert state.db.session.query(Ticket).count() == 2  # Anna's and Maria's
 
 
 def test_worker_without_redis_explains_itself(app):

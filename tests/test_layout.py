@@ -21,6 +21,7 @@ SCHEMA_LEAVES = (
     "responso_chat.automations.templating",
     "responso_chat.state",
     "responso_chat.conversation.visibility",
+    "responso_chat.orders.phones",
     "responso_chat.vocab",
 )
 

@@ -155,6 +155,8 @@ NEW_TABLES = {
     "responso_chat_privacy_record",
     "responso_chat_ticket_rating",
     "responso_chat_canned_response",
+    "responso_chat_ticket_order",
+    "responso_chat_order_code",
 }
 RELEASED_ROWS = {
     "responso_chat_chat": {

@@ -52,6 +52,13 @@ CONDITION_FIELDS = {
         ConditionField("email_verified", "Customer e-mail verified", ("is",), "choice"),
         ConditionField("has_order", "Customer has a Base order", ("is",), "choice"),
         ConditionField("order_status", "Latest Base order status", _CHOICE_OPS, "choice"),
+        ConditionField(
+            "customer_request", "Customer requested (widget's My orders)", _CHOICE_OPS, "choice"
+        ),
+        ConditionField(
+            "requested_order_status", "Status of the order the customer asked about",
+            _CHOICE_OPS, "choice",
+        ),
         ConditionField("open_hours", "Within opening hours", ("is",), "choice"),
         ConditionField("tag", "Tag", ("is", "is_not", "contains", "not_contains"), "text"),
         ConditionField("priority", "Priority", _CHOICE_OPS, "choice"),

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from responso_chat.automations.catalogue import CONDITION_FIELDS
 from responso_chat.conversation.classify import normalize
 from responso_chat.conversation.visibility import opening_state
-from responso_chat.models import Message, Order, OrderStatus, OrderSync, utcnow
+from responso_chat.models import Message, Order, OrderStatus, OrderSync, TicketOrder, utcnow
 from responso_chat.orders import sync as orders
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
@@ -81,8 +81,36 @@ class Facts:
         )
 
     @cached_property
+    def request(self):
+        """What the customer asked for in the triggering message from the widget's "My
+        orders" (a :class:`TicketOrder` with ``request``), or None; never for an unverified
+        e-mail."""
+        message = self.customer_message
+        if message is None or not self.ticket.customer_email_verified:
+            return None
+        return plugin_state().db.session.scalars(
+            sa.select(TicketOrder).where(
+                TicketOrder.ticket_id == self.ticket.id,
+                TicketOrder.message_id == message.id,
+                TicketOrder.request.is_not(None),
+            )
+        ).first()
+
+    @cached_property
+    def requested_order(self):
+        """The customer's own order their request is about, or None."""
+        if self.request is None:
+            return None
+        return next(
+            (o for o in self.orders if o.base_order_id == self.request.base_order_id), None
+        )
+
+    @cached_property
     def target_order(self):
-        """The order an order action acts on: one the customer mentions, else the latest."""
+        """The order an order action acts on: the one the customer's request is about, else
+        one the customer mentions, else the latest."""
+        if self.requested_order is not None:
+            return self.requested_order
         text = f"{self.ticket.subject}\n{getattr(self.customer_message, 'body', '')}"
         mentioned = set(_ORDER_NUMBER.findall(text))
         for order in self.orders:
@@ -144,6 +172,11 @@ class Facts:
             case "order_status":
                 latest = self.orders[0] if self.orders else None
                 return str(latest.status_id) if latest and latest.status_id else None
+            case "customer_request":
+                return self.request.request if self.request is not None else None
+            case "requested_order_status":
+                order = self.requested_order
+                return str(order.status_id) if order is not None and order.status_id else None
             case "open_hours":
                 return None if self.open_now is None else "yes" if self.open_now else "no"
             case "tag":

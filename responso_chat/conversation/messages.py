@@ -230,9 +230,11 @@ def commit_keeping(session, *objects) -> None:
             set_committed_value(obj, key, value)
 
 
-def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
+def post_customer_message(ticket, body: str, client_msg_id: str | None = None, attach=None):
     """Add the customer's message, commit, publish; returns ``(message, created)``, the
     message's event in ``message.committed_event`` (see :func:`_commit_new`).
+    ``attach(message)``, when given, adds rows about the message in its transaction (an order
+    the customer asks about).
 
     Sending again with the same ``client_msg_id`` returns the stored message with
     ``created=False`` and publishes nothing. A pending ticket becomes open again, and so
@@ -252,6 +254,8 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None):
     reopen = ended or status == "pending"
 
     def record_events(message) -> list:
+        if attach is not None:
+            attach(message)
         events.message_created(ticket_id, message.id, "customer")
         if not reopen:
             return []

@@ -44,8 +44,12 @@ def open_chat_ticket(
     page_title: str | None = None,
     language: str | None = None,
     client_msg_id: str | None = None,
+    attach=None,
 ):
     """Create a chat ticket and its first customer message, commit, then publish.
+
+    ``attach(ticket, message)``, when given, adds rows about them in the same transaction (the
+    order a customer asks about from "My orders"), so the ticket's jobs see them.
 
     The ticket's values stay loaded after the commit, and ``ticket.opening_event`` is the first
     message's browser event as stored: answer with them, never by reading them again.
@@ -74,6 +78,8 @@ def open_chat_ticket(
         client_msg_id=client_msg_id,
         analysis=classify(ticket, message),
     )
+    if attach is not None:
+        attach(ticket, first)
     published = announcements([first], inbox="created")
     ticket_id, message_id = ticket.id, first.id
     outbox.add("responso_chat.orders.sync.sync_ticket_orders", ticket_id)

@@ -68,6 +68,18 @@ _CUSTOMERS = {
         "delivery_postcode": "NW1 6XE",
         "delivery_country_code": "GB",
     },
+    "maria": {
+        "email": "maria.nowak@example.com",
+        "user_login": "mnowak",
+        "phone": "0048 512-345-678",
+        "currency": "PLN",
+        "payment_method": "BLIK",
+        "delivery_fullname": "Maria Nowak",
+        "delivery_address": "ul. Polna 3",
+        "delivery_city": "Poznań",
+        "delivery_postcode": "60-101",
+        "delivery_country_code": "PL",
+    },
 }
 
 # customer, order id, days ago confirmed, status id, delivery (method, price, package nr),
@@ -162,16 +174,90 @@ _DEMO_ORDERS = (
             ("Insulated water bottle 750 ml", "BTL-INS-750", "5012345678931", 22.00, 1),
         ],
     ),
+    # Maria: one order per carrier the tracking links know, in several statuses, and one
+    # with a carrier they do not know (its number is shown alone).
+    (
+        "maria",
+        5104230,
+        1,
+        1001,
+        ("InPost Kurier", 16.99, ""),
+        [("Bamboo cutting board", "KIT-BRD-BAM", "5901234123501", 79.00, 1)],
+    ),
+    (
+        "maria",
+        5104215,
+        2,
+        1002,
+        ("Pocztex Kurier 48", 15.00, ""),
+        [("Enamel mug, white", "MUG-ENM-WHT", "5901234123518", 39.00, 2)],
+    ),
+    (
+        "maria",
+        5104170,
+        8,
+        1005,
+        ("DHL Parcel", 17.99, "3312345678"),
+        [("Cast iron skillet 26 cm", "PAN-CST-26", "5901234123525", 189.00, 1)],
+    ),
+    (
+        "maria",
+        5104090,
+        14,
+        1005,
+        ("UPS Standard", 24.00, "1Z999AA10123456784"),
+        [("Espresso cups (set of 4)", "CUP-ESP-4", "5901234123532", 69.00, 1)],
+    ),
+    (
+        "maria",
+        5104010,
+        24,
+        1006,
+        ("GLS Kurier", 15.50, "92345678901"),
+        [("Oak serving tray", "TRY-OAK-40", "5901234123549", 149.00, 1)],
+    ),
+    (
+        "maria",
+        5103940,
+        38,
+        1005,
+        ("Poczta Polska Pocztex", 13.00, "PX1234567890"),
+        [("Linen napkins (set of 6)", "NAP-LIN-6", "5901234123556", 89.00, 1)],
+    ),
+    (
+        "maria",
+        5103850,
+        55,
+        1006,
+        ("FedEx International Priority", 49.00, "794612345678"),
+        [("Copper kettle 1.5 l", "KET-COP-15", "5901234123563", 259.00, 1)],
+    ),
+    (
+        "maria",
+        5103760,
+        75,
+        1005,
+        ("Paczka w Ruchu", 9.99, "RU0012345678"),
+        [("Herb planter, terracotta", "PLT-TER-20", "5901234123570", 45.00, 2)],
+    ),
 )
 _UNPAID = (1001, 1002, 1008)
 # Base's courier codes of the demo's carriers; the others are entered by hand (no code).
-_COURIER_CODES = {"DPD Courier": "dpd", "InPost Paczkomaty": "inpost"}
+_COURIER_CODES = {
+    "DPD Courier": "dpd",
+    "InPost Paczkomaty": "inpost",
+    "DHL Parcel": "dhl",
+    "UPS Standard": "ups",
+    "GLS Kurier": "gls",
+    "Poczta Polska Pocztex": "pocztapolska",
+    "FedEx International Priority": "fedex",
+}
 
 
 def demo_orders(now=None) -> list[dict[str, Any]]:
-    """Orders of the demo customers (Anna, Jean, John): 3–4 each within the last 3 months, in
-    several statuses, plus one older than 3 months for Anna. ``now`` is a unix time (default:
-    the current time)."""
+    """Orders of the demo customers (Anna, Jean, John: 3–4 each within the last 3 months, in
+    several statuses, plus one older than 3 months for Anna; Maria: 8, one per carrier).
+    ``now`` is a unix time (default: the current time)."""
     now = int(time.time() if now is None else now)
     orders = []
     for number, (customer, order_id, days_ago, status_id, delivery, products) in enumerate(

@@ -1,4 +1,4 @@
-"""Demo data: the demo chat and a sample conversation (``flask responso-chat seed-demo``)."""
+"""Demo data: the demo chat and sample conversations (``flask responso-chat seed-demo``)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ DEMO_CHAT = {
 
 
 def seed_demo_chat() -> str:
-    """Create the demo chat (all agents have access) and one conversation; safe to rerun."""
+    """Create the demo chat (all agents have access) and two conversations; safe to rerun."""
     state = plugin_state()
     session = state.db.session
     chat = session.execute(
@@ -60,5 +60,17 @@ def seed_demo_chat() -> str:
             "Could you check the delivery status?",
             page_url="/products/linen-shirt",
             page_title="Linen shirt",
+        )
+        # Maria's orders go by every carrier the tracking links know; the shop vouched for
+        # her address (a signed setCustomer), so rules may act on them.
+        open_chat_ticket(
+            chat,
+            name="Maria Nowak",
+            email="maria.nowak@example.com",
+            subject="Which parcels are still on the way?",
+            message="Hi! I have several parcels coming. Which of them are still on the way?",
+            email_verified=True,
+            page_url="/account",
+            page_title="My account",
         )
     return f"Demo chat {chat.name!r} ready (public key {chat.public_key})."

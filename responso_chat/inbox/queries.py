@@ -31,7 +31,18 @@ from sqlalchemy.orm import selectinload
 
 from responso_chat.conversation.access import ticket_visibility_clause, visible_chat_ids
 from responso_chat.inbox.paging import Page, after_clause, page_of
-from responso_chat.models import Chat, Message, Tag, Team, Ticket, TicketWatcher, ticket_details
+from responso_chat.models import (
+    Chat,
+    Message,
+    Order,
+    Tag,
+    Team,
+    Ticket,
+    TicketOrder,
+    TicketWatcher,
+    ticket_details,
+)
+from responso_chat.orders.lookup import matching_orders_clause
 from responso_chat.state import plugin_state
 from responso_chat.vocab import FINISHED_STATUSES, INBOX_VIEWS, UNFINISHED_STATUSES
 
@@ -104,8 +115,9 @@ def _contains(column, text: str):
 
 
 def search_clauses(text: str) -> tuple:
-    """The two ways a ticket matches a search ``text``: on its subject, customer name or
-    e-mail, or with any of its messages.
+    """The ways a ticket matches a search ``text``: on its subject, customer name or
+    e-mail, with any of its messages, and, when the text is an order number or a phone
+    number, linked to such an order or of the customer who placed it.
 
     Case-insensitive on every database: ``ILIKE`` on PostgreSQL (served by the trigram
     indexes of ``models.SEARCH_INDEXES`` where they exist, see :func:`_contains`),
@@ -121,7 +133,41 @@ def search_clauses(text: str) -> tuple:
         .where(Message.ticket_id == Ticket.id, _contains(Message.body, text))
         .exists()
     )
-    return on_ticket, in_messages
+    orders = matching_orders_clause(text)
+    if orders is None:
+        return on_ticket, in_messages
+    return on_ticket, in_messages, _of_orders(orders)
+
+
+def _of_orders(orders):
+    """Tickets linked to one of ``orders`` (a WHERE clause of cached orders), or of the
+    customer who placed one."""
+    linked = sa.select(TicketOrder.ticket_id).where(
+        TicketOrder.base_order_id.in_(sa.select(Order.base_order_id).where(orders))
+    )
+    emails = sa.select(Order.email).where(orders, Order.email != "")
+    return sa.or_(Ticket.id.in_(linked), sa.func.lower(Ticket.customer_email).in_(emails))
+
+
+def order_matches(user, text: str, limit: int = 5) -> list:
+    """The cached orders a search ``text`` names (an order number or a phone), newest first,
+    when ``user`` may see a ticket linked to one or of its customer: shown above the
+    results."""
+    orders = matching_orders_clause(text)
+    if orders is None:
+        return []
+    visible = sa.select(Ticket.id).where(ticket_visibility_clause(user))
+    seen = sa.or_(
+        sa.exists().where(TicketOrder.base_order_id == Order.base_order_id,
+                          TicketOrder.ticket_id.in_(visible)),
+        sa.exists().where(sa.func.lower(Ticket.customer_email) == Order.email,
+                          ticket_visibility_clause(user), Order.email != ""),
+    )
+    placed = sa.func.coalesce(Order.date_confirmed, Order.date_add)
+    return list(plugin_state().db.session.scalars(
+        sa.select(Order).where(orders, seen)
+        .order_by(placed.desc().nulls_last(), Order.base_order_id.desc()).limit(limit)
+    ))
 
 
 def filter_clauses(filters: InboxFilters, user_id: str) -> list:

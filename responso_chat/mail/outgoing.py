@@ -132,6 +132,12 @@ def _store(ticket, kind: str, to: str, subject: str, text: str, html: str, *,
     return record
 
 
+def queue_without_ticket(kind: str, to: str, subject: str, text: str, html: str) -> MailRecord:
+    """Keep a mail about no ticket (a customer's one-time code) with its delivery job, in the
+    caller's transaction (the caller commits)."""
+    return _store(None, kind, to, subject, text, html, automatic=True)
+
+
 def _public(ticket_id: int, *conditions) -> list:
     return list(_session().scalars(
         sa.select(Message)

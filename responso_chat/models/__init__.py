@@ -33,6 +33,7 @@ from responso_chat.models.canned import CannedResponse
 from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
+from responso_chat.models.order_links import OrderCode, TicketOrder
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
 from responso_chat.models.privacy import PRIVACY_ACTIONS, PrivacyRecord
@@ -66,6 +67,7 @@ __all__ = [
     "MailRecord",
     "Message",
     "Order",
+    "OrderCode",
     "OrderStatus",
     "OrderSync",
     "OutboxEntry",
@@ -78,6 +80,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "Ticket",
+    "TicketOrder",
     "TicketRating",
     "TicketWatcher",
     "UTCDateTime",

@@ -22,7 +22,11 @@ class Order(Base):
     """An order of Base, cached locally and matched to tickets by the customer's e-mail."""
 
     __tablename__ = "responso_chat_order"
-    __table_args__ = (sa.Index("ix_responso_chat_order_email_date", "email", "date_add"),)
+    __table_args__ = (
+        sa.Index("ix_responso_chat_order_email_date", "email", "date_add"),
+        sa.Index("ix_responso_chat_order_phone", "phone_digits"),
+        sa.Index("ix_responso_chat_order_shop_number", "shop_order_id"),
+    )
     id = mapped_column(sa.Integer, primary_key=True)
     base_order_id = mapped_column(sa.BigInteger, nullable=False, unique=True)
     shop_order_id = mapped_column(sa.String(50), nullable=False, default="")
@@ -32,6 +36,8 @@ class Order(Base):
     date_in_status = mapped_column(UTCDateTime, nullable=True)
     email = mapped_column(sa.String(254), nullable=False, default="")
     phone = mapped_column(sa.String(40), nullable=False, default="")
+    #: The phone number's digits without the country prefix +48 / 0048 (orders.phones).
+    phone_digits = mapped_column(sa.String(40), nullable=False, default="")
     currency = mapped_column(sa.String(3), nullable=False, default="")
     total = mapped_column(sa.Numeric(12, 2), nullable=False, default=0)
     products = mapped_column(sa.JSON, nullable=False, default=list)

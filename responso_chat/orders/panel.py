@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 
-from responso_chat.models import Order, OrderSync, utcnow
+from responso_chat.models import Order, OrderSync, TicketOrder, utcnow
 from responso_chat.orders import sync
+from responso_chat.orders.tracking import order_tracking
 from responso_chat.state import plugin_state
 
 
@@ -25,6 +26,9 @@ class OrdersPanel:
     statuses: dict  # status id -> OrderStatus
     sync: object | None  # OrderSync of the e-mail, None before the first attempt
     stale: bool  # no fresh sync yet: the page asks for one
+    links: dict = field(default_factory=dict)  # base order id -> TicketOrder of this ticket
+
+    tracking = staticmethod(order_tracking)
 
     @property
     def choices(self) -> list:
@@ -50,7 +54,8 @@ class OrdersPanel:
 
 
 def orders_panel(ticket) -> OrdersPanel:
-    """The cached orders of the ticket's customer from the last 3 months, newest first."""
+    """The cached orders of the ticket's customer from the last 3 months and the orders
+    attached to the ticket (whoever's they are), newest first."""
     state = plugin_state()
     session = state.db.session
     email = sync.normalize_email(ticket.customer_email)
@@ -58,11 +63,14 @@ def orders_panel(ticket) -> OrdersPanel:
     now = utcnow()
     start = sync.window_start(now)
     placed = sa.func.coalesce(Order.date_confirmed, Order.date_add)
+    links = {link.base_order_id: link for link in session.scalars(
+        sa.select(TicketOrder).where(TicketOrder.ticket_id == ticket.id))}
+    attached = Order.base_order_id.in_(list(links)) if links else sa.false()
     cached = list(
         session.execute(
             sa.select(Order)
-            .where(Order.email == email, placed >= start)
-            .order_by(placed.desc(), Order.base_order_id.desc())
+            .where(sa.or_(sa.and_(Order.email == email, placed >= start), attached))
+            .order_by(placed.desc().nulls_last(), Order.base_order_id.desc())
         ).scalars()
     )
     synced = session.get(OrderSync, email) if email else None
@@ -80,15 +88,19 @@ def orders_panel(ticket) -> OrdersPanel:
         statuses={status.id: status for status in sync.status_choices()},
         sync=synced,
         stale=stale,
+        links=links,
     )
 
 
 def ticket_order(ticket, base_order_id: int):
-    """The cached order ``base_order_id`` if it belongs to the ticket's customer, else None."""
+    """The cached order ``base_order_id`` if it belongs to the ticket's customer or is
+    attached to the ticket, else None."""
     state = plugin_state()
+    attached = sa.exists().where(
+        TicketOrder.ticket_id == ticket.id, TicketOrder.base_order_id == base_order_id)
     return state.db.session.execute(
         sa.select(Order).where(
             Order.base_order_id == base_order_id,
-            Order.email == sync.normalize_email(ticket.customer_email),
+            sa.or_(Order.email == sync.normalize_email(ticket.customer_email), attached),
         )
     ).scalar_one_or_none()

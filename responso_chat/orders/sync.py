@@ -35,6 +35,7 @@ from responso_chat.orders.base_client import (
     InProcessRateLimiter,
     RedisRateLimiter,
 )
+from responso_chat.orders.phones import normalize_phone
 from responso_chat.state import plugin_state
 from responso_chat.vocab import UNFINISHED_STATUSES
 
@@ -292,6 +293,7 @@ def _order_row(order: dict, now: datetime) -> dict:
         "date_confirmed": _when(order["date_confirmed"]),
         "date_in_status": _when(order["date_in_status"]),
         "email": normalize_email(order["email"]),
+        "phone_digits": normalize_phone(order["phone"]),
         "total": order["total"],
         "payment_done": order["payment_done"],
         "delivery_price": order["delivery_price"],
@@ -377,6 +379,23 @@ def sync_customer_orders(email: str, client: BaseClient | None = None) -> None:
     email = normalize_email(email)
     if email:
         _sync_emails(client or _connected_client(), [email], statuses=False)
+
+
+def fetch_order(base_order_id: int) -> None:
+    """Fetch the order with Base id ``base_order_id`` into the cache, whoever's it is (the
+    side panel's lookup by number); raises :class:`OrdersError` when Base fails."""
+    client = _connected_client(INTERACTIVE_RETRIES)
+    try:
+        with client:
+            found = client.get_orders(order_id=base_order_id)
+    except BaseClientError as exc:
+        raise OrdersError(describe_error(exc)) from exc
+    now = utcnow()
+    rows = [_order_row(order, now) for order in found]
+    if rows:
+        _upsert(Order, rows, "base_order_id",
+                lambda new: {c: new[c] for c in rows[0] if c != "base_order_id"})
+        plugin_state().db.session.commit()
 
 
 def refresh_ticket_orders(ticket) -> None:

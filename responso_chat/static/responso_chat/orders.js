@@ -32,13 +32,17 @@
   function send(panel, url, form, focusId) {
     var focusedId = focusId || (document.activeElement && panel.contains(document.activeElement)
       ? document.activeElement.id : "");
+    /* the lookup's form is a GET: its fields go in the query string */
+    var lookup = form && !(form instanceof FormData) && form.method === "get";
     panel.setAttribute("aria-busy", "true");
-    say(panel, form ? "Changing the status in Base…" : "Fetching orders from Base…");
-    return fetch(url, {
-      method: "POST",
+    say(panel, lookup ? "Looking up orders…" : form instanceof FormData
+      ? "Changing the status in Base…" : form && /\/(un)?link$/.test(form.action) ? "Saving…"
+      : "Fetching orders from Base…");
+    return fetch(lookup ? url + "?" + new URLSearchParams(new FormData(form)).toString() : url, {
+      method: lookup ? "GET" : "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrfToken(), "X-Requested-With": "fetch", "Accept": "text/html" },
-      body: form ? (form instanceof FormData ? form : new FormData(form)) : null
+      body: lookup || !form ? null : (form instanceof FormData ? form : new FormData(form))
     }).then(function (response) {
       var type = response.headers.get("Content-Type") || "";
       if (type.indexOf("text/html") !== 0) {

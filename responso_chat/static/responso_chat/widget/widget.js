@@ -92,6 +92,56 @@
     }
   };
   const RATED = ["solved", "closed"];
+  /* "My orders" (see myOrders() in mount), by language. */
+  const ORDER_STRINGS = {
+    en: {
+      myOrders: "My orders", back: "Back",
+      verifyIntro: "To see your orders, confirm your e-mail address: we will e-mail you a code.",
+      sendCode: "Send me a code", code: "Code from the e-mail", confirm: "Show my orders",
+      codeSent: "We sent a code to {email}. Type it below.", newCode: "Send a new code",
+      badCode: "This code is not right or has expired. Ask for a new code.",
+      noCodes: "Codes cannot be sent right now. Please start a chat instead.",
+      loading: "Loading your orders…", none: "No orders in the last 3 months.",
+      stale: "Your orders could not be refreshed just now: these are the latest we have.",
+      order: "Order {n}", total: "Total", track: "Track the parcel ({carrier})",
+      parcel: "Parcel number {n}", ask: "Ask about this order", cancel: "Cancel",
+      "return": "Return", askLabel: "Ask about order {n}", cancelLabel: "Cancel order {n}",
+      returnLabel: "Return order {n}", ordersOf: "Orders of {email}"
+    },
+    fr: {
+      myOrders: "Mes commandes", back: "Retour",
+      verifyIntro: "Pour voir vos commandes, confirmez votre adresse e-mail : nous vous " +
+        "enverrons un code.",
+      sendCode: "Recevoir un code", code: "Code reçu par e-mail", confirm: "Voir mes commandes",
+      codeSent: "Nous avons envoyé un code à {email}. Saisissez-le ci-dessous.",
+      newCode: "Recevoir un nouveau code",
+      badCode: "Ce code n’est pas bon ou a expiré. Demandez un nouveau code.",
+      noCodes: "Impossible d’envoyer un code pour le moment. Démarrez plutôt un chat.",
+      loading: "Chargement de vos commandes…", none: "Aucune commande ces 3 derniers mois.",
+      stale: "Vos commandes n’ont pas pu être actualisées : voici les dernières connues.",
+      order: "Commande {n}", total: "Total", track: "Suivre le colis ({carrier})",
+      parcel: "Colis n° {n}", ask: "Poser une question", cancel: "Annuler",
+      "return": "Retourner", askLabel: "Question sur la commande {n}",
+      cancelLabel: "Annuler la commande {n}", returnLabel: "Retourner la commande {n}",
+      ordersOf: "Commandes de {email}"
+    },
+    pl: {
+      myOrders: "Moje zamówienia", back: "Wróć",
+      verifyIntro: "Aby zobaczyć zamówienia, potwierdź adres e-mail: wyślemy Ci kod.",
+      sendCode: "Wyślij mi kod", code: "Kod z e-maila", confirm: "Pokaż moje zamówienia",
+      codeSent: "Wysłaliśmy kod na adres {email}. Wpisz go poniżej.",
+      newCode: "Wyślij nowy kod",
+      badCode: "Ten kod jest błędny lub wygasł. Poproś o nowy kod.",
+      noCodes: "Nie możemy teraz wysłać kodu. Rozpocznij czat.",
+      loading: "Wczytywanie zamówień…", none: "Brak zamówień w ostatnich 3 miesiącach.",
+      stale: "Nie udało się odświeżyć zamówień: oto ostatnie, jakie znamy.",
+      order: "Zamówienie {n}", total: "Razem", track: "Śledź przesyłkę ({carrier})",
+      parcel: "Numer przesyłki {n}", ask: "Zapytaj o zamówienie", cancel: "Anuluj",
+      "return": "Zwróć", askLabel: "Zapytaj o zamówienie {n}",
+      cancelLabel: "Anuluj zamówienie {n}", returnLabel: "Zwróć zamówienie {n}",
+      ordersOf: "Zamówienia: {email}"
+    }
+  };
   /* The pre-chat form's fields: name, type, autocomplete. Their longest values come with the
      config (limits): checked here first, and by the server again. */
   const FIELDS = [["name", "text", "name"], ["email", "email", "email"],
@@ -119,7 +169,8 @@
   d.currentScript.dispatchEvent(new CustomEvent("rc-widget", { detail: mount }));
 
   function mount(ctx) {
-    const t = STRINGS[ctx.language()] || STRINGS.en;
+    const t = Object.assign({}, STRINGS[ctx.language()] || STRINGS.en,
+      ORDER_STRINGS[ctx.language()] || ORDER_STRINGS.en);
     const api = ctx.root + "/widget/";
     const socketUrl = ctx.root.replace(/^http/, "ws") + "/ws/visitor";
     const tokenKey = "rc:" + ctx.key, outboxKey = tokenKey + ":out", meKey = tokenKey + ":me";
@@ -173,7 +224,7 @@
           error);
       });
       form = h("form", { class: "rc-form", novalidate: true, onsubmit: start },
-        team(), h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
+        ordersEntry(), team(), h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
       form.fields = fields;
       form.alert = alert;
       form.button = button;
@@ -322,8 +373,8 @@
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
       form = null;
-      ctx.body.replaceChildren(team() || "", chat.status, chat.log, chat.typing, chat.connection,
-        chat.ended, chat.composer);
+      ctx.body.replaceChildren(ordersEntry(), team() || "", chat.status, chat.log, chat.typing,
+        chat.connection, chat.ended, chat.composer);
       outbox.forEach(showPending);
     }
 
@@ -590,6 +641,209 @@
       })).catch(() => { error.textContent = t.network; });
     }
 
+    /* --- My orders ------------------------------------------------------------------------------
+       A verified customer's recent orders, with tracking, and "Ask about this order", "Cancel"
+       and "Return" (each opens or continues the conversation with the order attached). The
+       address is verified by the shop (setCustomer's signature, or its own login when the
+       widget runs on its pages) or by a one-time code e-mailed to it. The access token lives
+       in this tab's sessionStorage. */
+    const ordersKey = tokenKey + ":orders";
+    let ordersView = null, behind = null; /* the form or conversation, kept while away */
+
+    function ordersEntry() { /* offered when the shop's orders are connected */
+      if (!ctx.config().my_orders) return "";
+      return h("div", { class: "rc-orders-entry" },
+        h("button", { type: "button", class: "rc-link", onclick: myOrders }, t.myOrders));
+    }
+
+    function ordersPanel(...children) {
+      if (!ordersView) behind = [...ctx.body.childNodes];
+      ordersView = h("div", { class: "rc-orders-view" },
+        h("button", { type: "button", class: "rc-link", onclick: leaveOrders }, t.back),
+        h("h3", { class: "rc-orders-title", tabindex: "-1" }, t.myOrders), ...children);
+      ctx.body.replaceChildren(ordersView);
+      return ordersView;
+    }
+
+    function leaveOrders() {
+      ordersView = null;
+      ctx.body.replaceChildren(...(behind || []));
+      behind = null;
+      if (chat) toEnd();
+      const entry = ctx.body.querySelector(".rc-orders-entry button");
+      if (entry) entry.focus();
+    }
+
+    function ordersCall(path, options) {
+      return fetch(api + path, options).then((response) => response.json().catch(() => ({}))
+        .then((body) => ({ status: response.status, ok: response.ok, body,
+          retry: response.headers.get("Retry-After") })));
+    }
+    const postJson = (body, access) => ({
+      method: "POST",
+      headers: Object.assign({ "Content-Type": "application/json" },
+        access ? { Authorization: "Bearer " + access } : {}),
+      body: JSON.stringify(body)
+    });
+    const failure = (answer, fallback) => answer.status === 429
+      ? fill(t.tooMany, { n: answer.retry || 60 }) : answer.status === 503 ? t.noCodes
+        : fallback || t.network;
+
+    function myOrders() {
+      const held = kept(ordersKey);
+      if (held && held.access) return listOrders(held.access);
+      const who = ctx.customer() || {}, last = read(meKey, {});
+      const email = who.email || last.email || "";
+      /* only the shop can vouch: a signature, or its login when this page is the shop's own */
+      const own = new URL(ctx.root, location.href).origin === location.origin;
+      if (!email || !(who.signature || own)) return askForCode(email);
+      const busy = ordersPanel(h("p", { class: "rc-status", role: "status" }, t.loading));
+      /* the shop may vouch for the address: its signature, or its login on its own pages */
+      ordersCall(encodeURIComponent(ctx.key) + "/orders/access",
+        postJson({ email, signature: who.email === email ? who.signature : undefined }))
+        .then((answer) => {
+          if (ordersView !== busy) return;
+          if (answer.ok) return granted(answer.body);
+          askForCode(email);
+        }).catch(() => askForCode(email));
+    }
+    function granted(body) {
+      keep(ordersKey, { access: body.access, email: body.email });
+      listOrders(body.access);
+    }
+
+    function field(id, label, attrs) {
+      const error = h("p", { class: "rc-error", id: id + "-e" });
+      const input = h("input", Object.assign({ id, "aria-describedby": id + "-e", required: true },
+        attrs));
+      return { input, error, row: h("div", { class: "rc-field" }, h("label", { for: id }, label),
+        input, error) };
+    }
+
+    function askForCode(email) {
+      const mail = field("rc-o-email", t.email, { type: "email", autocomplete: "email" });
+      mail.input.value = email;
+      const alert = h("p", { class: "rc-alert", role: "alert" });
+      const button = h("button", { type: "submit", class: "rc-primary" }, t.sendCode);
+      const verifyForm = h("form", { class: "rc-form", novalidate: true, onsubmit: (event) => {
+        event.preventDefault();
+        const value = mail.input.value.trim();
+        const wrong = !value ? t.required : !EMAIL.test(value) ? t.badEmail : "";
+        mail.error.textContent = wrong;
+        if (wrong) { mail.input.setAttribute("aria-invalid", "true"); return mail.input.focus(); }
+        mail.input.removeAttribute("aria-invalid");
+        button.disabled = true;
+        ordersCall(encodeURIComponent(ctx.key) + "/orders/code",
+          postJson({ email: value, language: ctx.language() }))
+          .then((answer) => {
+            if (answer.ok) return enterCode(value);
+            const errors = answer.body.errors || {};
+            if (errors.email) {
+              mail.error.textContent = t.badEmail;
+              mail.input.setAttribute("aria-invalid", "true");
+            } else alert.textContent = failure(answer);
+          }).catch(() => { alert.textContent = t.network; })
+          .finally(() => { button.disabled = false; });
+      } }, h("p", { class: "rc-intro" }, t.verifyIntro), mail.row, alert, button);
+      ordersPanel(verifyForm);
+      mail.input.focus();
+    }
+
+    function enterCode(email) {
+      const code = field("rc-o-code", t.code, { inputmode: "numeric", autocomplete: "one-time-code",
+        maxlength: 6 });
+      const alert = h("p", { class: "rc-alert", role: "alert" });
+      const button = h("button", { type: "submit", class: "rc-primary" }, t.confirm);
+      const again = h("button", { type: "button", class: "rc-link",
+        onclick: () => askForCode(email) }, t.newCode);
+      const codeForm = h("form", { class: "rc-form", novalidate: true, onsubmit: (event) => {
+        event.preventDefault();
+        const value = code.input.value.replace(/\s+/g, "");
+        const wrong = !value ? t.required : !/^[0-9]{6}$/.test(value) ? t.badCode : "";
+        code.error.textContent = wrong;
+        if (wrong) { code.input.setAttribute("aria-invalid", "true"); return code.input.focus(); }
+        code.input.removeAttribute("aria-invalid");
+        button.disabled = true;
+        ordersCall(encodeURIComponent(ctx.key) + "/orders/verify", postJson({ email, code: value }))
+          .then((answer) => {
+            if (answer.ok) return granted(answer.body);
+            if (answer.status === 422) {
+              code.error.textContent = t.badCode;
+              code.input.setAttribute("aria-invalid", "true");
+              code.input.focus();
+            } else alert.textContent = failure(answer);
+          }).catch(() => { alert.textContent = t.network; })
+          .finally(() => { button.disabled = false; });
+      } }, h("p", { class: "rc-intro", role: "status" }, fill(t.codeSent, { email })), code.row,
+        alert, button, again);
+      ordersPanel(codeForm);
+      code.input.focus();
+    }
+
+    function listOrders(access) {
+      const status = h("p", { class: "rc-status", role: "status" }, t.loading);
+      const view = ordersPanel(status);
+      ordersCall("orders", { headers: { Authorization: "Bearer " + access } }).then((answer) => {
+        if (ordersView !== view) return;
+        if (answer.status === 401) { keep(ordersKey, null); return myOrders(); }
+        if (!answer.ok) { status.textContent = failure(answer); return; }
+        const orders = answer.body.orders || [];
+        status.textContent = answer.body.refresh_failed ? t.stale : "";
+        const list = h("ol", { class: "rc-my-orders", "aria-label":
+          fill(t.ordersOf, { email: answer.body.email }) }, ...orders.map((o) => orderItem(o, access)));
+        view.append(orders.length ? list : h("p", { class: "rc-intro" }, t.none));
+        view.querySelector(".rc-orders-title").focus();
+      }).catch(() => { status.textContent = t.network; });
+    }
+
+    function orderItem(order, access) {
+      const id = "rc-order-" + order.id, n = order.number;
+      const parcel = order.tracking;
+      const tracking = !parcel ? null : parcel.url
+        ? h("a", { href: parcel.url, target: "_blank", rel: "noopener noreferrer",
+          class: "rc-track" }, fill(t.track, { carrier: parcel.carrier }))
+        : h("p", { class: "rc-parcel" }, fill(t.parcel, { n: parcel.number }));
+      const alert = h("p", { class: "rc-alert", role: "alert" });
+      const act = (request, label) => h("button", {
+        type: "button", class: request === "ask" ? "rc-primary" : "rc-secondary",
+        "aria-label": fill(t[label], { n }),
+        onclick: (event) => orderRequest(order, request, access, event.currentTarget, alert)
+      }, t[request]);
+      return h("li", { class: "rc-my-order", "aria-labelledby": id },
+        h("h4", { id }, fill(t.order, { n })),
+        h("p", { class: "rc-order-line" }, [order.date, order.status].filter(Boolean).join(" · ")),
+        h("ul", { class: "rc-order-items" }, ...order.products.map((p) =>
+          h("li", {}, p.quantity + " × " + p.name))),
+        h("p", { class: "rc-order-line" }, t.total + ": " + order.total + " " + order.currency),
+        tracking,
+        h("div", { class: "rc-order-actions" }, act("ask", "askLabel"),
+          act("cancel", "cancelLabel"), act("return", "returnLabel")),
+        alert);
+    }
+
+    function orderRequest(order, request, access, button, alert) {
+      const who = ctx.customer() || {}, last = read(meKey, {});
+      const values = { request, ticket_token: token || undefined, language: ctx.language(),
+        name: (who.name || last.name || "").slice(0, 100) || undefined,
+        client_msg_id: newId(), page_url: location.href.slice(0, 2000),
+        page_title: d.title.slice(0, 300) };
+      button.disabled = true;
+      ordersCall("orders/" + order.id + "/request", postJson(values, access)).then((answer) => {
+        if (answer.status === 401) { keep(ordersKey, null); return myOrders(); }
+        if (!answer.ok) { alert.textContent = failure(answer); return; }
+        const body = answer.body;
+        if (body.continued && chat) { /* the conversation going on: back to it */
+          leaveOrders(); /* same ticket: the token held still reaches it */
+          take(body);
+          return chat.input.focus();
+        }
+        ordersView = behind = null;
+        if (token) forget();
+        begin(body, { name: body.ticket.customer_name, email: body.ticket.customer_email });
+      }).catch(() => { alert.textContent = t.network; })
+        .finally(() => { button.disabled = false; });
+    }
+
     /* --- staying connected ------------------------------------------------------------------ */
     function resume() { /* catch up over HTTP (and check the token), then open the socket */
       clearTimeout(retryTimer);
@@ -721,6 +975,7 @@
     return {
       opened() {
         fitToViewport();
+        if (ordersView) return ordersView.querySelector(".rc-orders-title").focus();
         if (chat) {
           place();
           tally();
