@@ -161,6 +161,16 @@ def pg_app(make_app, postgres_url):
 
 
 @pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (moto's, over real HTTP on loopback) for the whole run."""
+    from tests.support.s3server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def redis_server():
     """A Redis server for the whole run."""
     server = RedisServer().start()

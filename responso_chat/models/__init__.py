@@ -30,6 +30,7 @@ from responso_chat.models.base import (
     utcnow,
 )
 from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
+from responso_chat.models.files import Attachment
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
@@ -52,6 +53,7 @@ __all__ = [
     "VERSION_TABLE",
     "AgentAvailability",
     "ApiToken",
+    "Attachment",
     "AutomationRule",
     "AutomationRun",
     "Base",
