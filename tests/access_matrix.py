@@ -46,11 +46,15 @@ destructive request (delete) by the admin comes last.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 
+from werkzeug.datastructures import FileStorage
+
 from responso_chat.automations import rules
 from responso_chat.conversation.visitor import issue_token
+from responso_chat.files import attachments, upload
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.integrations import api_tokens, webhooks
 from responso_chat.mail import signing
@@ -204,6 +208,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (INBOX + "ticket_page", "GET"): ticket_page(),
     (INBOX + "ticket_messages", "GET"): ticket_page(query="after=0"),
     (INBOX + "send_message", "POST"): ticket_page(REDIRECT, body={"body": "Reply by {role}"}),
+    # Without a file the upload is refused (422) once access and CSRF passed.
+    (INBOX + "upload_files", "POST"): ticket_page(422, body={"body": "File by {role}"}),
     (INBOX + "set_availability", "POST"): agent_page(REDIRECT, body={"status": "away"}),
     (INBOX + "correct_analysis", "POST"): ticket_page(
         REDIRECT, body={"sentiment": "negative", "context": "complaint"}),
@@ -244,6 +250,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WIDGET + "send", "POST"): visitor_only(
         201, body={"body": "Hi from {role}", "client_msg_id": "matrix-{role}"}
     ),
+    (WIDGET + "upload_files", "POST"): visitor_only(422, body={"body": "File by {role}"}),
+    # A signed file URL is its own credential: anyone holding it gets the file.
+    (WIDGET + "serve_file", "GET"): public(),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),
@@ -261,6 +270,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (API + "message_list", "GET"): api_ticket(),
     (API + "message_read", "GET"): api_ticket(),
     (API + "message_create", "POST"): api_ticket(201, body={"body": "API reply by {role}"}),
+    (API + "upload_files", "POST"): api_ticket(422, body={"body": "API file by {role}"}),
     (API + "tag_list", "GET"): api_agent(),
     (API + "tag_read", "GET"): api_agent(),
     (API + "tag_create", "POST"): api_agent(201, body={"name": "api-{role}-{serial}"}),
@@ -341,6 +351,9 @@ def build_world(serial: int) -> dict:
         {"url": "https://hooks.example.test/world", "events": ["ticket.created"], "enabled": False}
     )
     alice_token = api_tokens.create_token("2", f"World token {serial}")[0]
+    message, _created = upload.post_customer_files(
+        ticket, [FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "invoice.pdf")]
+    )
     return {
         "chat_id": chat.id,
         "public_key": chat.public_key,
@@ -359,4 +372,5 @@ def build_world(serial: int) -> dict:
         "webhook_id": webhook.id,
         "token_id": alice_token.id,
         "visitor_token": issue_token(ticket),
+        "file_token": attachments.file_token(message.attachment_views[0]["id"]),
     }
