@@ -266,7 +266,7 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None, f
         body=body,
         author_name=ticket.customer_name,
         client_msg_id=client_msg_id,
-        analysis=classify(ticket, body),
+        analysis=classify(ticket, body) if body else None,  # files alone say no mood
         reopen=reopen,
     )
     if not created:

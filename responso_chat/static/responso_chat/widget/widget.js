@@ -490,13 +490,22 @@
         tabindex: "-1", "aria-hidden": "true",
         onchange: () => { upload([...picker.files]); picker.value = ""; } });
       c.attach = h("button", { type: "button", class: "rc-attach", "aria-label": t.attach,
-        title: t.attach, onclick: () => picker.click() }, "📎");
+        title: t.attach, onclick: () => picker.click() }, clipIcon());
       c.composer.insertBefore(c.attach, c.input);
       c.composer.append(picker);
       c.input.addEventListener("paste", (event) => {
         const files = [...((event.clipboardData || {}).files || [])];
         if (files.length) { event.preventDefault(); upload(files); }
       });
+    }
+    function clipIcon() { /* a paper clip, drawn: no emoji font needed */
+      const ns = "http://www.w3.org/2000/svg", svg = d.createElementNS(ns, "svg");
+      const path = d.createElementNS(ns, "path");
+      svg.setAttribute("viewBox", "0 0 24 24");
+      svg.setAttribute("aria-hidden", "true");
+      path.setAttribute("d", "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5");
+      svg.append(path);
+      return svg;
     }
     function draggingFiles(event) {
       return chat && !chat.composer.hidden && event.dataTransfer &&
