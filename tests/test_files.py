@@ -439,3 +439,59 @@ def test_s3_storage_keeps_serves_and_deletes(make_app, s3_server):
     # A refused file leaves the bucket empty.
     assert upload(client, token, (filedata.SCRIPT_AS_JPG, "x.jpg")).status_code == 422
     assert s3_server.keys(bucket) == []
+
+
+# --- names and image formats -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "extension", "kept"),
+    [
+        ("../../etc/passwd", "pdf", "passwd.pdf"),
+        ("C:\\Users\\zoe\\Invoice 12.PDF", "pdf", "Invoice 12.PDF"),
+        ("photo.png", "jpg", "photo.png.jpg"),
+        ("photo.jpeg", "jpg", "photo.jpeg"),
+        ("\u202egnp.exe", "png", "gnp.exe.png"),
+        ("", "pdf", "file.pdf"),
+        ("a" * 300 + ".pdf", "pdf", "a" * 196 + ".pdf"),
+    ],
+)
+def test_names_lose_folders_and_controls_and_end_with_the_detected_type(given, extension, kept):
+    from responso_chat.files.images import clean_name
+
+    assert clean_name(given, extension) == kept
+
+
+def _animation(pillow_format: str) -> bytes:
+    frames = [Image.new("RGB", (40, 30), color) for color in ("red", "green", "blue")]
+    out = io.BytesIO()
+    frames[0].save(out, pillow_format, save_all=True, append_images=frames[1:], duration=80,
+                   loop=0, comment=b"made by someone")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("pillow_format", "content_type"),
+                         [("GIF", "image/gif"), ("WEBP", "image/webp")])
+def test_animations_keep_their_frames_and_lose_their_comments(client, world, pillow_format,
+                                                              content_type):
+    response = upload(client, world["token"], (_animation(pillow_format), "anim.bin"))
+    assert response.status_code == 201, response.json
+    [shown] = response.json["message"]["attachments"]
+    assert shown["content_type"] == content_type and shown["name"].endswith(
+        "." + pillow_format.lower())
+    data = fetch(client, shown["url"]).data
+    assert b"made by someone" not in data
+    assert Image.open(io.BytesIO(data)).n_frames == 3
+
+
+@pytest.mark.parametrize("pillow_format", ["WEBP", "PNG"])
+def test_exif_location_is_dropped_from_every_format(client, world, pillow_format):
+    exif = Image.open(io.BytesIO(filedata.photo_with_location())).getexif()
+    out = io.BytesIO()
+    Image.new("RGB", (50, 40), "white").save(out, pillow_format, exif=exif)
+    assert b"PhoneMaker" in out.getvalue()
+    response = upload(client, world["token"], (out.getvalue(), "where.img"))
+    [shown] = response.json["message"]["attachments"]
+    for url in (shown["url"], shown["thumbnail_url"]):
+        data = fetch(client, url).data
+        assert b"PhoneMaker" not in data and not Image.open(io.BytesIO(data)).getexif()

@@ -85,7 +85,14 @@ def _frames(image) -> int:
         return 1
 
 
+#: What of an image's ``info`` a save may carry over: how it animates and which colour is
+#: transparent. EXIF, XMP, ICC profiles, comments and text chunks stay behind (Pillow writes
+#: some of them from ``info`` when they are left there).
+DRAWING_INFO = frozenset({"loop", "duration", "transparency", "background", "disposal"})
+
+
 def _save(image, pillow_format: str, **options) -> bytes:
+    image.info = {k: v for k, v in image.info.items() if k in DRAWING_INFO}
     out = io.BytesIO()
     image.save(out, format=pillow_format, **options)
     return out.getvalue()

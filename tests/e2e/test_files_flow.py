@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from responso_chat.models import Attachment
 from tests import filedata
-from tests.e2e.test_widget_flow import agent_opens, only_ticket_id, start_chat
 from tests.e2e.keys import CLIPBOARD
+from tests.e2e.test_widget_flow import agent_opens, only_ticket_id, start_chat
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 
@@ -57,8 +57,8 @@ def put_image_on_clipboard(page):
     }""")
 
 
-def test_photo_and_pasted_image_go_to_the_agent_and_a_label_comes_back(shop, new_page, app,
-                                                                        files):
+def customer_chatting(shop, new_page):
+    """A customer who started a chat on the shop: their page, the widget's panel and log."""
     shop.use(agent_ids=("2",))
     customer = new_page()
     customer.goto(shop.url + "/products/linen")
@@ -66,6 +66,12 @@ def test_photo_and_pasted_image_go_to_the_agent_and_a_label_comes_back(shop, new
     panel = customer.get_by_role("dialog")
     log = panel.get_by_role("log", name="Conversation")
     expect(log.get_by_text("Hello, where is my parcel?")).to_be_visible()
+    return customer, panel, log
+
+
+def test_photo_and_pasted_image_go_to_the_agent_and_a_label_comes_back(shop, new_page, app,
+                                                                        files):
+    customer, panel, log = customer_chatting(shop, new_page)
     agent = agent_opens(new_page, shop.plugin.url, only_ticket_id(app))
     agent_log = agent.get_by_role("list", name="Conversation")
     expect(agent_log.get_by_text("Hello, where is my parcel?")).to_be_visible()
@@ -120,13 +126,7 @@ def test_photo_and_pasted_image_go_to_the_agent_and_a_label_comes_back(shop, new
 
 
 def test_a_cancelled_upload_leaves_nothing(shop, new_page, app, files):
-    shop.use(agent_ids=("2",))
-    customer = new_page()
-    customer.goto(shop.url + "/products/linen")
-    start_chat(customer)
-    panel = customer.get_by_role("dialog")
-    log = panel.get_by_role("log", name="Conversation")
-    expect(log.get_by_text("Hello, where is my parcel?")).to_be_visible()
+    customer, panel, log = customer_chatting(shop, new_page)
     held = []
     customer.route("**/widget/tickets/attachments", lambda route: held.append(route))
     with customer.expect_file_chooser() as chooser:
