@@ -495,3 +495,13 @@ def test_exif_location_is_dropped_from_every_format(client, world, pillow_format
     for url in (shown["url"], shown["thumbnail_url"]):
         data = fetch(client, url).data
         assert b"PhoneMaker" not in data and not Image.open(io.BytesIO(data)).getexif()
+
+
+def test_files_sent_into_an_ended_conversation_are_not_kept(files_app, client, world):
+    with files_app.app_context():
+        session = files_app.extensions["responso_chat"].db.session
+        session.get(Ticket, world["ticket_id"]).status = "spam"
+        session.commit()
+    response = upload(client, world["token"], (filedata.pdf(), "late.pdf"))
+    assert response.status_code == 409
+    assert stored_keys(files_app) == [] and rows(files_app) == 0
