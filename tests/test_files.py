@@ -312,6 +312,9 @@ def test_agent_uploads_need_access_and_csrf(files_app, client, auth, world):
     assert message["author_kind"] == "agent" and message["body"] == "Your return label"
     assert message["attachments"][0]["name"] == "label.pdf"
     assert rows(files_app) == 1
+    # The ticket page draws it (a download link with its size), and escapes its name.
+    page = client.get(f"/chat/inbox/tickets/{world['ticket_id']}").get_data(as_text=True)
+    assert 'class="rc-msg-file"' in page and ">label.pdf</a>" in page and "1 KB" in page
     # The customer sees it on catch-up.
     resumed = client.get("/chat/widget/tickets/messages?after=1", headers=visitor(world["token"]))
     assert [m["attachments"][0]["name"] for m in resumed.json["messages"]
@@ -505,3 +508,11 @@ def test_files_sent_into_an_ended_conversation_are_not_kept(files_app, client, w
     response = upload(client, world["token"], (filedata.pdf(), "late.pdf"))
     assert response.status_code == 409
     assert stored_keys(files_app) == [] and rows(files_app) == 0
+
+
+def test_a_file_name_is_escaped_on_the_ticket_page(client, auth, world):
+    upload(client, world["token"], (filedata.pdf(), "<img src=x onerror=alert(1)>.pdf"))
+    auth.login("alice@shop.test")
+    page = client.get(f"/chat/inbox/tickets/{world['ticket_id']}").get_data(as_text=True)
+    assert '<img src=x onerror' not in page
+    assert ">&lt;img src=x onerror=alert(1)&gt;.pdf</a>" in page
