@@ -516,3 +516,15 @@ def test_a_file_name_is_escaped_on_the_ticket_page(client, auth, world):
     page = client.get(f"/chat/inbox/tickets/{world['ticket_id']}").get_data(as_text=True)
     assert '<img src=x onerror' not in page
     assert ">&lt;img src=x onerror=alert(1)&gt;.pdf</a>" in page
+
+
+def test_customer_uploads_are_rate_limited(make_app, tmp_path):
+    app = make_app(RESPONSO_CHAT_FILES_FOLDER=str(tmp_path / "f"),
+                   RESPONSO_CHAT_FILES_UPLOAD_RATE_LIMIT="2 per minute")
+    with app.app_context():
+        token = issue_token(make_ticket(make_chat(allowed_origins=[SHOP])))
+    client = app.test_client()
+    answers = [upload(client, token, (filedata.pdf(), f"{i}.pdf")).status_code
+               for i in range(3)]
+    assert answers == [201, 201, 429]
+    assert rows(app) == 2
