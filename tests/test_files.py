@@ -528,3 +528,22 @@ def test_customer_uploads_are_rate_limited(make_app, tmp_path):
                for i in range(3)]
     assert answers == [201, 201, 429]
     assert rows(app) == 2
+
+
+def test_uploads_and_deletion_on_postgresql(make_app, postgres_url, tmp_path):
+    app = make_app(database_url=postgres_url, migrate=True,
+                   RESPONSO_CHAT_FILES_FOLDER=str(tmp_path / "pg-files"))
+    with app.app_context():
+        ticket = make_ticket(make_chat(allowed_origins=[SHOP]))
+        ticket_id, token = ticket.id, issue_token(ticket)
+    client = app.test_client()
+    first = upload(client, token, (filedata.png(), "a.png"), client_msg_id="pg-1")
+    again = upload(client, token, (filedata.png(), "a.png"), client_msg_id="pg-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert rows(app) == 1 and len(stored_keys(app)) == 2
+    state = app.extensions["responso_chat"]
+    with app.app_context():
+        assert delete_ticket_files(state.db.session, [ticket_id]) == 1
+        state.db.session.commit()
+    state.jobs.join()
+    assert rows(app) == 0 and stored_keys(app) == []
