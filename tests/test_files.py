@@ -547,3 +547,18 @@ def test_uploads_and_deletion_on_postgresql(make_app, postgres_url, tmp_path):
         state.db.session.commit()
     state.jobs.join()
     assert rows(app) == 0 and stored_keys(app) == []
+
+
+def test_files_of_an_internal_note_stay_with_the_agents(client, auth, world):
+    auth.login("alice@shop.test")
+    response = client.post(
+        f"/chat/inbox/tickets/{world['ticket_id']}/attachments",
+        data={"body": "Courier's report", "internal": "true",
+              "files": [(io.BytesIO(filedata.pdf()), "courier.pdf")]},
+        headers={"X-CSRFToken": auth.csrf_token(), "Accept": "application/json"})
+    assert response.status_code == 201 and response.json["message"]["internal"] is True
+    agents = client.get(f"/chat/inbox/tickets/{world['ticket_id']}/messages?after=0")
+    assert [m["attachments"][0]["name"] for m in agents.json["messages"]
+            if m["attachments"]] == ["courier.pdf"]
+    customer = client.get("/chat/widget/tickets/messages?after=0", headers=visitor(world["token"]))
+    assert all(not m["attachments"] for m in customer.json["messages"])
