@@ -75,6 +75,8 @@ def make_app(tmp_path):
 
     def factory(database_url=None, migrate=False, **config):
         url = database_url or f"sqlite:///{tmp_path / f'shop-{len(apps)}.db'}"
+        # Attachments go to the test's folder, never to an instance folder of the checkout.
+        config.setdefault("RESPONSO_CHAT_FILES_FOLDER", str(tmp_path / f"files-{len(apps)}"))
         app = create_host_app(url, TESTING=True, **config)
         _prepare(app, migrate=migrate)
         apps.append(app)
