@@ -121,6 +121,7 @@ def api_upload_files(ticket_id):
         )
     except FileRefused as exc:
         return _refused(exc)
+    attachments.describe_messages([message], absolute=True)  # the API's URLs are absolute
     return jsonify(ApiMessageSchema().dump(message)), 201
 
 

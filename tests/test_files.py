@@ -562,3 +562,10 @@ def test_files_of_an_internal_note_stay_with_the_agents(client, auth, world):
             if m["attachments"]] == ["courier.pdf"]
     customer = client.get("/chat/widget/tickets/messages?after=0", headers=visitor(world["token"]))
     assert all(not m["attachments"] for m in customer.json["messages"])
+
+
+def test_pages_get_paths_and_the_api_absolute_urls(client, world):
+    event = upload(client, world["token"], (filedata.png(), "a.png")).json["message"]
+    [shown] = event["attachments"]
+    assert shown["url"].startswith("/chat/widget/files/")
+    assert shown["thumbnail_url"].startswith("/chat/widget/files/")

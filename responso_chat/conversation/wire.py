@@ -27,7 +27,8 @@ def message(message) -> dict:
     ``client_msg_id`` is null for authors outside :data:`CLIENT_AUTHORS`. Each attachment is
     ``{"id": int, "name": str, "content_type": str, "size": int, "image": bool,
     "width": int | None, "height": int | None, "url": str, "thumbnail_url": str | None}``
-    (URLs signed and expiring), as the files package describes it on the message
+    (signed, expiring paths such as ``/chat/widget/files/<token>``, resolved against the
+    plugin's address), as the files package describes it on the message
     (``attachment_views``); a message without files has ``[]``.
     """
     return {

@@ -196,10 +196,15 @@ def file_url(attachment_id: int, thumbnail: bool = False, max_age: int | None = 
     return f"{public_base() if base is None else base}{prefix}/widget/files/{token}"
 
 
-def describe(attachment, max_age: int | None = None) -> dict:
+def describe(attachment, max_age: int | None = None, absolute: bool = False) -> dict:
     """What clients see of an attachment: its name, type, size, whether it is an image
-    (shown inline) and the signed URLs of its file and thumbnail."""
-    base = public_base()
+    (shown inline) and the signed URLs of its file and thumbnail.
+
+    The pages' URLs are paths (``/chat/widget/files/...``): the widget resolves them against
+    the plugin's address it was loaded from, the inbox against its own, so a proxy in front
+    (https outside, http inside) changes nothing. ``absolute`` ones, for the API, webhooks and
+    e-mails, start with :func:`public_base`."""
+    base = public_base() if absolute else ""
     image = attachment.content_type in types.IMAGES
     return {
         "id": attachment.id,
@@ -216,7 +221,7 @@ def describe(attachment, max_age: int | None = None) -> dict:
     }
 
 
-def describe_messages(messages, max_age: int | None = None) -> None:
+def describe_messages(messages, max_age: int | None = None, absolute: bool = False) -> None:
     """Put the descriptions of their attachments on ``messages`` (``attachment_views``), read
     in one query."""
     messages = list(messages)
@@ -227,7 +232,7 @@ def describe_messages(messages, max_age: int | None = None) -> None:
         sa.select(Attachment).where(Attachment.message_id.in_(found)).order_by(Attachment.id)
     )
     for row in rows:
-        found[row.message_id].append(describe(row, max_age))
+        found[row.message_id].append(describe(row, max_age, absolute))
     for message in messages:
         message.attachment_views = found[message.id]
 

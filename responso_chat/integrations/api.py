@@ -140,7 +140,7 @@ def list_messages(
     if not include_internal:
         query = query.where(Message.internal.is_(False))
     page = keyset_page(query, [Message.seq], cursor, limit)
-    attachments.describe_messages(page.items)
+    attachments.describe_messages(page.items, absolute=True)
     return page
 
 
@@ -150,7 +150,7 @@ def get_message(ticket, seq: int):
         sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq == seq)
     )
     if message is not None:
-        attachments.describe_messages([message])
+        attachments.describe_messages([message], absolute=True)
     return message
 
 

@@ -305,7 +305,7 @@ def event_data(ticket_id: int, message_id: int | None = None, **extra):
         if message_id is not None:
             message = session.get(Message, message_id)
             if message is not None:
-                attachments.describe_messages([message])
+                attachments.describe_messages([message], absolute=True)
             data["message"] = ApiMessageSchema().dump(message)
         return {**data, **extra}
 

@@ -79,7 +79,9 @@ def lines_of(ticket, messages, language: str) -> list[Line]:
     """The messages as mail lines: the customer's are "You" in their language."""
     you = TEXT[language]["you"]
     messages = list(messages)
-    attachments.describe_messages(messages, plugin_state().setting("VISITOR_TOKEN_MAX_AGE"))
+    attachments.describe_messages(
+        messages, plugin_state().setting("VISITOR_TOKEN_MAX_AGE"), absolute=True
+    )
     return [
         Line(
             author=you if m.author_kind == "customer" else (m.author_name or ticket.chat_name),
