@@ -27,6 +27,7 @@ from . import (
     api_canned,  # noqa: F401 - its routes join the API blueprint
     api_privacy,  # noqa: F401 - its routes join the API blueprint
     api_records,  # noqa: F401 - its routes join the API blueprint
+    attachments,
     automations,
     inbox,
     inbox_canned,  # noqa: F401 - its views join the inbox blueprint
@@ -97,6 +98,9 @@ def _child() -> str | None:
 
 def _body_limit() -> int:
     limit = MAX_TOKEN_BODY if _child() in TOKEN_AUTHENTICATED else MAX_PAGE_BODY
+    if request.endpoint in attachments.UPLOAD_ENDPOINTS:  # files, and the message's text
+        state = plugin_state()
+        limit = state.setting("FILES_MAX_SIZE") * state.setting("FILES_PER_MESSAGE") + limit
     host_limit = current_app.config.get("MAX_CONTENT_LENGTH")
     return limit if host_limit is None else min(limit, host_limit)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from responso_chat.vocab import AUTO_LANGUAGE, CHAT_LANGUAGES, MAIL_SECURITY
 
@@ -223,6 +223,48 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Seconds a customer's verified access to \"My orders\" in the widget lasts before they "
         "verify again.",
     ),
+    "FILES_STORAGE": (
+        "local",
+        "Where attachments are stored: local (a folder, FILES_FOLDER) or s3 (an S3-compatible "
+        "object storage, the FILES_S3_* settings).",
+    ),
+    "FILES_FOLDER": (
+        "",
+        "Folder of the local storage; empty = responso_chat_files in the app's instance folder.",
+    ),
+    "FILES_S3_ENDPOINT_URL": (
+        "",
+        "Endpoint of the S3-compatible storage, e.g. https://s3.eu-central-1.amazonaws.com or "
+        "a MinIO address; empty = Amazon S3's own for the region.",
+    ),
+    "FILES_S3_BUCKET": ("", "Bucket the attachments go to (it must exist)."),
+    "FILES_S3_REGION": ("us-east-1", "Region of the bucket."),
+    "FILES_S3_ACCESS_KEY": (
+        "",
+        "Access key id of the storage; empty = boto3's own lookup (environment, instance role).",
+    ),
+    "FILES_S3_SECRET_KEY": ("", "Secret access key that goes with FILES_S3_ACCESS_KEY."),
+    "FILES_MAX_SIZE": (10 * 1024 * 1024, "Largest attachment, in bytes."),
+    "FILES_PER_MESSAGE": (5, "Most attachments one message may carry."),
+    "FILES_ALLOWED_TYPES": (
+        "image/jpeg,image/png,image/gif,image/webp,application/pdf",
+        "Comma-separated content types accepted, as detected from the file's content (never "
+        "its name); HTML, SVG, scripts and executables can never be allowed.",
+    ),
+    "FILES_MAX_PIXELS": (
+        40_000_000,
+        "Largest image accepted, in pixels (width x height x frames): a larger one, such as a "
+        "decompression bomb, is refused before it is decoded.",
+    ),
+    "FILES_URL_MAX_AGE": (
+        86400,
+        "Seconds a signed file URL shown in the widget, the inbox, the API or a webhook stays "
+        "valid (links in e-mails: VISITOR_TOKEN_MAX_AGE).",
+    ),
+    "FILES_UPLOAD_RATE_LIMIT": (
+        "20 per minute",
+        "Rate limit of the customer's uploads per client address.",
+    ),
 }
 
 
@@ -307,6 +349,22 @@ class _SettingsSchema(Schema):
     ORDER_ACCESS_MAX_AGE = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=60)
     )
+    FILES_STORAGE = fields.String(required=True, validate=validate.OneOf(("local", "s3")))
+    FILES_FOLDER = fields.String(required=True)
+    FILES_S3_ENDPOINT_URL = fields.String(required=True)
+    FILES_S3_BUCKET = fields.String(required=True)
+    FILES_S3_REGION = fields.String(required=True)
+    FILES_S3_ACCESS_KEY = fields.String(required=True)
+    FILES_S3_SECRET_KEY = fields.String(required=True)
+    FILES_MAX_SIZE = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1024, max=1024**3)
+    )
+    FILES_PER_MESSAGE = fields.Integer(required=True, strict=True, validate=validate.Range(1, 20))
+    FILES_ALLOWED_TYPES = fields.String(required=True)
+    FILES_MAX_PIXELS = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=10_000, max=178_000_000)
+    )
+    FILES_URL_MAX_AGE = fields.Integer(required=True, strict=True, validate=validate.Range(min=60))
 
     @validates("REDIS_URL")
     def _redis_url(self, value, **_kwargs):
@@ -319,6 +377,21 @@ class _SettingsSchema(Schema):
             parts.port  # noqa: B018 - raises on a malformed port
         except ValueError as exc:
             raise ValidationError(f"malformed port: {exc}") from None
+
+    @validates("FILES_ALLOWED_TYPES")
+    def _file_types(self, value, **_kwargs):
+        from responso_chat.files.types import unknown_types
+
+        wrong = unknown_types(value)
+        if wrong:
+            raise ValidationError(
+                f"cannot accept {', '.join(wrong)}: give detectable types such as image/png"
+            )
+
+    @validates_schema
+    def _s3_needs_a_bucket(self, data, **_kwargs):
+        if data.get("FILES_STORAGE") == "s3" and not data.get("FILES_S3_BUCKET"):
+            raise ValidationError("s3 storage needs a bucket", "FILES_S3_BUCKET")
 
     @validates("DEFAULT_TIMEZONE")
     def _timezone(self, value, **_kwargs):
@@ -341,7 +414,8 @@ def check(config) -> None:
         lines = [f"{PREFIX}{name}: {' '.join(msgs)}" for name, msgs in sorted(errors.items())]
         raise ConfigurationError("Invalid Responso Chat configuration:\n  " + "\n  ".join(lines))
     for name in ("START_CHAT_RATE_LIMIT", "SEND_RATE_LIMIT", "PUBLIC_RATE_LIMIT",
-                 "WS_FRAME_RATE_LIMIT", "ORDER_CODE_RATE_LIMIT", "ORDER_CODE_IP_RATE_LIMIT"):
+                 "WS_FRAME_RATE_LIMIT", "ORDER_CODE_RATE_LIMIT", "ORDER_CODE_IP_RATE_LIMIT",
+                 "FILES_UPLOAD_RATE_LIMIT"):
         _check_rate_limit(name, config[PREFIX + name])
 
 

@@ -65,6 +65,8 @@ class Operation:
     admin: bool = False
     public: bool = False
     media_type: str = "application/json"  # another one: a file (a ZIP, ...)
+    #: The body's media type: JSON, or ``multipart/form-data`` for uploads.
+    body_type: str = "application/json"
 
 
 def operation(summary: str, tag: str, **options):
@@ -139,7 +141,7 @@ def _operation(op: Operation, endpoint: str, path_ids: list[str]) -> dict:
     if op.body is not None:
         spec["requestBody"] = {
             "required": True,
-            "content": {"application/json": {"schema": op.body}},
+            "content": {op.body_type: {"schema": op.body}},
         }
     if op.public:
         spec["security"] = []

@@ -46,11 +46,15 @@ destructive request (delete) by the admin comes last.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 
+from werkzeug.datastructures import FileStorage
+
 from responso_chat.automations import rules
 from responso_chat.conversation.visitor import issue_token
+from responso_chat.files import attachments, upload
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.integrations import api_tokens, webhooks
 from responso_chat.mail import signing
@@ -228,6 +232,8 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (INBOX + "ticket_page", "GET"): ticket_page(),
     (INBOX + "ticket_messages", "GET"): ticket_page(query="after=0"),
     (INBOX + "send_message", "POST"): ticket_page(REDIRECT, body={"body": "Reply by {role}"}),
+    # Without a file the upload is refused (422) once access and CSRF passed.
+    (INBOX + "upload_files", "POST"): ticket_page(422, body={"body": "File by {role}"}),
     (INBOX + "set_availability", "POST"): agent_page(REDIRECT, body={"status": "away"}),
     (INBOX + "correct_analysis", "POST"): ticket_page(
         REDIRECT, body={"sentiment": "negative", "context": "complaint"}),
@@ -288,6 +294,9 @@ MATRIX: dict[tuple[str, str], Entry] = {
         422, auth="visitor", body={"email": "{role}@customers.test", "code": "123456"}),
     (WIDGET + "my_orders", "GET"): public(401, auth="visitor"),
     (WIDGET + "order_request", "POST"): public(401, auth="visitor", body={"request": "ask"}),
+    (WIDGET + "upload_files", "POST"): visitor_only(422, body={"body": "File by {role}"}),
+    # A signed file URL is its own credential: anyone holding it gets the file.
+    (WIDGET + "serve_file", "GET"): public(),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),
@@ -305,6 +314,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (API + "message_list", "GET"): api_ticket(),
     (API + "message_read", "GET"): api_ticket(),
     (API + "message_create", "POST"): api_ticket(201, body={"body": "API reply by {role}"}),
+    (API + "upload_files", "POST"): api_ticket(422, body={"body": "API file by {role}"}),
     (API + "tag_list", "GET"): api_agent(),
     (API + "tag_read", "GET"): api_agent(),
     (API + "tag_create", "POST"): api_agent(201, body={"name": "api-{role}-{serial}"}),
@@ -405,6 +415,9 @@ def build_world(serial: int) -> dict:
                             body="Hello {{ customer_name }}", owner_id=None)
     session.add(shared)
     session.commit()
+    message, _created = upload.post_customer_files(
+        ticket, [FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "invoice.pdf")]
+    )
     return {
         "chat_id": chat.id,
         "public_key": chat.public_key,
@@ -424,4 +437,5 @@ def build_world(serial: int) -> dict:
         "token_id": alice_token.id,
         "canned_id": shared.id,
         "visitor_token": issue_token(ticket),
+        "file_token": attachments.file_token(message.attachment_views[0]["id"]),
     }

@@ -75,6 +75,8 @@ def make_app(tmp_path):
 
     def factory(database_url=None, migrate=False, **config):
         url = database_url or f"sqlite:///{tmp_path / f'shop-{len(apps)}.db'}"
+        # Attachments go to the test's folder, never to an instance folder of the checkout.
+        config.setdefault("RESPONSO_CHAT_FILES_FOLDER", str(tmp_path / f"files-{len(apps)}"))
         app = create_host_app(url, TESTING=True, **config)
         _prepare(app, migrate=migrate)
         apps.append(app)
@@ -158,6 +160,16 @@ def postgres_url(postgres_server):
 def pg_app(make_app, postgres_url):
     """A host app on a fresh PostgreSQL database, its plugin tables made by the migrations."""
     return make_app(database_url=postgres_url, migrate=True)
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """An S3-compatible server (moto's, over real HTTP on loopback) for the whole run."""
+    from tests.support.s3server import S3Server
+
+    server = S3Server().start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import http.client
 import itertools
+import shutil
+import tempfile
 from collections import Counter
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -51,6 +53,7 @@ def ids(keys) -> list[str]:
 def matrix_app(database_url: str):
     """A host app on ``database_url`` (its tables created) with rate limits out of the way,
     served live too (``app.live``); each entry is then tried on its own :func:`fresh_world`."""
+    folder = tempfile.mkdtemp(prefix="responso-chat-matrix-files-")
     app = create_host_app(
         database_url,
         TESTING=True,
@@ -58,6 +61,7 @@ def matrix_app(database_url: str):
         RESPONSO_CHAT_SEND_RATE_LIMIT="10000 per minute",
         RESPONSO_CHAT_PUBLIC_RATE_LIMIT="10000 per minute",
         RESPONSO_CHAT_WS_FRAME_RATE_LIMIT="10000 per second",
+        RESPONSO_CHAT_FILES_FOLDER=folder,
     )
     _prepare(app, migrate=False)
     app.live = LiveServer(app)
@@ -66,6 +70,7 @@ def matrix_app(database_url: str):
     finally:
         app.live.stop()
         _dispose(app)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def fresh_world(app) -> dict:

@@ -157,6 +157,7 @@ NEW_TABLES = {
     "responso_chat_canned_response",
     "responso_chat_ticket_order",
     "responso_chat_order_code",
+    "responso_chat_attachment",
 }
 RELEASED_ROWS = {
     "responso_chat_chat": {

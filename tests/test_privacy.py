@@ -8,10 +8,11 @@ import io
 import json
 import zipfile
 from datetime import timedelta
-from types import SimpleNamespace
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.datastructures import FileStorage
 
 from responso_chat import models
 from responso_chat.automations import rules
@@ -19,6 +20,8 @@ from responso_chat.conversation import messages
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.conversation.visitor import issue_token, ticket_for_token
 from responso_chat.conversation.websocket import CLOSE_FORBIDDEN
+from responso_chat.files import attachments_of_tickets
+from responso_chat.files.upload import post_customer_files
 from responso_chat.inbox import contacts, tasks
 from responso_chat.infra import outbox
 from responso_chat.integrations import api_tokens, webhooks
@@ -28,17 +31,20 @@ from responso_chat.models import (
     MailRecord,
     Message,
     Order,
+    OrderCode,
     OrderSync,
     OutboxEntry,
     PrivacyRecord,
     Task,
     Ticket,
+    TicketRating,
     WebhookDelivery,
     utcnow,
 )
-from responso_chat.privacy import attachments, erase, export, scope
+from responso_chat.privacy import erase, export, scope
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
+from tests import filedata
 from tests.conftest import AuthActions
 from tests.factories import make_chat, make_ticket
 from tests.test_mail_link_takeover import SHOP, Widget
@@ -126,6 +132,9 @@ def build_zoe(other_email: str = "bob.nowak@example.com") -> dict:
                 "customer_name": ticket.customer_name}}}))
     outbox.add(SOON_JOB, first.id, delay=3600)
     outbox.add(SOON_JOB, bob.id, delay=3600)
+    session.add(TicketRating(ticket_id=first.id, score=2, comment="Zoe Kowalska, unhappy"))
+    session.add(OrderCode(chat_id=chat.id, email=EMAIL.lower(), code_hash="0" * 64,
+                          expires_at=utcnow() + timedelta(minutes=10)))
     session.commit()
     task = tasks.create_task(ALICE, title="Call Zoe Kowalska back", ticket=first,
                              description="zoe.kowalska@example.com wants a refund to my card")
@@ -204,6 +213,9 @@ def test_erasure_leaves_nothing_identifying_anywhere(any_app):
         contact = session.get(Contact, world["contact_id"])
         assert (contact.name, contact.phone, contact.notes) == ("", "", "")
         assert scope.is_erased(contact)
+        rating = session.scalars(sa.select(TicketRating)).one()
+        assert (rating.score, rating.comment) == (2, "")  # the shop's figure stays, her words go
+        assert _count(OrderCode) == 0
         record = session.scalars(sa.select(PrivacyRecord)).one()
         assert (record.action, record.contact_id, record.actor_name) == (
             "erase", contact.id, "Ada Admin")
@@ -242,7 +254,7 @@ def test_a_failure_midway_leaves_nothing_half_erased(app, monkeypatch):
         def broken(session, ticket_ids):
             raise OSError("the file storage is away")
 
-        monkeypatch.setattr(erase.attachments, "delete_contact_files", broken)
+        monkeypatch.setattr(erase.attachments, "delete_ticket_files", broken)
         contact = _session().get(Contact, world["contact_id"])
         with pytest.raises(OSError):
             erase.erase_contact(contact, ADMIN, EMAIL)
@@ -434,38 +446,44 @@ def test_the_customers_open_widget_closes_when_their_data_is_erased(app, live_se
     assert widget.send("Are you there?", "c-9").status_code == 401
 
 
-class FakeFiles:
-    """The interface of ``responso_chat.files`` the privacy hooks call, over files in memory
-    (that package is built beside this one)."""
-
-    def __init__(self, ticket_ids):
-        self.stored = {ticket_id: b"%%PDF invoice of %d" % ticket_id for ticket_id in ticket_ids}
-        self.deleted = []
-
-    def attachments_of_tickets(self, session, ticket_ids):
-        return [SimpleNamespace(id=100 + t, ticket_id=t, filename="../in voice.pdf")
-                for t in ticket_ids if t in self.stored]
-
-    def read_attachment(self, attachment):
-        return self.stored[attachment.ticket_id]
-
-    def delete_ticket_files(self, session, ticket_ids):
-        self.deleted.append(sorted(ticket_ids))
-        for ticket_id in ticket_ids:
-            self.stored.pop(ticket_id, None)
+def attach_pdf(ticket_id: int, name: str) -> bytes:
+    """The customer's message on the ticket with a PDF (stored as uploads are); its bytes."""
+    content = filedata.pdf()
+    post_customer_files(_session().get(Ticket, ticket_id),
+                        [FileStorage(io.BytesIO(content), filename=name)], "My invoice")
+    return content
 
 
-def test_attachments_go_into_the_export_and_with_the_erasure(app, monkeypatch):
+def stored_files(app) -> list[str]:
+    """The files of the local storage (paths under its folder)."""
+    root = Path(app.config["RESPONSO_CHAT_FILES_FOLDER"])
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def test_attachments_go_into_the_export_and_with_the_erasure(make_app, tmp_path):
+    app = make_app(RESPONSO_CHAT_FILES_FOLDER=str(tmp_path / "files"))
     with app.app_context():
         world = build_zoe()
-        first, second = world["tickets"]
-        fake = FakeFiles([first, world["bob"]])
-        monkeypatch.setattr(attachments, "files", fake)
+        first, _second = world["tickets"]
+        pdf = attach_pdf(first, "../Zoe Kowalska invoice.pdf")
+        attach_pdf(world["bob"], "bob.pdf")
+        assert len(stored_files(app)) == 2
         contact = _session().get(Contact, world["contact_id"])
         archive = zipfile.ZipFile(io.BytesIO(export.export_contact(contact, ADMIN).data))
-        name = f"files/{first}/{100 + first}-in_voice.pdf"
-        assert archive.namelist() == ["contact.json", name]
-        assert archive.read(name) == b"%%PDF invoice of %d" % first
+        [name] = [n for n in archive.namelist() if n.startswith("files/")]
+        assert name.startswith(f"files/{first}/") and name.endswith("Zoe_Kowalska_invoice.pdf")
+        assert archive.read(name) == pdf
         erasure = erase.erase_contact(contact, ADMIN, EMAIL)
-    assert fake.deleted == [[first, second]] and erasure.counts["files"] == 1
-    assert list(fake.stored) == [world["bob"]]  # Bob's file stays
+        assert erasure.counts["files"] == 1
+        plugin_state().jobs.join()
+        assert [a.ticket_id for a in attachments_of_tickets(_session(), world["tickets"])] == []
+        assert len(attachments_of_tickets(_session(), [world["bob"]])) == 1
+    assert len(stored_files(app)) == 1  # Bob's file stays, hers is gone from storage
+
+
+def test_every_event_job_about_a_ticket_is_forgotten_with_it():
+    """A new ``on_*`` event job must be listed, or an erased ticket's job would still run."""
+    from responso_chat.conversation import event_jobs
+
+    jobs = {f"{event_jobs.__name__}.{name}" for name in dir(event_jobs) if name.startswith("on_")}
+    assert jobs and jobs <= set(scope.TICKET_JOBS)

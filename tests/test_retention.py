@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from responso_chat.automations import rules
 from responso_chat.conversation import ticket_changes
+from responso_chat.files import attachments_of_tickets
 from responso_chat.inbox import tasks
 from responso_chat.infra import outbox
 from responso_chat.infra.jobs import PERIODIC_JOBS, RUN_PERIODIC, enqueue, job_class_for
@@ -32,7 +33,7 @@ from responso_chat.privacy import retention
 from responso_chat.state import plugin_state
 from tests.conftest import AuthActions
 from tests.factories import make_chat, make_ticket
-from tests.test_privacy import ALICE, SOON_JOB, _count, _session
+from tests.test_privacy import ALICE, SOON_JOB, _count, _session, attach_pdf, stored_files
 
 JOB = "responso_chat.privacy.retention.delete_expired_tickets"
 
@@ -219,17 +220,25 @@ def test_the_privacy_page_shows_what_retention_deleted(make_app):
     assert "3 tickets, 12 messages, 3 mails, 6 jobs" in html
 
 
-def test_retention_deletes_the_tickets_files(make_app, monkeypatch):
-    from responso_chat.privacy import attachments
-    from tests.test_privacy import FakeFiles
-
-    app = make_app(RESPONSO_CHAT_RETENTION_DAYS=30)
+def test_retention_deletes_the_tickets_files(make_app, tmp_path):
+    app = make_app(RESPONSO_CHAT_RETENTION_DAYS=30,
+                   RESPONSO_CHAT_FILES_FOLDER=str(tmp_path / "files"))
     with app.app_context():
         ids = build_tickets()
-        fake = FakeFiles(ids.values())
-        monkeypatch.setattr(attachments, "files", fake)
+        for ticket_id in ids.values():  # a file sent while it was open, then its end again
+            ticket = _session().get(Ticket, ticket_id)
+            status, ended_at = ticket.status, ticket.ended_at
+            _ended(ticket_id, "open", None)
+            _session().commit()
+            attach_pdf(ticket_id, "invoice.pdf")
+            _session().execute(sa.update(Ticket).where(Ticket.id == ticket_id)
+                               .values(status=status, ended_at=ended_at))
+            _session().commit()
+        old = [ids[name] for name in ("closed_90", "spam_60", "closed_45")]
         assert retention.delete_expired_tickets() == 3
         (run,) = _session().scalars(sa.select(PrivacyRecord)).all()
-    old = sorted(ids[name] for name in ("closed_90", "spam_60", "closed_45"))
-    assert fake.deleted == [old] and run.counts["files"] == 3
-    assert sorted(fake.stored) == sorted(set(ids.values()) - set(old))
+        plugin_state().jobs.join()
+        kept = attachments_of_tickets(_session(), list(ids.values()))
+    assert run.counts["files"] == 3
+    assert sorted(a.ticket_id for a in kept) == sorted(set(ids.values()) - set(old))
+    assert len(stored_files(app)) == len(ids) - 3

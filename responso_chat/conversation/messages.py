@@ -17,6 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from responso_chat import signals
 from responso_chat.conversation import events, wire
 from responso_chat.conversation.analysis import publish_analysis
+from responso_chat.files import attachments
 from responso_chat.infra.broker import INBOX_CHANNEL, agent_ticket_channel, ticket_channel
 from responso_chat.models import Message, Ticket, UTCDateTime, utcnow
 from responso_chat.state import plugin_state
@@ -176,7 +177,9 @@ def messages_after(ticket_id: int, after_seq: int = 0, include_internal: bool = 
     query = sa.select(Message).where(Message.ticket_id == ticket_id, Message.seq > after_seq)
     if not include_internal:
         query = query.where(Message.internal.is_(False))
-    return list(state.db.session.execute(query.order_by(Message.seq)).scalars())
+    rows = list(state.db.session.execute(query.order_by(Message.seq)).scalars())
+    attachments.describe_messages(rows)
+    return rows
 
 
 def _commit_new(ticket, record_events, **fields):
@@ -206,6 +209,7 @@ def _commit_new(ticket, record_events, **fields):
         )
         if existing is None:
             raise
+        attachments.describe_messages([existing])
         existing.committed_event = wire.message(existing)
         return existing, False
     message.committed_event = published[0][1]  # announcements() puts the message's own first
@@ -230,7 +234,8 @@ def commit_keeping(session, *objects) -> None:
             set_committed_value(obj, key, value)
 
 
-def post_customer_message(ticket, body: str, client_msg_id: str | None = None, attach=None):
+def post_customer_message(ticket, body: str, client_msg_id: str | None = None, attach=None,
+                          files=None):
     """Add the customer's message, commit, publish; returns ``(message, created)``, the
     message's event in ``message.committed_event`` (see :func:`_commit_new`).
     ``attach(message)``, when given, adds rows about the message in its transaction (an order
@@ -241,12 +246,15 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None, a
     does a solved or closed one within ``RESPONSO_CHAT_REOPEN_WINDOW`` (the agents see an
     internal line saying so; everyone gets the ``status`` event before the message). Raises
     :class:`ConversationEnded` for spam, or a ticket ended longer ago than that.
+    ``files`` (:class:`responso_chat.files.attachments.NewFiles`) are attached to it in its
+    transaction (see :mod:`responso_chat.files.upload`).
     """
     ticket_id, status = ticket.id, ticket.status
     ended = status in ENDED_STATUSES
     if ended:
         existing = find_by_client_id(ticket_id, "customer", None, client_msg_id)
         if existing is not None:
+            attachments.describe_messages([existing])
             existing.committed_event = wire.message(existing)
             return existing, False
         if not customer_may_reopen(status, ticket.ended_at):
@@ -254,6 +262,7 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None, a
     reopen = ended or status == "pending"
 
     def record_events(message) -> list:
+        attachments.record(message, files)
         if attach is not None:
             attach(message)
         events.message_created(ticket_id, message.id, "customer")
@@ -272,7 +281,7 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None, a
         body=body,
         author_name=ticket.customer_name,
         client_msg_id=client_msg_id,
-        analysis=classify(ticket, body),
+        analysis=classify(ticket, body) if body else None,  # files alone say no mood
         reopen=reopen,
     )
     if not created:
@@ -299,13 +308,15 @@ def post_agent_message(
     client_msg_id: str | None = None,
     internal: bool = False,
     reopen: bool = False,
+    files=None,
 ):
     """Add an agent's reply (or internal note), commit, publish; idempotent by client id.
 
     A reply to a solved, closed or spam ticket reopens it when ``reopen`` (an internal line
     records who did, the ``status`` event goes out before the reply) and raises
     :class:`ReopenRequired` otherwise; notes never change the status. The message's
-    ``reopened`` says whether this reply reopened the ticket.
+    ``reopened`` says whether this reply reopened the ticket. ``files`` are attached to it
+    as to a customer's message (:func:`post_customer_message`).
     """
     ticket_id, status = ticket.id, ticket.status
     agent = Agent(str(agent_id), agent_name, "")
@@ -319,6 +330,7 @@ def post_agent_message(
             raise ReopenRequired(status)
 
     def record_events(message) -> list:
+        attachments.record(message, files)
         events.message_created(ticket_id, message.id, "agent")
         if not reopening:
             return []

@@ -22,9 +22,14 @@ def message(message) -> dict:
 
         {"type": "message", "ticket_id": int, "seq": int, "author_kind": str,
          "author_name": str, "body": str, "internal": bool, "client_msg_id": str | None,
-         "created_at": ISO 8601 str, "seen": bool}
+         "created_at": ISO 8601 str, "seen": bool, "attachments": [attachment, ...]}
 
-    ``client_msg_id`` is null for authors outside :data:`CLIENT_AUTHORS`.
+    ``client_msg_id`` is null for authors outside :data:`CLIENT_AUTHORS`. Each attachment is
+    ``{"id": int, "name": str, "content_type": str, "size": int, "image": bool,
+    "width": int | None, "height": int | None, "url": str, "thumbnail_url": str | None}``
+    (signed, expiring paths such as ``/chat/widget/files/<token>``, resolved against the
+    plugin's address), as the files package describes it on the message
+    (``attachment_views``); a message without files has ``[]``.
     """
     return {
         "type": "message",
@@ -39,6 +44,7 @@ def message(message) -> dict:
         ),
         "created_at": message.created_at.isoformat(),
         "seen": message.seen_at is not None,
+        "attachments": list(getattr(message, "attachment_views", None) or ()),
     }
 
 

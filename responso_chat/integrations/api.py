@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from responso_chat.conversation import ticket_changes, tickets
 from responso_chat.conversation.access import visible_chat_ids
 from responso_chat.conversation.errors import ChangeRefused
+from responso_chat.files import attachments
 from responso_chat.inbox import contacts, tasks
 from responso_chat.inbox import queries as inbox
 from responso_chat.inbox.paging import Page, keyset_page
@@ -142,14 +143,19 @@ def list_messages(
     query = sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq > after)
     if not include_internal:
         query = query.where(Message.internal.is_(False))
-    return keyset_page(query, [Message.seq], cursor, limit)
+    page = keyset_page(query, [Message.seq], cursor, limit)
+    attachments.describe_messages(page.items, absolute=True)
+    return page
 
 
 def get_message(ticket, seq: int):
-    """The message ``seq`` of ``ticket``, or None."""
-    return plugin_state().db.session.scalar(
+    """The message ``seq`` of ``ticket`` with its files described, or None."""
+    message = plugin_state().db.session.scalar(
         sa.select(Message).where(Message.ticket_id == ticket.id, Message.seq == seq)
     )
+    if message is not None:
+        attachments.describe_messages([message], absolute=True)
+    return message
 
 
 # --- tickets ---------------------------------------------------------------------------------

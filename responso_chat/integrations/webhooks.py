@@ -35,6 +35,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from responso_chat.files import attachments
 from responso_chat.infra import outbox
 from responso_chat.models import (
     Message,
@@ -302,7 +303,10 @@ def event_data(ticket_id: int, message_id: int | None = None, **extra):
         ticket = session.get(Ticket, ticket_id, options=ticket_details())
         data = {"ticket": ApiTicketSchema().dump(ticket)}
         if message_id is not None:
-            data["message"] = ApiMessageSchema().dump(session.get(Message, message_id))
+            message = session.get(Message, message_id)
+            if message is not None:
+                attachments.describe_messages([message], absolute=True)
+            data["message"] = ApiMessageSchema().dump(message)
         return {**data, **extra}
 
     return build

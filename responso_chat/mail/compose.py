@@ -14,8 +14,10 @@ from email.utils import format_datetime, formataddr
 
 from flask import current_app
 
+from responso_chat.files import attachments
 from responso_chat.mail import signing
 from responso_chat.models import utcnow
+from responso_chat.state import plugin_state
 from responso_chat.vocab import LANGUAGES
 
 #: A header of every mail the plugin sends (mail loops: see :mod:`.incoming`).
@@ -59,6 +61,13 @@ class Line:
     author: str
     body: str
     at: str
+    #: The message's files: ``(name, size, signed URL)``, links rather than parts of the
+    #: mail (they may be large), valid as long as a visitor token.
+    files: tuple = ()
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
 
 
 def language_of(ticket) -> str:
@@ -69,11 +78,16 @@ def language_of(ticket) -> str:
 def lines_of(ticket, messages, language: str) -> list[Line]:
     """The messages as mail lines: the customer's are "You" in their language."""
     you = TEXT[language]["you"]
+    messages = list(messages)
+    attachments.describe_messages(
+        messages, plugin_state().setting("VISITOR_TOKEN_MAX_AGE"), absolute=True
+    )
     return [
         Line(
             author=you if m.author_kind == "customer" else (m.author_name or ticket.chat_name),
             body=m.body,
             at=f"{m.created_at:%Y-%m-%d %H:%M} UTC",
+            files=tuple((f["name"], _size(f["size"]), f["url"]) for f in m.attachment_views),
         )
         for m in messages
     ]

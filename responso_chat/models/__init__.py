@@ -31,6 +31,7 @@ from responso_chat.models.base import (
 )
 from responso_chat.models.canned import CannedResponse
 from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
+from responso_chat.models.files import Attachment
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
 from responso_chat.models.order_links import OrderCode, TicketOrder
@@ -57,6 +58,7 @@ __all__ = [
     "VERSION_TABLE",
     "AgentAvailability",
     "ApiToken",
+    "Attachment",
     "AutomationRule",
     "AutomationRun",
     "Base",

@@ -13,6 +13,8 @@ What goes (found by the contact's e-mail in any case, see :mod:`.scope`):
 - the mails of those tickets or to and from the address: address, subject, body, error and
   ``Message-ID`` (a queued one is not sent);
 - webhook deliveries about those tickets and jobs not run yet for them; their attachments;
+- the comments of their ratings (the score stays: it is the shop's figure, not the person),
+  and the one-time codes sent to the address;
 - the contact's name, phone and notes (its address becomes :func:`.scope.erased_email`).
 
 Each ticket gets an internal system line saying who erased it and when (never what), and the
@@ -34,10 +36,12 @@ from responso_chat.models import (
     MailRecord,
     Message,
     Order,
+    OrderCode,
     OrderSync,
     PrivacyRecord,
     Task,
     Ticket,
+    TicketRating,
     WebhookDelivery,
     utcnow,
 )
@@ -110,6 +114,14 @@ def erase_contact(contact, actor, confirmation: str) -> Erasure:
             sa.delete(Order).where(sa.func.lower(Order.email) == email)
         ).rowcount
         session.execute(sa.delete(OrderSync).where(sa.func.lower(OrderSync.email) == email))
+        session.execute(sa.delete(OrderCode).where(OrderCode.email == email))
+        if ticket_ids:
+            session.execute(
+                sa.update(TicketRating)
+                .where(TicketRating.ticket_id.in_(ticket_ids))
+                .values(comment="")
+                .execution_options(synchronize_session=False)
+            )
         mail_ids = _clear_mails(session, ticket_ids, email)
         counts["mails"] = len(mail_ids)
         deliveries = scope.webhook_deliveries_of(session, ticket_ids)
@@ -120,7 +132,7 @@ def erase_contact(contact, actor, confirmation: str) -> Erasure:
         contact.name, contact.phone, contact.notes = "", "", ""
         contact.email = scope.erased_email(contact.id)
         lines = _record_on_tickets(session, ticket_ids, actor)
-        counts["files"] = attachments.delete_contact_files(session, ticket_ids)
+        counts["files"] = attachments.delete_ticket_files(session, ticket_ids)
         record = records.add("erase", contact.id, actor, counts)
         session.commit()
     except Exception:

@@ -56,7 +56,7 @@ def delete_expired_tickets() -> int:
         if not ticket_ids:
             session.rollback()
             return 0
-        files = attachments.delete_expired_ticket_files(session, ticket_ids)
+        files = attachments.delete_ticket_files(session, ticket_ids)
         counts = scope.delete_tickets(session, ticket_ids)
         first = {key: counts.pop(key, 0) for key in ("tickets", "messages", "mails")}
         counts = {**first, **counts, "files": files}

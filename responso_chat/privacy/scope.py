@@ -37,6 +37,7 @@ TICKET_JOBS = {
     "responso_chat.conversation.event_jobs.on_message_created": 1,
     "responso_chat.conversation.event_jobs.on_status_changed": 1,
     "responso_chat.conversation.event_jobs.on_assigned": 1,
+    "responso_chat.conversation.event_jobs.on_rated": 1,
 }
 #: The job sending one stored mail (its argument: the mail's id).
 MAIL_JOB = "responso_chat.mail.outgoing.deliver"

@@ -110,6 +110,21 @@ class ApiTicketSchema(Schema):
     rating = fields.Nested(ApiRatingSchema, required=True, allow_none=True)
 
 
+class ApiAttachmentSchema(Schema):
+    """A file of a message. Its type was read from its content; ``url`` and
+    ``thumbnail_url`` (images only) are signed and expire (``FILES_URL_MAX_AGE``)."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True, metadata={"description": "In bytes."})
+    image = fields.Boolean(required=True, metadata={"description": "A raster image."})
+    width = fields.Integer(required=True, allow_none=True)
+    height = fields.Integer(required=True, allow_none=True)
+    url = fields.String(required=True)
+    thumbnail_url = fields.String(required=True, allow_none=True)
+
+
 class ApiMessageSchema(Schema):
     """One line of a conversation, numbered per ticket by ``seq``."""
 
@@ -128,6 +143,12 @@ class ApiMessageSchema(Schema):
     seen_at = fields.DateTime(required=True, allow_none=True)
     sentiment = fields.String(required=True, allow_none=True)
     context = fields.String(required=True, allow_none=True)
+    attachments = fields.List(
+        fields.Nested(ApiAttachmentSchema),
+        attribute="attachment_views",
+        dump_default=list,
+        metadata={"description": "Its files, with signed URLs."},
+    )
     ticket_reopened = fields.Boolean(
         attribute="reopened",
         dump_default=False,

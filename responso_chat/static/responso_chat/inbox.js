@@ -261,7 +261,9 @@
     if (m.internal) meta.appendChild(el("span", "rc-msg-flag", "Internal note"));
     meta.appendChild(timeElement(m.created_at));
     li.appendChild(meta);
-    li.appendChild(el("div", "rc-msg-body", m.body));
+    if (m.body) li.appendChild(el("div", "rc-msg-body", m.body));
+    var files = window.rcInboxFiles && window.rcInboxFiles.render(m); /* inbox_files.js */
+    if (files) li.appendChild(files);
     if (m.author_kind === "agent" && !m.internal) {
       li.appendChild(el("p", "rc-msg-state", m.seen ? "Seen" : "Sent"));
     }
@@ -920,6 +922,7 @@
   setupApplyAtOnce();
   setupShortcuts();
   document.addEventListener("visibilitychange", markRead);
+  document.addEventListener("rc-message", function (event) { addMessage(event.detail); });
   connect();
   if (ticketId) socket.addEventListener("open", markRead, { once: true });
 })();

@@ -32,7 +32,9 @@
       reconnecting: "Reconnecting…", network: "The chat could not be reached. Please try again.",
       tooMany: "Too many attempts. Try again in {n} s.", closed: "The chat is closed right now.",
       count: "{n} of {max} characters", here: "{names} online",
-      replies: "Usually replies in about {n} min", repliesH: "Usually replies in about {n} h"
+      replies: "Usually replies in about {n} min", repliesH: "Usually replies in about {n} h",
+      attach: "Attach a file", cancel: "Cancel", uploading: "Uploading {name}",
+      uploadFailed: "The file could not be sent.", dropHere: "Drop files to send them"
     },
     fr: {
       intro: "Laissez vos coordonnées, nous vous répondrons ici même.",
@@ -51,7 +53,10 @@
       tooMany: "Trop de tentatives. Réessayez dans {n} s.",
       closed: "Le chat est fermé pour le moment.", count: "{n} caractères sur {max}",
       here: "En ligne : {names}", replies: "Répond en général en {n} min environ",
-      repliesH: "Répond en général en {n} h environ"
+      repliesH: "Répond en général en {n} h environ",
+      attach: "Joindre un fichier", cancel: "Annuler", uploading: "Envoi de {name}",
+      uploadFailed: "Le fichier n’a pas pu être envoyé.",
+      dropHere: "Déposez les fichiers pour les envoyer"
     },
     pl: {
       intro: "Zostaw swoje dane, odpowiemy właśnie tutaj.",
@@ -69,7 +74,9 @@
       reconnecting: "Ponowne łączenie…", network: "Nie udało się połączyć z czatem. Spróbuj ponownie.",
       tooMany: "Zbyt wiele prób. Spróbuj ponownie za {n} s.", closed: "Czat jest teraz nieczynny.",
       count: "{n} z {max} znaków", here: "Dostępni: {names}",
-      replies: "Zwykle odpowiadamy w ok. {n} min", repliesH: "Zwykle odpowiadamy w ok. {n} godz."
+      replies: "Zwykle odpowiadamy w ok. {n} min", repliesH: "Zwykle odpowiadamy w ok. {n} godz.",
+      attach: "Dołącz plik", cancel: "Anuluj", uploading: "Wysyłanie pliku {name}",
+      uploadFailed: "Nie udało się wysłać pliku.", dropHere: "Upuść pliki, aby je wysłać"
     }
   };
   /* The rating asked for once the chat has ended (see rating() in mount). */
@@ -372,6 +379,7 @@
       chat.composer = h("form", { class: "rc-composer", onsubmit: send },
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
+      addFilePicker(chat);
       form = null;
       ctx.body.replaceChildren(ordersEntry(), team() || "", chat.status, chat.log, chat.typing,
         chat.connection, chat.ended, chat.composer);
@@ -407,7 +415,7 @@
       const item = h("li", { class: "rc-msg rc-" + m.author_kind },
         m.author_kind === "system" ? null
           : h("span", { class: "rc-author" }, mine ? t.you : m.author_name),
-        h("p", { class: "rc-text" }, m.body),
+        m.body ? h("p", { class: "rc-text" }, m.body) : null, filesOf(m),
         h("span", { class: "rc-meta" }, clock(m.created_at) + (mine ? " · " : ""),
           mine ? h("span", { class: "rc-state" }, m.seen ? t.seen : t.sent) : null));
       item.fromShop = m.author_kind === "agent" || m.author_kind === "automation";
@@ -842,6 +850,114 @@
         begin(body, { name: body.ticket.customer_name, email: body.ticket.customer_email });
       }).catch(() => { alert.textContent = t.network; })
         .finally(() => { button.disabled = false; });
+    }
+
+    /* --- files: a button, drag and drop, pasted images; each upload with its progress and a
+       Cancel. One request per message (its files), an XMLHttpRequest for upload progress. -- */
+    function addFilePicker(c) {
+      const picker = h("input", { type: "file", id: "rc-file", multiple: true, class: "rc-hidden",
+        tabindex: "-1", "aria-hidden": "true",
+        onchange: () => { upload([...picker.files]); picker.value = ""; } });
+      c.attach = h("button", { type: "button", class: "rc-attach", "aria-label": t.attach,
+        title: t.attach, onclick: () => picker.click() }, clipIcon());
+      c.composer.insertBefore(c.attach, c.input);
+      c.composer.append(picker);
+      c.input.addEventListener("paste", (event) => {
+        const files = [...((event.clipboardData || {}).files || [])];
+        if (files.length) { event.preventDefault(); upload(files); }
+      });
+    }
+    function clipIcon() { /* a paper clip, drawn: no emoji font needed */
+      const ns = "http://www.w3.org/2000/svg", svg = d.createElementNS(ns, "svg");
+      const path = d.createElementNS(ns, "path");
+      svg.setAttribute("viewBox", "0 0 24 24");
+      svg.setAttribute("aria-hidden", "true");
+      path.setAttribute("d", "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5");
+      svg.append(path);
+      return svg;
+    }
+    function draggingFiles(event) {
+      return chat && !chat.composer.hidden && event.dataTransfer &&
+        [...event.dataTransfer.types].includes("Files");
+    }
+    ctx.panel.addEventListener("dragover", (event) => {
+      if (!draggingFiles(event)) return;
+      event.preventDefault();
+      ctx.panel.classList.add("rc-dropping");
+      chat.log.setAttribute("data-drop", t.dropHere);
+    });
+    ctx.panel.addEventListener("dragleave", (event) => {
+      if (!ctx.panel.contains(event.relatedTarget)) ctx.panel.classList.remove("rc-dropping");
+    });
+    ctx.panel.addEventListener("drop", (event) => {
+      ctx.panel.classList.remove("rc-dropping");
+      if (!draggingFiles(event)) return;
+      event.preventDefault();
+      upload([...event.dataTransfer.files]);
+    });
+
+    function upload(files) {
+      if (!files.length || !token || !chat) return;
+      const names = files.map((f) => f.name || "image").join(", ");
+      const bar = h("progress", { max: 100, value: 0, role: "progressbar",
+        "aria-valuemin": 0, "aria-valuemax": 100, "aria-valuenow": 0,
+        "aria-label": fill(t.uploading, { name: names }) });
+      const xhr = new XMLHttpRequest();
+      const item = h("li", { class: "rc-msg rc-customer rc-uploading" },
+        h("span", { class: "rc-author" }, t.you), h("p", { class: "rc-text" }, names), bar,
+        h("button", { type: "button", class: "rc-cancel", onclick: () => {
+          xhr.abort(); item.remove(); chat.input.focus();
+        } }, t.cancel));
+      chat.log.append(item);
+      toEnd();
+      const data = new FormData();
+      files.forEach((file) => data.append("files", file, file.name || "image"));
+      data.append("client_msg_id", newId());
+      xhr.open("POST", api + "tickets/attachments");
+      xhr.setRequestHeader("Authorization", "Bearer " + token);
+      xhr.upload.onprogress = (event) => {
+        if (!event.lengthComputable) return;
+        const percent = Math.round(100 * event.loaded / event.total);
+        bar.value = percent;
+        bar.setAttribute("aria-valuenow", percent);
+      };
+      xhr.onload = () => {
+        item.remove();
+        let body = {};
+        try { body = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: a proxy's page */ }
+        if (xhr.status < 300 && body.message) { add(body.message); tally(); return; }
+        const errors = body.errors || {};
+        chat.error.textContent = xhr.status === 429
+          ? fill(t.tooMany, { n: xhr.getResponseHeader("Retry-After") || 60 })
+          : (errors.files || errors._request || [t.uploadFailed]).join(" ");
+      };
+      xhr.onerror = () => { item.remove(); chat.error.textContent = t.uploadFailed; };
+      chat.error.textContent = "";
+      xhr.send(data);
+    }
+
+    function safeUrl(url) { /* only the server's own http(s) links go into src or href */
+      try {
+        const parsed = new URL(url, ctx.root);
+        return /^https?:$/.test(parsed.protocol) ? parsed.href : null;
+      } catch (e) { return null; }
+    }
+    function size(bytes) {
+      return bytes >= 1048576 ? (bytes / 1048576).toFixed(1) + " MB"
+        : Math.max(1, Math.round(bytes / 1024)) + " KB";
+    }
+    function filesOf(m) {
+      if (!m.attachments || !m.attachments.length) return null;
+      return h("ul", { class: "rc-files" }, ...m.attachments.map((file) => {
+        const url = safeUrl(file.url), thumb = file.thumbnail_url && safeUrl(file.thumbnail_url);
+        if (!url) return null;
+        if (file.image && thumb) {
+          return h("li", {}, h("a", { href: url, target: "_blank", rel: "noopener" },
+            h("img", { src: thumb, alt: file.name, class: "rc-thumb", loading: "lazy" })));
+        }
+        return h("li", {}, h("a", { href: url, download: file.name, rel: "noopener",
+          class: "rc-file" }, file.name), h("span", { class: "rc-size" }, " " + size(file.size)));
+      }));
     }
 
     /* --- staying connected ------------------------------------------------------------------ */
