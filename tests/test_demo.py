@@ -116,8 +116,14 @@ def test_demo_mail_catcher_shows_the_whole_email_loop(demo_server):
     url, _base_port, _log = demo_server
     agent = _signed_in(url, "agent@example.com", "agent-demo")
     inbox = agent.get(f"{url}/chat/inbox/").text
-    ticket_id = re.search(r"/chat/inbox/tickets/([1-9]\d*)", inbox).group(1)
-    page = agent.get(f"{url}/chat/inbox/tickets/{ticket_id}").text
+    pages = {  # the demo's chat with Anna (the demo has other customers' tickets too)
+        ticket_id: agent.get(f"{url}/chat/inbox/tickets/{ticket_id}").text
+        for ticket_id in dict.fromkeys(re.findall(r"/chat/inbox/tickets/([1-9]\d*)", inbox))
+    }
+    ticket_id, page = next(
+        (ticket_id, page) for ticket_id, page in pages.items()
+        if "anna.kowalska@example.com" in page
+    )
     opened = agent.post(f"{url}/chat/inbox/tickets/{ticket_id}/new-ticket", data={
         "subject": "Your linen shirt", "body": "It left our warehouse today.",
         "csrf_token": _form_token(page)})
