@@ -49,9 +49,14 @@ def upgrade():
                     ['message_id'])
     op.create_index('ix_responso_chat_attachment_ticket_id', 'responso_chat_attachment',
                     ['ticket_id'])
+    with op.batch_alter_table('responso_chat_message') as batch:
+        batch.add_column(sa.Column('attachment_count', sa.SmallInteger(), server_default='0',
+                                   nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table('responso_chat_message') as batch:
+        batch.drop_column('attachment_count')
     op.drop_index('ix_responso_chat_attachment_ticket_id', table_name='responso_chat_attachment')
     op.drop_index('ix_responso_chat_attachment_message_id',
                   table_name='responso_chat_attachment')

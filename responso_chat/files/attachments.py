@@ -21,12 +21,13 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from responso_chat.files import types
 from responso_chat.files.images import Examined, FileRefused, examine
 from responso_chat.files.storage import storage
 from responso_chat.infra import outbox
-from responso_chat.models import Attachment, utcnow
+from responso_chat.models import Attachment, Message, utcnow
 from responso_chat.state import plugin_state
 
 log = logging.getLogger(__name__)
@@ -146,6 +147,12 @@ def record(message, new: NewFiles | None) -> list[dict]:
         }
         row["id"] = session.execute(sa.insert(table).values(row).returning(table.c.id)).scalar_one()
         rows.append(Attachment(**row))
+    session.execute(
+        sa.update(Message.__table__)
+        .where(Message.__table__.c.id == message.id)
+        .values(attachment_count=len(rows))
+    )
+    set_committed_value(message, "attachment_count", len(rows))
     message.attachment_views = [describe(row) for row in rows]
     return message.attachment_views
 
@@ -225,6 +232,10 @@ def describe_messages(messages, max_age: int | None = None, absolute: bool = Fal
     """Put the descriptions of their attachments on ``messages`` (``attachment_views``), read
     in one query."""
     messages = list(messages)
+    for message in messages:
+        message.attachment_views = []
+    # only messages that carry files (or whose count was not read) are looked up
+    messages = [m for m in messages if m.__dict__.get("attachment_count", 1)]
     if not messages:
         return
     found: dict[int, list] = {m.id: [] for m in messages}
@@ -285,6 +296,11 @@ def delete_ticket_files(session, ticket_ids) -> int:
         sa.delete(Attachment)
         .where(Attachment.id.in_([row.id for row in rows]))
         .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        sa.update(Message.__table__)
+        .where(Message.__table__.c.ticket_id.in_(list(ticket_ids)))
+        .values(attachment_count=0)
     )
     for start in range(0, len(keys), 200):
         outbox.add(DELETE_BLOBS, keys[start:start + 200])

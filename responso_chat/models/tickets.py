@@ -220,5 +220,7 @@ class Message(Base):
     #: nobody did): corrected messages are the classifier's evaluation set from real use.
     analysis_corrected_by = mapped_column(UserId, nullable=True)
     analysis_corrected_at = mapped_column(UTCDateTime, nullable=True)
+    # How many files it carries (responso_chat.files): a message without any costs no look-up.
+    attachment_count = mapped_column(sa.SmallInteger, nullable=False, default=0)
 
     ticket = relationship("Ticket")
