@@ -148,7 +148,8 @@ _T0 = datetime(2026, 11, 30, 9, 15, 30, 250000, tzinfo=UTC)
 #: One row for every plugin table, as the released code wrote them (values in column terms).
 #: Tables created after the released head (they have no released rows).
 NEW_TABLES = {"responso_chat_outbox", "responso_chat_mail", "responso_chat_refused_origin",
-              "responso_chat_agent_availability"}
+              "responso_chat_agent_availability", "responso_chat_ticket_context",
+              "responso_chat_proactive_message"}
 RELEASED_ROWS = {
     "responso_chat_chat": {
         "id": 1, "name": "Store chat", "welcome_message": "Hello!", "alignment": "left",

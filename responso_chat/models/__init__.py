@@ -30,6 +30,7 @@ from responso_chat.models.base import (
     utcnow,
 )
 from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
+from responso_chat.models.context import ProactiveMessage, TicketContext
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
 from responso_chat.models.orders import Order, OrderStatus, OrderSync
@@ -64,6 +65,7 @@ __all__ = [
     "OrderStatus",
     "OrderSync",
     "OutboxEntry",
+    "ProactiveMessage",
     "Project",
     "RefusedOrigin",
     "Setting",
@@ -72,6 +74,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "Ticket",
+    "TicketContext",
     "TicketWatcher",
     "UTCDateTime",
     "Webhook",
