@@ -26,7 +26,7 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats, messages, origins, tickets, wire
+from responso_chat.conversation import chats, messages, origins, shop_context, tickets, wire
 from responso_chat.conversation.visitor import (
     email_is_verified,
     issue_token,
@@ -36,6 +36,7 @@ from responso_chat.conversation.visitor import (
 from responso_chat.mail import links
 from responso_chat.models import utcnow
 from responso_chat.schemas.common import AfterQuerySchema
+from responso_chat.schemas.context import VisitContextSchema
 from responso_chat.schemas.widget import StartChatSchema, VisitorMessageSchema
 from responso_chat.state import plugin_state
 
@@ -174,8 +175,9 @@ def start_chat(public_key):
     open_now, _next_change = chats.open_state(chat, utcnow())
     if not open_now and chat.out_of_hours_behaviour == "hide_widget":
         _fail(409, "_request", "The chat is closed now.")
-    origin = request.headers.get("Origin")
-    same_site_user = current_user if origin in (None, _own_origin()) else None
+    same_site = request.headers.get("Origin") in (None, _own_origin())
+    same_site_user = current_user if same_site else None
+    cart = shop_context.current_cart() if same_site else None
     ticket = tickets.open_chat_ticket(
         chat,
         name=values["name"],
@@ -190,6 +192,7 @@ def start_chat(public_key):
         page_title=values["page_title"],
         language=values["language"],
         client_msg_id=values["client_msg_id"],
+        before_commit=shop_context.at_start(values["context"], cart, values["proactive_id"]),
     )
     return jsonify(
         token=issue_token(ticket),
@@ -242,3 +245,23 @@ def continue_by_mail(token):
     response.headers["Cache-Control"] = "no-store"
     return response
 
+
+
+#: Largest body of a context update: 20 pages and 20 events of at most 1 KB each fit.
+CONTEXT_MAX_BYTES = 64 * 1024
+
+
+@bp.post("/tickets/context")
+def context():
+    """The visit's trail and tracked events of the ticket's customer (sent on page views,
+    throttled by the widget); on the shop's own pages also the host's cart."""
+    ticket = _visitor_ticket()
+    _allow_origin(ticket.chat)
+    _limit("PUBLIC_RATE_LIMIT", "context")
+    if (request.content_length or 0) > CONTEXT_MAX_BYTES:
+        _fail(413, "_request", f"At most {CONTEXT_MAX_BYTES} bytes.")
+    values = _load(VisitContextSchema())
+    same_site = request.headers.get("Origin") in (None, _own_origin())
+    cart = shop_context.current_cart() if same_site else None
+    changed = shop_context.record(ticket, values, cart, cart_asked=same_site)
+    return jsonify(changed=changed)

@@ -244,6 +244,11 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WIDGET + "send", "POST"): visitor_only(
         201, body={"body": "Hi from {role}", "client_msg_id": "matrix-{role}"}
     ),
+    (WIDGET + "context", "POST"): visitor_only(
+        body={"trail": [{"path": "/shop", "title": "Shop {role}", "at": "2026-12-07T20:00:00Z"}],
+              "events": [{"event": "add_to_cart", "data": {"sku": "A-1"},
+                          "at": "2026-12-07T20:00:01Z"}]}
+    ),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),

@@ -44,8 +44,12 @@ def open_chat_ticket(
     page_title: str | None = None,
     language: str | None = None,
     client_msg_id: str | None = None,
+    before_commit=None,
 ):
     """Create a chat ticket and its first customer message, commit, then publish.
+
+    ``before_commit(ticket)``, if given, adds what belongs with the new ticket in the same
+    transaction (the shop's context, see ``shop_context.at_start``).
 
     The ticket's values stay loaded after the commit, and ``ticket.opening_event`` is the first
     message's browser event as stored: answer with them, never by reading them again.
@@ -79,6 +83,8 @@ def open_chat_ticket(
     outbox.add("responso_chat.orders.sync.sync_ticket_orders", ticket_id)
     events.ticket_created(ticket_id, message_id)
     events.message_created(ticket_id, message_id, "customer")
+    if before_commit is not None:
+        before_commit(ticket)
     commit_keeping(state.db.session, ticket)
     ticket.opening_event = published[0][1]  # announcements() puts the message's own first
     publish(published)
