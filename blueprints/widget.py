@@ -247,10 +247,6 @@ def continue_by_mail(token):
 
 
 
-#: Largest body of a context update: 20 pages and 20 events of at most 1 KB each fit.
-CONTEXT_MAX_BYTES = 64 * 1024
-
-
 @bp.post("/tickets/context")
 def context():
     """The visit's trail and tracked events of the ticket's customer (sent on page views,
@@ -258,8 +254,6 @@ def context():
     ticket = _visitor_ticket()
     _allow_origin(ticket.chat)
     _limit("PUBLIC_RATE_LIMIT", "context")
-    if (request.content_length or 0) > CONTEXT_MAX_BYTES:
-        _fail(413, "_request", f"At most {CONTEXT_MAX_BYTES} bytes.")
     values = _load(VisitContextSchema())
     same_site = request.headers.get("Origin") in (None, _own_origin())
     cart = shop_context.current_cart() if same_site else None

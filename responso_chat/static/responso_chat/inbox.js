@@ -736,6 +736,7 @@
       case "seen": if (event.ticket_id === ticketId && event.by === "customer") markSeen(event.seq); break;
       case "status": if (event.ticket_id === ticketId) { setStatus(event.status); schedulePanelRefresh(); } break;
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
+      case "context": if (event.ticket_id === ticketId) schedulePanelRefresh(); break;  // cart, visit
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
       case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
       case "ping": send({ type: "pong" }); break;  // still here: the server closes idle sockets

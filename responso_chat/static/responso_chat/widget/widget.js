@@ -237,8 +237,9 @@
       if (who.signature && who.email === values.email) values.signature = who.signature;
       Object.assign(values, {
         page_url: location.href.slice(0, 2000), page_title: d.title.slice(0, 300),
-        language: ctx.language(), client_msg_id: newId()
+        language: ctx.language(), client_msg_id: newId(), context: visit()
       });
+      if (greeting) values.proactive_id = greeting.id;
       const button = form.button; /* the form is gone once the chat has begun */
       button.disabled = true;
       fetch(api + encodeURIComponent(ctx.key) + "/tickets", {
@@ -570,6 +571,68 @@
 
     function page() {
       emitFrame({ type: "page", url: location.href.slice(0, 2000), title: d.title.slice(0, 300) });
+      shareContext();
+    }
+
+    /* --- the e-mail link's token hand-over (mail/links.py): #rc-continue-<key>=<token> ---- */
+    function takeLink() {
+      const hop = RegExp("rc-continue-" + ctx.key + "=([^&]+)").exec(location.hash);
+      if (!hop) return false;
+      write(tokenKey, { token: hop[1] });
+      write(outboxKey, null);
+      history.replaceState(0, "", location.pathname + location.search);
+      return true;
+    }
+
+    /* --- the shop's context: the visit's trail (kept by the loader) and tracked events ---- */
+    const trailKey = "rc:trail:" + ctx.key, eventsKey = "rc:events:" + ctx.key;
+    const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,39}$/, CONTEXT_EVERY = 10000;
+    let contextSent = "", contextTimer = 0, contextAt = 0;
+    function visit() { /* {trail, events} as schemas/context.py takes them */
+      const iso = (ms) => new Date(ms).toISOString();
+      return {
+        trail: read(trailKey, []).slice(-20).map(([path, title, at]) =>
+          ({ path: String(path).slice(0, 300), title: String(title).slice(0, 200), at: iso(at) })),
+        events: read(eventsKey, []).slice(-20).map(([event, data, at]) =>
+          ({ event, data, at: iso(at) }))
+      };
+    }
+    function trackable(name, data) { /* a short identifier and a small flat object */
+      if (typeof name !== "string" || !EVENT_NAME.test(name)) return "the event name";
+      if (data == null) return "";
+      if (typeof data !== "object" || Array.isArray(data)) return "data: not an object";
+      const keys = Object.keys(data);
+      if (keys.length > 20) return "data: over 20 keys";
+      if (keys.some((k) => !EVENT_NAME.test(k) || (data[k] !== null &&
+        !["string", "number", "boolean"].includes(typeof data[k])))) return "data: not flat";
+      return JSON.stringify(data).length > 1024 ? "data: over 1 KB" : "";
+    }
+    function track() { /* the calls the loader queued: checked, kept, shared, may greet */
+      const events = read(eventsKey, []);
+      let fresh = false;
+      ctx.queue.splice(0).forEach(([name, data, at]) => {
+        const wrong = trackable(name, data);
+        if (wrong) return console.warn("ResponsoChat.track refused: " + wrong);
+        events.push([name, data || {}, at]);
+        fresh = true;
+        proactive(name);
+      });
+      if (!fresh) return;
+      write(eventsKey, events.slice(-20));
+      shareContext();
+    }
+    function shareContext() { /* while a chat goes on: at most every 10 s, only changes */
+      if (!token) return;
+      clearTimeout(contextTimer);
+      const wait = contextAt + CONTEXT_EVERY - Date.now();
+      if (wait > 0) { contextTimer = setTimeout(shareContext, wait); return; }
+      const body = JSON.stringify(visit());
+      if (body === contextSent) return;
+      contextAt = Date.now();
+      fetch(api + "tickets/context", {
+        method: "POST", body,
+        headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }
+      }).then((response) => { if (response.ok) contextSent = body; }).catch(() => {});
     }
 
     function fitToViewport() { /* full screen on phones: stay above the on-screen keyboard */
@@ -601,7 +664,11 @@
       if (token) forget();
       boot();
     });
+    const linked = takeLink();
     boot();
+    if (linked) ctx.open();
+    track();
+    proactive();
 
     return {
       opened() {
@@ -615,7 +682,8 @@
           : chat.composer.hidden ? chat.ended.querySelector("button") : chat.input;
         (target || form.button).focus();
       },
-      page,
+      page() { page(); proactive(); },
+      track,
       customer() { if (form) prefill(); }
     };
   }
