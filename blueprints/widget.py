@@ -26,7 +26,15 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats, messages, origins, shop_context, tickets, wire
+from responso_chat.conversation import (
+    chats,
+    messages,
+    origins,
+    proactive,
+    shop_context,
+    tickets,
+    wire,
+)
 from responso_chat.conversation.visitor import (
     email_is_verified,
     issue_token,
@@ -259,3 +267,29 @@ def context():
     cart = shop_context.current_cart() if same_site else None
     changed = shop_context.record(ticket, values, cart, cart_asked=same_site)
     return jsonify(changed=changed)
+
+
+@bp.get("/<public_key>/cart")
+def cart_value(public_key):
+    """The total of the signed-in customer's cart, for greetings with a minimum cart value:
+    only on the shop's own pages (they carry the host's session), else ``null``."""
+    chat = _chat(public_key)
+    _allow_origin(chat)
+    _limit("PUBLIC_RATE_LIMIT", "public")
+    same_site = request.headers.get("Origin") in (None, _own_origin())
+    cart = shop_context.current_cart() if same_site else None
+    response = jsonify(total=cart and cart["total"], currency=cart and cart["currency"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<public_key>/proactive/<int:proactive_id>/<any(shown, opened):what>")
+def proactive_beacon(public_key, proactive_id, what):
+    """The widget showed a greeting, or the customer opened the chat from it: one more in
+    its count (a greeting of this chat only; rate limited per client address)."""
+    chat = _chat(public_key)
+    _allow_origin(chat)
+    _limit("PUBLIC_RATE_LIMIT", "proactive")
+    if not proactive.count(chat.id, proactive_id, what):
+        _fail(404, "_request", "This chat has no such greeting.")
+    return "", 204

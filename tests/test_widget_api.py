@@ -29,7 +29,8 @@ FORM = {
 PUBLIC_FIELDS = {
     "name", "welcome_message", "alignment", "vertical_spacing", "path_rule_type", "paths",
     "out_of_hours_behaviour", "out_of_hours_message", "language", "color", "open_now",
-    "next_change_at", "limits", "agents_online", "reply_minutes",
+    "next_change_at", "limits", "agents_online", "reply_minutes", "proactive",
+    "proactive_per_day",
 }
 
 

@@ -160,7 +160,7 @@
   function ready(mount) {
     ui.ready = true;
     widget = mount({
-      root, key, local, session, emit, open, queue, body: ui.body, panel: ui.panel, shadow: ui.shadow,
+      root, key, local, session, emit, open, queue, covers, shown, body: ui.body, panel: ui.panel, shadow: ui.shadow,
       language: () => lang,
       config: () => config,
       customer: () => customer,

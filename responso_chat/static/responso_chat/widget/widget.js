@@ -153,7 +153,8 @@
           error);
       });
       form = h("form", { class: "rc-form", novalidate: true, onsubmit: start },
-        team(), h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
+        team(), greetingNote("div"), h("p", { class: "rc-intro" }, t.intro), ...rows, alert,
+        button);
       form.fields = fields;
       form.alert = alert;
       form.button = button;
@@ -270,6 +271,7 @@
       live = true;
       connect();
       chat.input.focus();
+      greeting = null; /* its chat is counted once */
       ctx.emit("start", { ticket: body.ticket.id });
     }
 
@@ -295,6 +297,8 @@
         count: counter(input, "rc-compose"),
         input
       };
+      const hello = greetingNote("li");
+      if (hello) chat.log.append(hello);
       chat.composer = h("form", { class: "rc-composer", onsubmit: send },
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
@@ -608,18 +612,17 @@
       return JSON.stringify(data).length > 1024 ? "data: over 1 KB" : "";
     }
     function track() { /* the calls the loader queued: checked, kept, shared, may greet */
-      const events = read(eventsKey, []);
-      let fresh = false;
+      const events = read(eventsKey, []), names = [];
       ctx.queue.splice(0).forEach(([name, data, at]) => {
         const wrong = trackable(name, data);
         if (wrong) return console.warn("ResponsoChat.track refused: " + wrong);
         events.push([name, data || {}, at]);
-        fresh = true;
-        proactive(name);
+        names.push(name);
       });
-      if (!fresh) return;
+      if (!names.length) return;
       write(eventsKey, events.slice(-20));
       shareContext();
+      names.forEach((name) => proactive(name));
     }
     function shareContext() { /* while a chat goes on: at most every 10 s, only changes */
       if (!token) return;
@@ -633,6 +636,76 @@
         method: "POST", body,
         headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }
       }).then((response) => { if (response.ok) contextSent = body; }).catch(() => {});
+    }
+
+    /* --- proactive greetings (config.proactive): a bubble beside the launcher ------------- */
+    const greetKey = "rc:greeted:" + ctx.key;
+    const CLOSE_GREETING = { en: "Close greeting", fr: "Fermer le message",
+      pl: "Zamknij powitanie" };
+    let greeting = null, bubble = null, greetTimers = [];
+    let pageStart = Date.now() - Math.round(w.performance ? performance.now() : 0);
+    const today = () => new Date().toDateString();
+    function greetedToday() {
+      const done = read(greetKey, {});
+      return done.day === today() ? done.n || 0 : 0;
+    }
+    function mayGreet() { /* no chat going on, none shown on this page, the launcher shown */
+      const cfg = ctx.config() || {};
+      return !token && !bubble && !ctx.isOpen() && ctx.shown() &&
+        greetedToday() < (cfg.proactive_per_day == null ? 1 : cfg.proactive_per_day);
+    }
+    /* A page (navigated: a new one) or a tracked event: wait for the greetings whose
+       path and event hold, for their seconds on the page; the cart is asked for last. */
+    function proactive(eventName, navigated) {
+      const list = (ctx.config() || {}).proactive || [];
+      if (eventName == null) greetTimers.splice(0).forEach(clearTimeout);
+      if (navigated) pageStart = Date.now();
+      if (!list.length || !mayGreet()) return;
+      const tracked = read(eventsKey, []).map((entry) => entry[0]);
+      list.forEach((item) => {
+        if (eventName != null && item.event !== eventName) return;
+        if (item.path && !ctx.covers(item.path, location.pathname)) return;
+        if (item.event && !tracked.includes(item.event)) return;
+        const wait = Math.max(0, pageStart + item.delay * 1000 - Date.now());
+        greetTimers.push(setTimeout(() => cartHolds(item, () => greet(item)), wait));
+      });
+    }
+    function cartHolds(item, then) {
+      if (item.min_cart == null) return then();
+      fetch(api + encodeURIComponent(ctx.key) + "/cart", { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : {}))
+        .then((cart) => {
+          if (cart.total != null && Number(cart.total) >= Number(item.min_cart)) then();
+        }).catch(() => {});
+    }
+    function greet(item) {
+      if (!mayGreet()) return;
+      const close = h("button", { type: "button", class: "rc-greet-x",
+        "aria-label": CLOSE_GREETING[ctx.language()] || CLOSE_GREETING.en }, "×");
+      bubble = h("div", { class: "rc-greet" },
+        h("button", { type: "button", class: "rc-greet-open", onclick: () => answer(item) },
+          h("strong", {}, item.sender), h("span", {}, item.text)), close);
+      close.onclick = () => { bubble.remove(); ctx.shadow.querySelector(".l").focus(); };
+      ctx.panel.parentNode.append(bubble);
+      write(greetKey, { day: today(), n: greetedToday() + 1 });
+      beacon(item, "shown");
+    }
+    function answer(item) { /* the greeting opens the chat as the agent's first message */
+      greeting = item;
+      bubble.remove();
+      beacon(item, "opened");
+      if (form) showForm();
+      ctx.open();
+    }
+    function beacon(item, what) {
+      fetch(api + encodeURIComponent(ctx.key) + "/proactive/" + item.id + "/" + what,
+        { method: "POST", keepalive: true }).catch(() => {});
+    }
+    function greetingNote(tag) {
+      if (!greeting) return null;
+      return h(tag, { class: "rc-msg rc-agent rc-greeting" },
+        h("span", { class: "rc-author" }, greeting.sender),
+        h("p", { class: "rc-text" }, greeting.text));
     }
 
     function fitToViewport() { /* full screen on phones: stay above the on-screen keyboard */
@@ -673,6 +746,7 @@
     return {
       opened() {
         fitToViewport();
+        if (bubble) bubble.remove();
         if (chat) {
           place();
           tally();
@@ -682,7 +756,7 @@
           : chat.composer.hidden ? chat.ended.querySelector("button") : chat.input;
         (target || form.button).focus();
       },
-      page() { page(); proactive(); },
+      page() { page(); proactive(null, true); },
       track,
       customer() { if (form) prefill(); }
     };
