@@ -53,8 +53,9 @@ bp = Blueprint("widget", __name__)
 CONFIG_MAX_AGE = 30
 LOADER_MAX_AGE = 300
 #: A returning visitor's browser may run a loader older than LOADER_MAX_AGE while it fetches
-#: the new one (the loader itself checks the config with the server).
-LOADER_STALE_WHILE_REVALIDATE = 86400
+#: the new one (the loader itself checks the config with the server): a repeat visit within
+#: a week draws the launcher with no network at all (the config comes from localStorage).
+LOADER_STALE_WHILE_REVALIDATE = 7 * 86400
 PREFLIGHT_MAX_AGE = 600
 
 
