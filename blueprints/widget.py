@@ -293,4 +293,4 @@ def proactive_beacon(public_key, proactive_id, what):
     _limit("PUBLIC_RATE_LIMIT", "proactive")
     if not proactive.count(chat.id, proactive_id, what):
         _fail(404, "_request", "This chat has no such greeting.")
-    return "", 204
+    return jsonify(counted=what)

@@ -257,7 +257,7 @@ MATRIX: dict[tuple[str, str], Entry] = {
                           "at": "2026-12-07T20:00:01Z"}]}
     ),
     (WIDGET + "cart_value", "GET"): public(),
-    (WIDGET + "proactive_beacon", "POST"): public(204, auth="visitor"),
+    (WIDGET + "proactive_beacon", "POST"): public(auth="visitor"),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),

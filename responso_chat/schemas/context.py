@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 
-from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from responso_chat.schemas.common import unstorable
 
@@ -23,6 +23,11 @@ _IDENTIFIER = re.compile(IDENTIFIER)
 CART_MAX_ITEMS = 100
 
 
+def _storable(value: str) -> None:
+    if unstorable(value):
+        raise ValidationError("Text may not contain NUL characters or lone surrogates.")
+
+
 def _path_only(value: str) -> None:
     if not value.startswith("/") or "?" in value or "#" in value:
         raise ValidationError("A path starting with / and no query string or fragment.")
@@ -31,8 +36,10 @@ def _path_only(value: str) -> None:
 class TrailPageSchema(Schema):
     """A page of the visit: its path (no query string or fragment), title and time."""
 
-    path = fields.String(required=True, validate=[validate.Length(max=300), _path_only])
-    title = fields.String(load_default="", validate=validate.Length(max=200))
+    path = fields.String(
+        required=True, validate=[validate.Length(max=300), _path_only, _storable]
+    )
+    title = fields.String(load_default="", validate=[validate.Length(max=200), _storable])
     at = fields.AwareDateTime(required=True)
 
 
@@ -74,16 +81,11 @@ class VisitContextSchema(Schema):
         validate=validate.Length(max=EVENTS_MAX),
     )
 
-    @validates("trail")
-    def _titles_storable(self, value, **_kwargs):
-        if unstorable([page["title"] for page in value]):
-            raise ValidationError("Text may not contain NUL characters or lone surrogates.")
-
 
 class CartItemSchema(Schema):
     """A cart line as the host returns it."""
 
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _storable])
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100000))
     price = fields.Decimal(required=True, places=2, allow_nan=False,
                            validate=validate.Range(0, 10**9))
@@ -97,8 +99,3 @@ class CartSchema(Schema):
     total = fields.Decimal(required=True, places=2, allow_nan=False,
                            validate=validate.Range(0, 10**10))
     currency = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{3}$"))
-
-    @validates_schema
-    def _storable(self, data, **_kwargs):
-        if unstorable([item["name"] for item in data.get("items", [])]):
-            raise ValidationError("Text may not contain NUL characters or lone surrogates.")
