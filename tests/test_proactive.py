@@ -193,3 +193,21 @@ def test_cart_value_only_for_the_shops_own_pages(make_app):
     other_site = client.get(f"/chat/widget/{key}/cart", headers={"Origin": SHOP})
     assert other_site.json == {"total": None, "currency": None}
     assert "no-store" in other_site.headers["Cache-Control"]
+
+
+def test_no_greetings_in_the_config_when_the_shop_shows_none(make_app):
+    app = make_app(RESPONSO_CHAT_PROACTIVE_PER_DAY=0)
+    with app.app_context():
+        chat = make_chat(allowed_origins=[SHOP])
+        key, chat_id = chat.public_key, chat.id
+    add(app, chat_id)
+    config = app.test_client().get(f"/chat/widget/{key}/config", headers={"Origin": SHOP}).json
+    assert config["proactive"] is None and config["proactive_per_day"] == 0
+
+
+@pytest.mark.parametrize("value", [-1, 101, "1", 1.5, True])
+def test_a_bad_daily_cap_stops_the_app_at_start(make_app, value):
+    from responso_chat.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="PROACTIVE_PER_DAY"):
+        make_app(RESPONSO_CHAT_PROACTIVE_PER_DAY=value)

@@ -271,3 +271,17 @@ def test_agents_get_the_context_event_live(cart_app):
     assert len(events) == 1
     assert events[0]["ticket_id"] == ticket_id and len(events[0]["trail"]) == 3
     assert events[0]["events"][0]["event"] == "add_to_cart"
+
+
+def test_a_cart_setting_that_names_nothing_never_breaks_start_chat(make_app):
+    app = make_app(RESPONSO_CHAT_CART="tests.no_such_module:cart")
+    response = _start_same_site(app.test_client(), _chat(app))
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("value", [0, -1, 11, "fast"])
+def test_a_bad_cart_timeout_stops_the_app_at_start(make_app, value):
+    from responso_chat.config import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="CART_TIMEOUT"):
+        make_app(RESPONSO_CHAT_CART_TIMEOUT=value)

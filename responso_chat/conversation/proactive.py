@@ -37,7 +37,10 @@ def sender_name(greeting) -> str | None:
 
 def for_widget(chat_id: int) -> list[dict] | None:
     """The enabled greetings as the widget's config carries them, or None when there is none
-    (the loader then never loads the lazy part for them)."""
+    or the shop shows none (``PROACTIVE_PER_DAY`` 0): the loader then never loads the lazy
+    part for them."""
+    if plugin_state().setting("PROACTIVE_PER_DAY") == 0:
+        return None
     greetings = plugin_state().db.session.execute(
         sa.select(ProactiveMessage).where(
             ProactiveMessage.chat_id == chat_id, ProactiveMessage.enabled.is_(True)

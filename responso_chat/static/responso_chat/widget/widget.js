@@ -5,14 +5,28 @@
    server for the current one and redraws or hides it. It loads this file and widget.css (the
    panel's style) when the launcher is pointed at, focused or clicked, or at once when a
    conversation is going on (its token is in localStorage), so the unread count of replies that
-   came while the customer was away shows on the launcher without a click.
+   came while the customer was away shows on the launcher without a click. It loads them at
+   once too for an e-mail's link (#rc-continue-<key>=<token>, taken here), when the config
+   has proactive greetings, and when the shop called ResponsoChat.track(). The loader keeps
+   only what must run on every page: the visit's trail (localStorage "rc:trail:<key>", the
+   last 20 pages as [path, title, time], never a query string or fragment) and the queue of
+   track() calls made before this file ran. It draws inside a Shadow DOM (a constructed
+   stylesheet, so a strict CSP without 'unsafe-inline' holds; <style> in old browsers) and
+   applies the server's path rules (visibility.path_matches) itself. With data-preview="1"
+   it draws nothing and adds ResponsoChat.preview(config, container) for the admin page.
 
    This file fills the panel's body: the pre-chat form, then the conversation over the visitor
    websocket. Messages are kept by sequence number: after a drop it resumes from the last one
    (HTTP, then the socket), and sends are idempotent by client message id, so nothing is lost
    or shown twice; messages typed offline wait in localStorage until the socket is back. The
    last message the customer saw is kept too (":seen"), and drafts in sessionStorage. The
-   limits of each field come from the config. All text from people goes in with textContent. */
+   limits of each field come from the config. All text from people goes in with textContent.
+
+   The shop's context (its own section below): tracked events are checked like the server
+   does (schemas/context.py) and kept with the trail; both go with Start chat and, during a
+   conversation, with page views (at most every 10 s, only when changed). Proactive
+   greetings (their own section): a bubble beside the launcher when a greeting's triggers
+   hold, at most proactive_per_day a day (localStorage "rc:greeted:<key>"). */
 (function (w, d) {
   "use strict";
   const STRINGS = {
