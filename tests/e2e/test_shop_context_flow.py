@@ -185,3 +185,25 @@ def test_the_admin_adds_a_proactive_message(app, live_server, new_page):
     admin.get_by_role("button", name="Disable greeting 1").click()
     expect(admin.get_by_text("Proactive message turned off.")).to_be_visible()
     expect(row).to_contain_text("Disabled")
+
+
+def test_a_greeting_for_a_full_cart_after_the_checkout_event(app, live_server, new_page):
+    """Triggers on the shop's own pages: an event the shop tracked during the visit and a
+    minimum cart value (the host's cart, read with the customer's session)."""
+    server = live_server(app)
+    with app.app_context():
+        chat = make_chat(agent_ids=("2",))
+        app.config["HOST_EMBED_KEY"] = chat.public_key
+    add_greeting(app, chat.id, path="/store", delay_seconds=0, min_cart_value=100,
+                 event="checkout_started", text="Free delivery over 150 PLN!")
+    customer = new_page()
+    customer.goto(server.url + "/store/cart")
+    greeting = customer.get_by_role("button", name=re.compile("Free delivery"))
+    customer.get_by_role("button", name="Add to cart").click()  # 89.90 PLN: too little
+    customer.get_by_role("button", name="Go to checkout").click()
+    customer.wait_for_timeout(1500)
+    expect(greeting).to_have_count(0)
+    customer.get_by_role("button", name="Add to cart").click()  # 179.80 PLN, next page
+    expect(greeting).to_be_visible(timeout=5000)
+    expect(greeting).to_contain_text("Alice Agent")
+    assert greeting_counts(app) == (1, 0, 0)
