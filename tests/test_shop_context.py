@@ -285,3 +285,22 @@ def test_a_bad_cart_timeout_stops_the_app_at_start(make_app, value):
 
     with pytest.raises(ConfigurationError, match="CART_TIMEOUT"):
         make_app(RESPONSO_CHAT_CART_TIMEOUT=value)
+
+
+def test_the_demo_shops_cart_passes_the_cart_check(tmp_path):
+    """The demo names its session cart in RESPONSO_CHAT_CART: what it returns is a cart."""
+    from flask import session
+
+    from responso_chat.conversation.shop_context import checked_cart
+    from responso_chat.demo.app import create_app, demo_cart
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'demo.db'}"})
+    assert app.config["RESPONSO_CHAT_CART"] == "responso_chat.demo.app:demo_cart"
+    with app.test_request_context():
+        assert demo_cart() is None
+        session["cart"] = {"linen-shirt": 2, "wool-scarf": 1, "gone": 3}
+        assert checked_cart(demo_cart()) == {
+            "items": [{"name": "Linen shirt", "quantity": 2, "price": "49.90"},
+                      {"name": "Merino wool scarf", "quantity": 1, "price": "29.00"}],
+            "total": "128.80", "currency": "PLN",
+        }
