@@ -87,14 +87,12 @@ def checked_cart(raw) -> dict | None:
 
 def stored_visit(visit: dict | None) -> tuple[list, list]:
     """The trail and events of a validated visit, JSON-ready: times as ISO text, a page seen
-    twice in a row (a reload) kept once."""
+    twice in a row (a reload) kept once, at its first time."""
     visit = visit or {}
     trail: list[dict] = []
     for page in visit.get("trail", []):
         entry = {"path": page["path"], "title": page["title"], "at": page["at"].isoformat()}
-        if trail and trail[-1]["path"] == entry["path"]:
-            trail[-1] = entry
-        else:
+        if not trail or trail[-1]["path"] != entry["path"]:
             trail.append(entry)
     events = [
         {"event": e["event"], "data": e["data"], "at": e["at"].isoformat()}

@@ -27,7 +27,9 @@
   let config, lang = "en", ui, widget, waiting, unread = 0, isOpen = false, timer, customer;
   let local, session;
   try { local = w.localStorage; session = w.sessionStorage; } catch (e) {}
-  const openKey = "rc:open:" + key, configKey = "rc:cfg:" + key, queue = [];
+  const openKey = "rc:open:" + key, configKey = "rc:cfg:" + key, queueKey = "rc:q:" + key;
+  let queue = [];
+  try { queue = JSON.parse(local[queueKey]) || []; } catch (e) {}
   const visited = () => {
     try {
       const list = JSON.parse(local["rc:trail:" + key] || "[]").slice(-19);
@@ -160,7 +162,8 @@
   function ready(mount) {
     ui.ready = true;
     widget = mount({
-      root, key, local, session, emit, open, queue, covers, shown, body: ui.body, panel: ui.panel, shadow: ui.shadow,
+      root, key, local, session, emit, open, queue, queueKey, covers, shown,
+      body: ui.body, panel: ui.panel, shadow: ui.shadow,
       language: () => lang,
       config: () => config,
       customer: () => customer,
@@ -201,7 +204,7 @@
       .then((cfg) => {
         try { local[configKey] = JSON.stringify(cfg); } catch (e) {}
         use(cfg);
-        clearTimeout(timer);
+        clearTimeout(timer); /* ask again when it opens or closes */
         if (cfg && cfg.next_change_at) timer = setTimeout(fetchConfig, Math.min(864e5,
           Math.max(0, Date.parse(cfg.next_change_at) - Date.now()) + 1500));
       })
@@ -220,8 +223,9 @@
     close,
     on: (name, fn) => { (handlers[name] = handlers[name] || []).push(fn); return api; },
     setCustomer: (who) => { customer = who; if (widget) widget.customer(); },
-    track: (name, data) => {
-      queue.push([name, data, Date.now()]);
+    track: (name, data) => { /* kept until widget.js checks and sends them */
+      if (queue.length < 50) queue.push([name, data, Date.now()]);
+      try { local[queueKey] = JSON.stringify(queue); } catch (e) {}
       if (widget) widget.track(); else if (ui) load();
     }
   };

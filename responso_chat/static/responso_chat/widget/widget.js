@@ -280,6 +280,7 @@
       keep(draftKey, null);
       write(tokenKey, { token: body.token });
       token = body.token;
+      contextSent = JSON.stringify(values.context); /* it went with Start chat */
       showChat();
       take(body);
       live = true;
@@ -605,11 +606,14 @@
     /* --- the shop's context: the visit's trail (kept by the loader) and tracked events ---- */
     const trailKey = "rc:trail:" + ctx.key, eventsKey = "rc:events:" + ctx.key;
     const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,39}$/, CONTEXT_EVERY = 10000;
+    const CONTEXT_SETTLE = 1000;
     let contextSent = "", contextTimer = 0, contextAt = 0;
     function visit() { /* {trail, events} as schemas/context.py takes them */
       const iso = (ms) => new Date(ms).toISOString();
+      const pages = read(trailKey, []).slice(-20) /* a reload is not a new page */
+        .filter((page, i, all) => !i || page[0] !== all[i - 1][0]);
       return {
-        trail: read(trailKey, []).slice(-20).map(([path, title, at]) =>
+        trail: pages.map(([path, title, at]) =>
           ({ path: String(path).slice(0, 300), title: String(title).slice(0, 200), at: iso(at) })),
         events: read(eventsKey, []).slice(-20).map(([event, data, at]) =>
           ({ event, data, at: iso(at) }))
@@ -627,6 +631,7 @@
     }
     function track() { /* the calls the loader queued: checked, kept, shared, may greet */
       const events = read(eventsKey, []), names = [];
+      write(ctx.queueKey, null);
       ctx.queue.splice(0).forEach(([name, data, at]) => {
         const wrong = trackable(name, data);
         if (wrong) return console.warn("ResponsoChat.track refused: " + wrong);
@@ -638,13 +643,19 @@
       shareContext();
       names.forEach((name) => proactive(name));
     }
-    function shareContext() { /* while a chat goes on: at most every 10 s, only changes */
-      if (!token) return;
+    /* While connected to a chat: a second after a page view settles (the customer may be
+       leaving, or going offline), at most every 10 s, only what changed (the cart is read
+       by the server on each send, so a page load sends once). */
+    function shareContext() {
       clearTimeout(contextTimer);
-      const wait = contextAt + CONTEXT_EVERY - Date.now();
-      if (wait > 0) { contextTimer = setTimeout(shareContext, wait); return; }
+      if (!token) return;
+      contextTimer = setTimeout(sendContext, Math.max(CONTEXT_SETTLE,
+        contextAt + CONTEXT_EVERY - Date.now()));
+    }
+    function sendContext() {
       const body = JSON.stringify(visit());
-      if (body === contextSent) return;
+      if (!token || !socket || socket.readyState !== 1 || navigator.onLine === false ||
+        body === contextSent) return;
       contextAt = Date.now();
       fetch(api + "tickets/context", {
         method: "POST", body,
