@@ -87,8 +87,8 @@ def _relay(section: dict) -> list[str]:
 
 WIDGET_VISITS = {
     "first": "first visit",
-    "repeat": "repeat visit (HTTP cache emptied, storage kept)",
-    "next_page": "next page (HTTP cache fresh)",
+    "repeat": "repeat visit, HTTP cache emptied (storage kept)",
+    "next_page": "next page, or repeat visit within a week (HTTP cache and storage kept)",
 }
 
 
@@ -113,7 +113,8 @@ def _widget(section: dict) -> list[str]:
         *rows,
         "",
         f"Medians of {section['visits']} rounds, each a fresh browser context, headless "
-        "Chromium. Target for repeat visits: launcher / plain load at most 1.3.",
+        "Chromium. Target for repeat visits: launcher / plain load at most 1.3 (a browser "
+        "that kept its HTTP cache: the last row).",
         "",
     ]
 

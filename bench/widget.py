@@ -8,9 +8,14 @@ the plugin runs under gunicorn on another port. The page itself records, with
 Each round opens a fresh browser context and makes three visits of each page in it:
 
 * first visit: nothing cached, nothing stored;
-* repeat visit: a later day's visit, the HTTP cache emptied (the loader and the config must be
-  fetched again) but the site's storage kept (the loader draws from the config it kept);
-* next page: right after, everything the first visits cached still fresh.
+* repeat visit, HTTP cache emptied: the loader must come over the network again, the site's
+  storage is kept (the loader draws from the config it kept). A real browser keeps its HTTP
+  cache: this is a visit after the cache was dropped, or after the loader's cache lifetime
+  (5 minutes fresh, then a week of stale-while-revalidate);
+* next page, the same as a repeat visit within that week (the HTTP cache kept): the loader
+  from the HTTP cache, the config from storage, the launcher drawn with no network at all
+  (the stale loader and the config are revalidated afterwards). Timing does not tell a
+  fresh cached loader from a stale one: both run without waiting for the network.
 
 Each ratio divides the launcher's time by the plain page's load time of the same kind of visit.
 """

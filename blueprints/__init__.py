@@ -23,6 +23,7 @@ from responso_chat.version import __version__
 from . import (
     account,
     admin,
+    admin_proactive,  # noqa: F401 - its views join the admin blueprint
     api,
     api_canned,  # noqa: F401 - its routes join the API blueprint
     api_privacy,  # noqa: F401 - its routes join the API blueprint

@@ -26,7 +26,16 @@ from flask import (
 from flask_login import current_user
 from marshmallow import ValidationError
 
-from responso_chat.conversation import chats, messages, origins, ratings, tickets, wire
+from responso_chat.conversation import (
+    chats,
+    messages,
+    origins,
+    proactive,
+    ratings,
+    shop_context,
+    tickets,
+    wire,
+)
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.conversation.visitor import (
     email_is_verified,
@@ -38,6 +47,7 @@ from responso_chat.mail import links
 from responso_chat.models import utcnow
 from responso_chat.orders import sync as orders_sync
 from responso_chat.schemas.common import AfterQuerySchema
+from responso_chat.schemas.context import VisitContextSchema
 from responso_chat.schemas.widget import RatingSchema, StartChatSchema, VisitorMessageSchema
 from responso_chat.state import plugin_state
 
@@ -46,8 +56,9 @@ bp = Blueprint("widget", __name__)
 CONFIG_MAX_AGE = 30
 LOADER_MAX_AGE = 300
 #: A returning visitor's browser may run a loader older than LOADER_MAX_AGE while it fetches
-#: the new one (the loader itself checks the config with the server).
-LOADER_STALE_WHILE_REVALIDATE = 86400
+#: the new one (the loader itself checks the config with the server): a repeat visit within
+#: a week draws the launcher with no network at all (the config comes from localStorage).
+LOADER_STALE_WHILE_REVALIDATE = 7 * 86400
 PREFLIGHT_MAX_AGE = 600
 
 
@@ -178,8 +189,9 @@ def start_chat(public_key):
     open_now, _next_change = chats.open_state(chat, utcnow())
     if not open_now and chat.out_of_hours_behaviour == "hide_widget":
         _fail(409, "_request", "The chat is closed now.")
-    origin = request.headers.get("Origin")
-    same_site_user = current_user if origin in (None, _own_origin()) else None
+    same_site = request.headers.get("Origin") in (None, _own_origin())
+    same_site_user = current_user if same_site else None
+    cart = shop_context.current_cart() if same_site else None
     ticket = tickets.open_chat_ticket(
         chat,
         name=values["name"],
@@ -194,6 +206,7 @@ def start_chat(public_key):
         page_title=values["page_title"],
         language=values["language"],
         client_msg_id=values["client_msg_id"],
+        attach=shop_context.at_start(values["context"], cart, values["proactive_id"]),
     )
     return jsonify(
         token=issue_token(ticket),
@@ -261,3 +274,43 @@ def continue_by_mail(token):
     response.headers["Cache-Control"] = "no-store"
     return response
 
+
+
+@bp.post("/tickets/context")
+def context():
+    """The visit's trail and tracked events of the ticket's customer (sent on page views,
+    throttled by the widget); on the shop's own pages also the host's cart."""
+    ticket = _visitor_ticket()
+    _allow_origin(ticket.chat)
+    _limit("PUBLIC_RATE_LIMIT", "context")
+    values = _load(VisitContextSchema())
+    same_site = request.headers.get("Origin") in (None, _own_origin())
+    cart = shop_context.current_cart() if same_site else None
+    changed = shop_context.record(ticket, values, cart, cart_asked=same_site)
+    return jsonify(changed=changed)
+
+
+@bp.get("/<public_key>/cart")
+def cart_value(public_key):
+    """The total of the signed-in customer's cart, for greetings with a minimum cart value:
+    only on the shop's own pages (they carry the host's session), else ``null``."""
+    chat = _chat(public_key)
+    _allow_origin(chat)
+    _limit("PUBLIC_RATE_LIMIT", "public")
+    same_site = request.headers.get("Origin") in (None, _own_origin())
+    cart = shop_context.current_cart() if same_site else None
+    response = jsonify(total=cart and cart["total"], currency=cart and cart["currency"])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/<public_key>/proactive/<int:proactive_id>/<any(shown, opened):what>")
+def proactive_beacon(public_key, proactive_id, what):
+    """The widget showed a greeting, or the customer opened the chat from it: one more in
+    its count (a greeting of this chat only; rate limited per client address)."""
+    chat = _chat(public_key)
+    _allow_origin(chat)
+    _limit("PUBLIC_RATE_LIMIT", "proactive")
+    if not proactive.count(chat.id, proactive_id, what):
+        _fail(404, "_request", "This chat has no such greeting.")
+    return jsonify(counted=what)

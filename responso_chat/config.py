@@ -78,6 +78,22 @@ SETTINGS: dict[str, tuple[object, str]] = {
         "Europe/Warsaw",
         "The shop's IANA timezone: preselected for a new chat; the reports of all chats use it.",
     ),
+    "CART": (
+        "",
+        "Import string of a callable() -> the signed-in customer's cart for the current request "
+        "(a dict: items of name, quantity, price; total; currency) or None; the agent sees it "
+        "beside the chat. Called only for the shop's own pages (same-origin requests carry the "
+        "host's session); empty = no cart.",
+    ),
+    "CART_TIMEOUT": (
+        0.5,
+        "Seconds the cart callable may take; a slower or failing one is skipped (the chat goes "
+        "on without the cart).",
+    ),
+    "PROACTIVE_PER_DAY": (
+        1,
+        "Most proactive greetings the widget shows one visitor in a day; 0 = none at all.",
+    ),
     "DEFAULT_LANGUAGE": (
         AUTO_LANGUAGE,
         f"Widget language preselected for a new chat: {', '.join(CHAT_LANGUAGES)}.",
@@ -291,6 +307,11 @@ class _SettingsSchema(Schema):
     WEBHOOK_PRIVATE_NETWORKS = fields.Boolean(required=True, truthy={True}, falsy={False})
     OUTBOX_RELAY_INTERVAL = fields.Integer(required=True, validate=validate.Range(min=1))
     AGENTS_CACHE_SECONDS = fields.Float(required=True, validate=validate.Range(min=0))
+    CART = fields.String(required=True)
+    CART_TIMEOUT = fields.Float(
+        required=True, validate=validate.Range(min=0, max=10, min_inclusive=False)
+    )
+    PROACTIVE_PER_DAY = fields.Integer(required=True, strict=True, validate=validate.Range(0, 100))
     DEFAULT_TIMEZONE = fields.String(required=True)
     DEFAULT_LANGUAGE = fields.String(required=True, validate=validate.OneOf(CHAT_LANGUAGES))
     VISITOR_TOKEN_MAX_AGE = fields.Integer(required=True, validate=validate.Range(min=60))

@@ -58,7 +58,7 @@ from responso_chat.files import attachments, upload
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.integrations import api_tokens, webhooks
 from responso_chat.mail import signing
-from responso_chat.models import CannedResponse, Order, Tag, utcnow
+from responso_chat.models import CannedResponse, Order, ProactiveMessage, Tag, utcnow
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
@@ -165,6 +165,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (ADMIN + "allow_origin", "POST"): admin_page(REDIRECT),
     (ADMIN + "chat_delete", "GET"): admin_page(),
     (ADMIN + "chat_delete", "POST"): admin_page(REDIRECT),
+    (ADMIN + "proactive_list", "GET"): admin_page(),
+    (ADMIN + "proactive_create", "GET"): admin_page(),
+    (ADMIN + "proactive_create", "POST"): admin_page(422),  # empty form: refused field by field
+    (ADMIN + "proactive_edit", "GET"): admin_page(),
+    (ADMIN + "proactive_edit", "POST"): admin_page(422),
+    (ADMIN + "proactive_enable", "POST"): admin_page(REDIRECT, body={"enabled": "0"}),
+    (ADMIN + "proactive_delete", "POST"): admin_page(REDIRECT),
     (ADMIN + "base_integration", "GET"): admin_page(),
     (ADMIN + "base_integration", "POST"): admin_page(422),
     (ADMIN + "mail_integration", "GET"): admin_page(),
@@ -297,6 +304,13 @@ MATRIX: dict[tuple[str, str], Entry] = {
     (WIDGET + "upload_files", "POST"): visitor_only(422, body={"body": "File by {role}"}),
     # A signed file URL is its own credential: anyone holding it gets the file.
     (WIDGET + "serve_file", "GET"): public(),
+    (WIDGET + "context", "POST"): visitor_only(
+        body={"trail": [{"path": "/shop", "title": "Shop {role}", "at": "2026-12-07T20:00:00Z"}],
+              "events": [{"event": "add_to_cart", "data": {"sku": "A-1"},
+                          "at": "2026-12-07T20:00:01Z"}]}
+    ),
+    (WIDGET + "cart_value", "GET"): public(),
+    (WIDGET + "proactive_beacon", "POST"): public(auth="visitor"),
     ("responso_chat.static", "GET"): public(),
     # --- JSON API ----------------------------------------------------------------------------
     ("responso_chat.api.health", "GET"): public(),
@@ -418,6 +432,9 @@ def build_world(serial: int) -> dict:
     message, _created = upload.post_customer_files(
         ticket, [FileStorage(io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "invoice.pdf")]
     )
+    greeting = ProactiveMessage(chat_id=chat.id, text="Need help?", sender_id="2")
+    session.add(greeting)
+    session.commit()
     return {
         "chat_id": chat.id,
         "public_key": chat.public_key,
@@ -434,6 +451,8 @@ def build_world(serial: int) -> dict:
         "tag_id": ticket.tags[0].id,
         "seq": 1,
         "webhook_id": webhook.id,
+        "proactive_id": greeting.id,
+        "what": "shown",
         "token_id": alice_token.id,
         "canned_id": shared.id,
         "visitor_token": issue_token(ticket),

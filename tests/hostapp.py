@@ -6,8 +6,10 @@ callables for "is admin", "is agent" and "list agents", so those settings are ex
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import sqlalchemy as sa
-from flask import Flask, current_app, redirect, render_template_string, request, url_for
+from flask import Flask, current_app, redirect, render_template_string, request, session, url_for
 from flask_login import LoginManager, UserMixin, login_user, logout_user
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import generate_csrf
@@ -43,6 +45,20 @@ def list_staff() -> list[Agent]:
         sa.select(host.Account).where(host.Account.role.in_(("admin", "agent")))
     ).scalars()
     return [Agent(str(a.id), a.name, a.email) for a in accounts]
+
+
+#: What the host shop sells: name -> price (its cart pages and the cart callable).
+PRODUCTS = {"Linen shirt": "89.90", "Wool scarf": "45.00"}
+
+
+def session_cart():
+    """Host callable (``RESPONSO_CHAT_CART``): the cart the shop keeps in its session."""
+    lines = session.get("cart") or {}
+    if not lines:
+        return None
+    items = [{"name": n, "quantity": q, "price": PRODUCTS[n]} for n, q in lines.items()]
+    total = sum(Decimal(PRODUCTS[n]) * q for n, q in lines.items())
+    return {"items": items, "total": str(total), "currency": "PLN"}
 
 
 class HostShop:
@@ -106,6 +122,33 @@ def create_host_app(database_url: str, **config) -> Flask:
     def logout():
         logout_user()
         return redirect(url_for("home"))
+
+    @app.post("/cart/add")
+    def cart_add():
+        name = request.form.get("product", "")
+        if name in PRODUCTS:
+            lines = dict(session.get("cart") or {})
+            lines[name] = lines.get(name, 0) + 1
+            session["cart"] = lines
+        return redirect(request.referrer or url_for("home"), 303)
+
+    @app.get("/store/", defaults={"path": ""})
+    @app.get("/store/<path:path>")
+    def store_page(path):
+        """The shop's own pages (same origin as the plugin): the embed code of
+        ``HOST_EMBED_KEY``, an "Add to cart" form and a button that calls track()."""
+        return render_template_string(
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>{{ title }}</title>"
+            "</head><body><h1>{{ title }}</h1>"
+            "<form method=post action='/cart/add'><input type=hidden name=product "
+            "value='Linen shirt'><button>Add to cart</button></form>"
+            "<button type=button id=checkout onclick=\"ResponsoChat.track('checkout_started', "
+            "{step: 1, coupon: 'WINTER'})\">Go to checkout</button>"
+            "{% if key %}<script src='/chat/widget/{{ key }}/loader.js' async></script>"
+            "{% endif %}</body></html>",
+            title=path.replace("/", " ").strip().title() or "Store",
+            key=app.config.get("HOST_EMBED_KEY"),
+        )
 
     @app.get("/csrf-token")
     def csrf_token():

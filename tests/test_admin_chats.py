@@ -382,6 +382,8 @@ def admin_urls(app, chat_id: int) -> list[tuple[str, list[str]]]:
         for rule in app.url_map.iter_rules():
             if rule.endpoint.startswith("responso_chat.admin."):
                 args = {"chat_id": chat_id} if "chat_id" in rule.arguments else {}
+                if "proactive_id" in rule.arguments:  # checked for an admin before any look-up
+                    args["proactive_id"] = 1
                 methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
                 pages.append((url_for(rule.endpoint, **args), methods))
     return pages
@@ -456,6 +458,8 @@ def test_public_config_has_only_public_fields(app):
         "limits": {"name": 100, "email": 254, "subject": 200, "message": 5000},
         "agents_online": [],
         "reply_minutes": None,
+        "proactive": None,
+        "proactive_per_day": 1,
     }
 
 

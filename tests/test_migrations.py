@@ -158,6 +158,8 @@ NEW_TABLES = {
     "responso_chat_ticket_order",
     "responso_chat_order_code",
     "responso_chat_attachment",
+    "responso_chat_ticket_context",
+    "responso_chat_proactive_message",
 }
 RELEASED_ROWS = {
     "responso_chat_chat": {

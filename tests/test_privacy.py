@@ -37,6 +37,7 @@ from responso_chat.models import (
     PrivacyRecord,
     Task,
     Ticket,
+    TicketContext,
     TicketRating,
     WebhookDelivery,
     utcnow,
@@ -133,6 +134,9 @@ def build_zoe(other_email: str = "bob.nowak@example.com") -> dict:
     outbox.add(SOON_JOB, first.id, delay=3600)
     outbox.add(SOON_JOB, bob.id, delay=3600)
     session.add(TicketRating(ticket_id=first.id, score=2, comment="Zoe Kowalska, unhappy"))
+    session.add(TicketContext(
+        ticket_id=first.id, cart={"items": [], "total": "1", "currency": "PLN"},
+        trail=[{"path": "/account/zoe-kowalska", "title": "Zoe Kowalska"}], events=[]))
     session.add(OrderCode(chat_id=chat.id, email=EMAIL.lower(), code_hash="0" * 64,
                           expires_at=utcnow() + timedelta(minutes=10)))
     session.commit()
@@ -215,7 +219,7 @@ def test_erasure_leaves_nothing_identifying_anywhere(any_app):
         assert scope.is_erased(contact)
         rating = session.scalars(sa.select(TicketRating)).one()
         assert (rating.score, rating.comment) == (2, "")  # the shop's figure stays, her words go
-        assert _count(OrderCode) == 0
+        assert _count(OrderCode) == 0 and _count(TicketContext) == 0
         record = session.scalars(sa.select(PrivacyRecord)).one()
         assert (record.action, record.contact_id, record.actor_name) == (
             "erase", contact.id, "Ada Admin")

@@ -29,7 +29,8 @@ FORM = {
 PUBLIC_FIELDS = {
     "name", "welcome_message", "alignment", "vertical_spacing", "path_rule_type", "paths",
     "out_of_hours_behaviour", "out_of_hours_message", "language", "color", "open_now",
-    "next_change_at", "limits", "agents_online", "reply_minutes", "my_orders",
+    "next_change_at", "limits", "agents_online", "reply_minutes", "my_orders", "proactive",
+    "proactive_per_day",
 }
 
 
@@ -135,9 +136,14 @@ def test_loader_is_served_with_caching_headers(client, chat):
     assert response.status_code == 200
     assert "javascript" in response.content_type
     assert "max-age=300" in response.headers["Cache-Control"]
-    assert "stale-while-revalidate=86400" in response.headers["Cache-Control"]
+    assert "stale-while-revalidate=604800" in response.headers["Cache-Control"]
     assert b"ResponsoChat" in response.data
+    etag = response.headers["ETag"]
     response.close()
+    again = client.get(f"/chat/widget/{chat['key']}/loader.js",
+                       headers={"If-None-Match": etag})  # revalidated without the body
+    assert again.status_code == 304 and again.data == b""
+    again.close()
 
 
 # --- Start chat ----------------------------------------------------------------------------

@@ -12,6 +12,10 @@ OPERATOR_LABELS = {
     "contains": "contains",
     "not_contains": "does not contain",
     "in": "is one of",
+    "greater_than": "is greater than",
+    "less_than": "is less than",
+    "matches": "include a page matching",
+    "not_matches": "include no page matching",
 }
 TEMPLATE_VARIABLES = (
     "customer_name",
@@ -29,7 +33,8 @@ class ConditionField:
     key: str
     label: str
     operators: tuple[str, ...]
-    kind: str  # "choice" (value from a list) or "text" (typed; compared without case/accents)
+    kind: str  # "choice" (value from a list), "text" (typed; compared without case/accents),
+    # "number" (an amount) or "path" (a path pattern of the chat's path list: prefix and *)
 
 
 _CHOICE_OPS = ("is", "is_not", "in")
@@ -64,6 +69,9 @@ CONDITION_FIELDS = {
         ConditionField("priority", "Priority", _CHOICE_OPS, "choice"),
         ConditionField("status", "Status", _CHOICE_OPS, "choice"),
         ConditionField("language", "Language", _CHOICE_OPS, "choice"),
+        # the shop's context (conversation.shop_context): the cart's total, the visit's pages
+        ConditionField("cart_value", "Cart value", ("greater_than", "less_than"), "number"),
+        ConditionField("visited_path", "Pages visited", ("matches", "not_matches"), "path"),
     )
 }
 

@@ -9,21 +9,30 @@ from __future__ import annotations
 
 import logging
 import re
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 
 import sqlalchemy as sa
 
 from responso_chat.automations.catalogue import CONDITION_FIELDS
 from responso_chat.conversation.classify import normalize
-from responso_chat.conversation.visibility import opening_state
-from responso_chat.models import Message, Order, OrderStatus, OrderSync, TicketOrder, utcnow
+from responso_chat.conversation.visibility import opening_state, path_matches
+from responso_chat.models import (
+    Message,
+    Order,
+    OrderStatus,
+    OrderSync,
+    TicketContext,
+    TicketOrder,
+    utcnow,
+)
 from responso_chat.orders import sync as orders
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
 
 log = logging.getLogger(__name__)
 
-_NEGATED = {"is_not": "is", "not_contains": "contains"}
+_NEGATED = {"is_not": "is", "not_contains": "contains", "not_matches": "matches"}
 
 _ORDER_NUMBER = re.compile(r"\d{2,20}")
 
@@ -148,6 +157,11 @@ class Facts:
             log.exception("classifier failed on ticket %s", self.ticket.id)
             return None
 
+    @cached_property
+    def shop_context(self):
+        """The ticket's cart and visit (conversation.shop_context), or None."""
+        return plugin_state().db.session.get(TicketContext, self.ticket.id)
+
     def value(self, key: str):
         """The ticket's value for condition field ``key``: text, a set (tags) or None."""
         ticket, message = self.ticket, self.customer_message
@@ -183,6 +197,12 @@ class Facts:
                 return frozenset(tag.name for tag in ticket.tags)
             case "language":
                 return self.language
+            case "cart_value":  # None when no cart is known: no amount compares
+                cart = self.shop_context.cart if self.shop_context else None
+                return _amount(cart["total"]) if cart else None
+            case "visited_path":
+                trail = self.shop_context.trail if self.shop_context else []
+                return frozenset(page["path"] for page in trail)
         raise KeyError(key)
 
     def template_variables(self) -> dict:
@@ -200,6 +220,14 @@ class Facts:
         }
 
 
+def _amount(value) -> Decimal | None:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
 def _text(value) -> str:
     return normalize(str(value)).strip()
 
@@ -210,6 +238,12 @@ def _compare(operator: str, fact, value) -> bool:
         return not _compare(_NEGATED[operator], fact, value)
     if fact is None:
         return False
+    if operator == "greater_than":
+        return _amount(value) is not None and fact > _amount(value)
+    if operator == "less_than":
+        return _amount(value) is not None and fact < _amount(value)
+    if operator == "matches":
+        return any(path_matches(value, path) for path in fact)
     if operator == "in":
         values = set(value)
         return bool(fact & values) if isinstance(fact, frozenset) else fact in values

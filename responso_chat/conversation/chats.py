@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 from sqlalchemy.orm import selectinload
 
-from responso_chat.conversation import availability, wire
+from responso_chat.conversation import availability, proactive, wire
 from responso_chat.conversation.visibility import WEEKDAYS, hours_today, opening_state
 from responso_chat.infra.broker import ACCESS_CHANNEL
 from responso_chat.models import Chat, ChatAgent, RefusedOrigin, Ticket, utcnow
@@ -221,6 +221,8 @@ def public_config(chat, now) -> dict:
         "open_now": open_now,
         "next_change_at": next_change_at.isoformat() if next_change_at else None,
         "limits": start_chat_limits(),
+        "proactive": proactive.for_widget(chat.id),
+        "proactive_per_day": plugin_state().setting("PROACTIVE_PER_DAY"),
     }
 
 

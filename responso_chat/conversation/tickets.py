@@ -49,7 +49,8 @@ def open_chat_ticket(
     """Create a chat ticket and its first customer message, commit, then publish.
 
     ``attach(ticket, message)``, when given, adds rows about them in the same transaction (the
-    order a customer asks about from "My orders"), so the ticket's jobs see them.
+    order a customer asks about from "My orders", the shop's context: see
+    ``shop_context.at_start``), so the ticket's jobs see them.
 
     The ticket's values stay loaded after the commit, and ``ticket.opening_event`` is the first
     message's browser event as stored: answer with them, never by reading them again.

@@ -146,6 +146,16 @@ def page(ticket_id: int, url: str, title: str) -> dict:
     return {"type": "page", "ticket_id": ticket_id, "url": url, "title": title}
 
 
+def context(ticket_id: int, cart: dict | None, trail: list, events: list) -> dict:
+    """The shop's context of the ticket's customer changed (agents only)::
+
+        {"type": "context", "ticket_id": int, "cart": {...} | None,
+         "trail": [{"path", "title", "at"}], "events": [{"event", "data", "at"}]}
+    """
+    return {"type": "context", "ticket_id": ticket_id, "cart": cart, "trail": trail,
+            "events": events}
+
+
 def presence(ticket_id: int, online: bool) -> dict:
     """Whether the ticket's customer has the widget open (agents only)::
 
@@ -236,5 +246,5 @@ def ping() -> dict:
 EVENT_TYPES = (
     "message", "inbox", "status", "seen", "typing", "agent_joined", "page", "presence",
     "viewers", "access", "tokens_revoked", "resync", "error", "subscribed", "unsubscribed",
-    "ping", "analysis", "rating", "transferred",
+    "ping", "analysis", "rating", "transferred", "context",
 )

@@ -92,6 +92,7 @@ def create_app(config: dict | None = None, mail_catcher: MailCatcher | None = No
         SECRET_KEY=os.environ.get("DEMO_SECRET_KEY") or secrets.token_hex(32),
         SQLALCHEMY_DATABASE_URI="sqlite:///responso-chat-demo.db",
         RESPONSO_CHAT_USER_MODEL="responso_chat.demo.app:ShopUser",
+        RESPONSO_CHAT_CART="responso_chat.demo.app:demo_cart",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -124,6 +125,18 @@ def embed_snippet() -> str:
 
 def _cart() -> dict[str, int]:
     return session.setdefault("cart", {})
+
+
+def demo_cart() -> dict | None:
+    """The demo's ``RESPONSO_CHAT_CART``: the cart in the shop's session, as agents see it."""
+    lines = [(CATALOGUE[s], n) for s, n in (session.get("cart") or {}).items() if s in CATALOGUE]
+    if not lines:
+        return None
+    return {
+        "items": [{"name": p.name, "quantity": n, "price": str(p.price)} for p, n in lines],
+        "total": str(sum((p.price * n for p, n in lines), Decimal("0"))),
+        "currency": "PLN",
+    }
 
 
 def _register_views(app: Flask) -> None:

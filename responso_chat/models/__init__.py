@@ -31,6 +31,7 @@ from responso_chat.models.base import (
 )
 from responso_chat.models.canned import CannedResponse
 from responso_chat.models.chats import AgentAvailability, Chat, ChatAgent, RefusedOrigin
+from responso_chat.models.context import ProactiveMessage, TicketContext
 from responso_chat.models.files import Attachment
 from responso_chat.models.integrations import ApiToken, Setting, Webhook, WebhookDelivery
 from responso_chat.models.mail import MailRecord
@@ -74,6 +75,7 @@ __all__ = [
     "OrderSync",
     "OutboxEntry",
     "PrivacyRecord",
+    "ProactiveMessage",
     "Project",
     "RefusedOrigin",
     "Setting",
@@ -82,6 +84,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "Ticket",
+    "TicketContext",
     "TicketOrder",
     "TicketRating",
     "TicketWatcher",

@@ -15,6 +15,7 @@ What goes (found by the contact's e-mail in any case, see :mod:`.scope`):
 - webhook deliveries about those tickets and jobs not run yet for them; their attachments;
 - the comments of their ratings (the score stays: it is the shop's figure, not the person),
   and the one-time codes sent to the address;
+- the shop's context of their tickets (cart, visited pages, tracked events);
 - the contact's name, phone and notes (its address becomes :func:`.scope.erased_email`).
 
 Each ticket gets an internal system line saying who erased it and when (never what), and the
@@ -41,6 +42,7 @@ from responso_chat.models import (
     PrivacyRecord,
     Task,
     Ticket,
+    TicketContext,
     TicketRating,
     WebhookDelivery,
     utcnow,
@@ -116,6 +118,7 @@ def erase_contact(contact, actor, confirmation: str) -> Erasure:
         session.execute(sa.delete(OrderSync).where(sa.func.lower(OrderSync.email) == email))
         session.execute(sa.delete(OrderCode).where(OrderCode.email == email))
         if ticket_ids:
+            session.execute(sa.delete(TicketContext).where(TicketContext.ticket_id.in_(ticket_ids)))
             session.execute(
                 sa.update(TicketRating)
                 .where(TicketRating.ticket_id.in_(ticket_ids))

@@ -4,6 +4,7 @@ and the dry run's ticket."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from marshmallow import (
     EXCLUDE,
@@ -17,7 +18,7 @@ from marshmallow import (
 
 from responso_chat.automations.catalogue import ACTION_TYPES, CONDITION_FIELDS, OPERATOR_LABELS
 from responso_chat.automations.templating import template_problems
-from responso_chat.schemas.chat_form import ChatText
+from responso_chat.schemas.chat_form import ChatText, chat_path
 from responso_chat.schemas.common import MAX_ID, Id, tag_name
 from responso_chat.state import plugin_state
 from responso_chat.vocab import AUTOMATION_MATCH, AUTOMATION_TRIGGERS
@@ -46,6 +47,15 @@ class AutomationActionSchema(_AutomationRow):
 
     type = fields.String(required=True, error_messages={"required": "Choose an action."})
     value = fields.String(load_default="")
+
+
+def _is_amount(text: str) -> bool:
+    """Whether ``text`` is an amount a cart value is compared with (0 or more, finite)."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return False
+    return amount.is_finite() and 0 <= amount <= 10**10
 
 
 def _condition_values(value) -> list[str]:
@@ -144,6 +154,13 @@ class AutomationRuleSchema(Schema):
             return {"value": ["Use at most 200 characters."]}
         if spec.kind == "choice" and any(v not in self.choices.get(spec.key, ()) for v in values):
             return {"value": ["Choose a value from the list."]}
+        if spec.kind == "number" and not _is_amount(values[0]):
+            return {"value": ["Enter an amount of 0 or more, e.g. 100 or 99.50."]}
+        if spec.kind == "path":
+            try:
+                chat_path(values[0])
+            except ValueError as exc:
+                return {"value": [f"Enter a path: {exc}"]}
         return {}
 
     def _action_problems(self, action) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from marshmallow import fields, validate, validates
 
-from responso_chat.schemas.common import Trimmed, check_message_length, readable
+from responso_chat.schemas.common import Id, Trimmed, check_message_length, readable
+from responso_chat.schemas.context import VisitContextSchema
 from responso_chat.state import plugin_state
 from responso_chat.vocab import LANGUAGES, RATING_COMMENT_MAX, RATING_SCORES
 
@@ -59,6 +60,9 @@ class StartChatSchema(Trimmed):
     signature = fields.String(
         load_default=None, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$", error="Not a signature.")
     )
+    #: the visit's trail and tracked events (schemas.context), and the greeting answered
+    context = fields.Nested(VisitContextSchema, load_default=None)
+    proactive_id = Id(load_default=None)
 
     @validates("message")
     def _message_length(self, value, **_kwargs):

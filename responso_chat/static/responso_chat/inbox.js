@@ -767,6 +767,7 @@
       case "status": if (event.ticket_id === ticketId) { setStatus(event.status); schedulePanelRefresh(); } break;
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
       case "rating": if (event.ticket_id === ticketId) showRating(event); break;
+      case "context": if (event.ticket_id === ticketId) schedulePanelRefresh(); break;  // cart, visit
       case "presence": if (event.ticket_id === ticketId) setPresence(event.online); break;
       case "viewers": if (event.ticket_id === ticketId) setViewers(event.agents || []); break;
       case "transferred": onTransferred(event); break;

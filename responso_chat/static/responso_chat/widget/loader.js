@@ -1,5 +1,4 @@
-/* Responso Chat embed loader: the launcher in a Shadow DOM (how it works: widget.js).
-   data-preview="1": draws nothing itself, adds ResponsoChat.preview(config, container). */
+/* Responso Chat's embed loader: read widget.js's header first. */
 (function (w, d) {
   "use strict";
   if (w.ResponsoChat) return;
@@ -27,15 +26,17 @@
   const handlers = {};
   let config, lang = "en", ui, widget, waiting, unread = 0, isOpen = false, timer, customer;
   let local, session;
-  try { local = w.localStorage; session = w.sessionStorage; } catch (e) { /* blocked */ }
-  const openKey = "rc:open:" + key, configKey = "rc:cfg:" + key;
-  const hop = RegExp("rc-continue-" + key + "=([^&]+)").exec(location.hash);
-  if (hop && local) { /* the link of an e-mail (mail/links.py) */
-    local["rc:" + key] = JSON.stringify({ token: hop[1] });
-    local.removeItem("rc:" + key + ":out");
-    if (session) session[openKey] = 1;
-    history.replaceState(0, "", location.pathname + location.search);
-  }
+  try { local = w.localStorage; session = w.sessionStorage; } catch (e) {}
+  const openKey = "rc:open:" + key, configKey = "rc:cfg:" + key, queueKey = "rc:q:" + key;
+  let queue = [];
+  try { queue = JSON.parse(local[queueKey]) || []; } catch (e) {}
+  const visited = () => {
+    try {
+      const list = JSON.parse(local["rc:trail:" + key] || "[]").slice(-19);
+      list.push([location.pathname.slice(0, 300), d.title.slice(0, 200), Date.now()]);
+      local["rc:trail:" + key] = JSON.stringify(list);
+    } catch (e) {}
+  };
   const sheet = () => el("link", "", { rel: "stylesheet", href: root + "/static/widget/widget.css" });
 
   const emit = (name, data) => (handlers[name] || []).forEach((fn) => {
@@ -59,7 +60,6 @@
     'stroke="currentColor" stroke-width="2.4" stroke-linejoin="round"><path d="' + ICONS[i] +
     '"/></svg>';
 
-  /* Passes a strict CSP (no 'unsafe-inline'); <style> in old browsers. */
   function styled(shadow) {
     try {
       const css = new CSSStyleSheet();
@@ -108,10 +108,10 @@
     view.notice.hidden = cfg.open_now || !cfg.out_of_hours_message;
   }
 
-  /* The server's path rules (visibility.path_matches). */
+  /* visibility.path_matches */
   const segments = (path) => {
     path = String(path || "").split(/[?#]/)[0];
-    try { path = decodeURIComponent(path); } catch (e) { /* as written */ }
+    try { path = decodeURIComponent(path); } catch (e) {}
     return path.split("/").filter(Boolean);
   };
   const covers = (rule, path) => new RegExp("^" + segments(rule).map((s) => "/" + s.split("*")
@@ -137,7 +137,8 @@
       ui.launcher.onpointerenter = ui.launcher.onfocus = () => load();
       ui.close.onclick = close;
       ui.panel.addEventListener("keydown", (event) => event.key === "Escape" && close());
-      if (local && local["rc:" + key]) load(); /* a conversation is going on */
+      if (local && local["rc:" + key] || /rc-continue-/.test(location.hash) || config.proactive
+        || queue.length) load();
       if (session && session[openKey]) open();
     }
     if (!ui) return;
@@ -146,7 +147,6 @@
     look(ui, isOpen, config);
   }
 
-  /* widget.js hands its mount function to its own script tag. */
   function load(then) {
     if (widget) return then && then();
     if (waiting) return then && waiting.push(then);
@@ -162,7 +162,8 @@
   function ready(mount) {
     ui.ready = true;
     widget = mount({
-      root, key, local, session, emit, body: ui.body, panel: ui.panel, shadow: ui.shadow,
+      root, key, local, session, emit, open, queue, queueKey, covers, shown,
+      body: ui.body, panel: ui.panel, shadow: ui.shadow,
       language: () => lang,
       config: () => config,
       customer: () => customer,
@@ -201,19 +202,19 @@
     fetch(root + "/widget/" + encodeURIComponent(key) + "/config")
       .then((r) => (r.ok ? r.json() : null))
       .then((cfg) => {
-        try { local[configKey] = JSON.stringify(cfg); } catch (e) { /* full or blocked */ }
+        try { local[configKey] = JSON.stringify(cfg); } catch (e) {}
         use(cfg);
         clearTimeout(timer); /* ask again when it opens or closes */
         if (cfg && cfg.next_change_at) timer = setTimeout(fetchConfig, Math.min(864e5,
           Math.max(0, Date.parse(cfg.next_change_at) - Date.now()) + 1500));
       })
-      .catch(() => {}); /* offline */
+      .catch(() => {});
   }
   function start() {
     try {
       const kept = JSON.parse(local[configKey]);
       if (!(Date.parse(kept.next_change_at) <= Date.now())) use(kept);
-    } catch (e) { /* none */ }
+    } catch (e) {}
     fetchConfig();
   }
 
@@ -221,7 +222,12 @@
     open,
     close,
     on: (name, fn) => { (handlers[name] = handlers[name] || []).push(fn); return api; },
-    setCustomer: (who) => { customer = who; if (widget) widget.customer(); }
+    setCustomer: (who) => { customer = who; if (widget) widget.customer(); },
+    track: (name, data) => { /* kept until widget.js checks and sends them */
+      if (queue.length < 50) queue.push([name, data, Date.now()]);
+      try { local[queueKey] = JSON.stringify(queue); } catch (e) {}
+      if (widget) widget.track(); else if (ui) load();
+    }
   };
   w.ResponsoChat = api;
   if (me && me.dataset.preview === "1") {
@@ -237,7 +243,7 @@
     };
     return;
   }
-  const navigated = () => { check(); if (widget) widget.page(); };
+  const navigated = () => { visited(); check(); if (widget) widget.page(); };
   ["pushState", "replaceState"].forEach((name) => {
     const original = history[name];
     history[name] = function () {
@@ -247,6 +253,7 @@
     };
   });
   w.addEventListener("popstate", navigated);
+  visited();
   if (d.body) start();
   else d.addEventListener("DOMContentLoaded", start);
 })(window, document);

@@ -5,14 +5,28 @@
    server for the current one and redraws or hides it. It loads this file and widget.css (the
    panel's style) when the launcher is pointed at, focused or clicked, or at once when a
    conversation is going on (its token is in localStorage), so the unread count of replies that
-   came while the customer was away shows on the launcher without a click.
+   came while the customer was away shows on the launcher without a click. It loads them at
+   once too for an e-mail's link (#rc-continue-<key>=<token>, taken here), when the config
+   has proactive greetings, and when the shop called ResponsoChat.track(). The loader keeps
+   only what must run on every page: the visit's trail (localStorage "rc:trail:<key>", the
+   last 20 pages as [path, title, time], never a query string or fragment) and the queue of
+   track() calls made before this file ran. It draws inside a Shadow DOM (a constructed
+   stylesheet, so a strict CSP without 'unsafe-inline' holds; <style> in old browsers) and
+   applies the server's path rules (visibility.path_matches) itself. With data-preview="1"
+   it draws nothing and adds ResponsoChat.preview(config, container) for the admin page.
 
    This file fills the panel's body: the pre-chat form, then the conversation over the visitor
    websocket. Messages are kept by sequence number: after a drop it resumes from the last one
    (HTTP, then the socket), and sends are idempotent by client message id, so nothing is lost
    or shown twice; messages typed offline wait in localStorage until the socket is back. The
    last message the customer saw is kept too (":seen"), and drafts in sessionStorage. The
-   limits of each field come from the config. All text from people goes in with textContent. */
+   limits of each field come from the config. All text from people goes in with textContent.
+
+   The shop's context (its own section below): tracked events are checked like the server
+   does (schemas/context.py) and kept with the trail; both go with Start chat and, during a
+   conversation, with page views (at most every 10 s, only when changed). Proactive
+   greetings (their own section): a bubble beside the launcher when a greeting's triggers
+   hold, at most proactive_per_day a day (localStorage "rc:greeted:<key>"). */
 (function (w, d) {
   "use strict";
   const STRINGS = {
@@ -231,7 +245,8 @@
           error);
       });
       form = h("form", { class: "rc-form", novalidate: true, onsubmit: start },
-        ordersEntry(), team(), h("p", { class: "rc-intro" }, t.intro), ...rows, alert, button);
+        ordersEntry(), team(), greetingNote("div"), h("p", { class: "rc-intro" }, t.intro), ...rows,
+        alert, button);
       form.fields = fields;
       form.alert = alert;
       form.button = button;
@@ -315,8 +330,9 @@
       if (who.signature && who.email === values.email) values.signature = who.signature;
       Object.assign(values, {
         page_url: location.href.slice(0, 2000), page_title: d.title.slice(0, 300),
-        language: ctx.language(), client_msg_id: newId()
+        language: ctx.language(), client_msg_id: newId(), context: visit()
       });
+      if (greeting) values.proactive_id = greeting.id;
       const button = form.button; /* the form is gone once the chat has begun */
       button.disabled = true;
       fetch(api + encodeURIComponent(ctx.key) + "/tickets", {
@@ -342,11 +358,13 @@
       keep(draftKey, null);
       write(tokenKey, { token: body.token });
       token = body.token;
+      contextSent = JSON.stringify(values.context); /* it went with Start chat */
       showChat();
       take(body);
       live = true;
       connect();
       chat.input.focus();
+      greeting = null; /* its chat is counted once */
       ctx.emit("start", { ticket: body.ticket.id });
     }
 
@@ -376,6 +394,8 @@
       ratingDrawn = "";
       ratingEditing = ratingThanks = false;
       chat.ended.insertBefore(chat.rating, chat.ended.lastChild);
+      const hello = greetingNote("li");
+      if (hello) chat.log.append(hello);
       chat.composer = h("form", { class: "rc-composer", onsubmit: send },
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
@@ -1055,6 +1075,147 @@
 
     function page() {
       emitFrame({ type: "page", url: location.href.slice(0, 2000), title: d.title.slice(0, 300) });
+      shareContext();
+    }
+
+    /* --- the e-mail link's token hand-over (mail/links.py): #rc-continue-<key>=<token> ---- */
+    function takeLink() {
+      const hop = RegExp("rc-continue-" + ctx.key + "=([^&]+)").exec(location.hash);
+      if (!hop) return false;
+      write(tokenKey, { token: hop[1] });
+      write(outboxKey, null);
+      history.replaceState(0, "", location.pathname + location.search);
+      return true;
+    }
+
+    /* --- the shop's context: the visit's trail (kept by the loader) and tracked events ---- */
+    const trailKey = "rc:trail:" + ctx.key, eventsKey = "rc:events:" + ctx.key;
+    const EVENT_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,39}$/, CONTEXT_EVERY = 10000;
+    const CONTEXT_SETTLE = 1000;
+    let contextSent = "", contextTimer = 0, contextAt = 0;
+    function visit() { /* {trail, events} as schemas/context.py takes them */
+      const iso = (ms) => new Date(ms).toISOString();
+      const pages = read(trailKey, []).slice(-20) /* a reload is not a new page */
+        .filter((page, i, all) => !i || page[0] !== all[i - 1][0]);
+      return {
+        trail: pages.map(([path, title, at]) =>
+          ({ path: String(path).slice(0, 300), title: String(title).slice(0, 200), at: iso(at) })),
+        events: read(eventsKey, []).slice(-20).map(([event, data, at]) =>
+          ({ event, data, at: iso(at) }))
+      };
+    }
+    function trackable(name, data) { /* a short identifier and a small flat object */
+      if (typeof name !== "string" || !EVENT_NAME.test(name)) return "the event name";
+      if (data == null) return "";
+      if (typeof data !== "object" || Array.isArray(data)) return "data: not an object";
+      const keys = Object.keys(data);
+      if (keys.length > 20) return "data: over 20 keys";
+      if (keys.some((k) => !EVENT_NAME.test(k) || (data[k] !== null &&
+        !["string", "number", "boolean"].includes(typeof data[k])))) return "data: not flat";
+      return JSON.stringify(data).length > 1024 ? "data: over 1 KB" : "";
+    }
+    function track() { /* the calls the loader queued: checked, kept, shared, may greet */
+      const events = read(eventsKey, []), names = [];
+      write(ctx.queueKey, null);
+      ctx.queue.splice(0).forEach(([name, data, at]) => {
+        const wrong = trackable(name, data);
+        if (wrong) return console.warn("ResponsoChat.track refused: " + wrong);
+        events.push([name, data || {}, at]);
+        names.push(name);
+      });
+      if (!names.length) return;
+      write(eventsKey, events.slice(-20));
+      shareContext();
+      names.forEach((name) => proactive(name));
+    }
+    /* While connected to a chat: a second after a page view settles (the customer may be
+       leaving, or going offline), at most every 10 s, only what changed (the cart is read
+       by the server on each send, so a page load sends once). */
+    function shareContext() {
+      clearTimeout(contextTimer);
+      if (!token) return;
+      contextTimer = setTimeout(sendContext, Math.max(CONTEXT_SETTLE,
+        contextAt + CONTEXT_EVERY - Date.now()));
+    }
+    function sendContext() {
+      const body = JSON.stringify(visit());
+      if (!token || !socket || socket.readyState !== 1 || navigator.onLine === false ||
+        body === contextSent) return;
+      contextAt = Date.now();
+      fetch(api + "tickets/context", {
+        method: "POST", body,
+        headers: { Authorization: "Bearer " + token, "Content-Type": "application/json" }
+      }).then((response) => { if (response.ok) contextSent = body; }).catch(() => {});
+    }
+
+    /* --- proactive greetings (config.proactive): a bubble beside the launcher ------------- */
+    const greetKey = "rc:greeted:" + ctx.key;
+    const CLOSE_GREETING = { en: "Close greeting", fr: "Fermer le message",
+      pl: "Zamknij powitanie" };
+    let greeting = null, bubble = null, greetTimers = [];
+    let pageStart = Date.now() - Math.round(w.performance ? performance.now() : 0);
+    const today = () => new Date().toDateString();
+    function greetedToday() {
+      const done = read(greetKey, {});
+      return done.day === today() ? done.n || 0 : 0;
+    }
+    function mayGreet() { /* no chat going on, none shown on this page, the launcher shown */
+      const cfg = ctx.config() || {};
+      return !token && !bubble && !ctx.isOpen() && ctx.shown() &&
+        greetedToday() < (cfg.proactive_per_day == null ? 1 : cfg.proactive_per_day);
+    }
+    /* A page (navigated: a new one) or a tracked event: wait for the greetings whose
+       path and event hold, for their seconds on the page; the cart is asked for last. */
+    function proactive(eventName, navigated) {
+      const list = (ctx.config() || {}).proactive || [];
+      if (eventName == null) greetTimers.splice(0).forEach(clearTimeout);
+      if (navigated) pageStart = Date.now();
+      if (!list.length || !mayGreet()) return;
+      const tracked = read(eventsKey, []).map((entry) => entry[0]);
+      list.forEach((item) => {
+        if (eventName != null && item.event !== eventName) return;
+        if (item.path && !ctx.covers(item.path, location.pathname)) return;
+        if (item.event && !tracked.includes(item.event)) return;
+        const wait = Math.max(0, pageStart + item.delay * 1000 - Date.now());
+        greetTimers.push(setTimeout(() => cartHolds(item, () => greet(item)), wait));
+      });
+    }
+    function cartHolds(item, then) {
+      if (item.min_cart == null) return then();
+      fetch(api + encodeURIComponent(ctx.key) + "/cart", { credentials: "same-origin" })
+        .then((response) => (response.ok ? response.json() : {}))
+        .then((cart) => {
+          if (cart.total != null && Number(cart.total) >= Number(item.min_cart)) then();
+        }).catch(() => {});
+    }
+    function greet(item) {
+      if (!mayGreet()) return;
+      const close = h("button", { type: "button", class: "rc-greet-x",
+        "aria-label": CLOSE_GREETING[ctx.language()] || CLOSE_GREETING.en }, "×");
+      bubble = h("div", { class: "rc-greet" },
+        h("button", { type: "button", class: "rc-greet-open", onclick: () => answer(item) },
+          h("strong", {}, item.sender), h("span", {}, item.text)), close);
+      close.onclick = () => { bubble.remove(); ctx.shadow.querySelector(".l").focus(); };
+      ctx.panel.parentNode.append(bubble);
+      write(greetKey, { day: today(), n: greetedToday() + 1 });
+      beacon(item, "shown");
+    }
+    function answer(item) { /* the greeting opens the chat as the agent's first message */
+      greeting = item;
+      bubble.remove();
+      beacon(item, "opened");
+      if (form) showForm();
+      ctx.open();
+    }
+    function beacon(item, what) {
+      fetch(api + encodeURIComponent(ctx.key) + "/proactive/" + item.id + "/" + what,
+        { method: "POST", keepalive: true }).catch(() => {});
+    }
+    function greetingNote(tag) {
+      if (!greeting) return null;
+      return h(tag, { class: "rc-msg rc-agent rc-greeting" },
+        h("span", { class: "rc-author" }, greeting.sender),
+        h("p", { class: "rc-text" }, greeting.text));
     }
 
     function fitToViewport() { /* full screen on phones: stay above the on-screen keyboard */
@@ -1086,11 +1247,16 @@
       if (token) forget();
       boot();
     });
+    const linked = takeLink();
     boot();
+    if (linked) ctx.open();
+    track();
+    proactive();
 
     return {
       opened() {
         fitToViewport();
+        if (bubble) bubble.remove();
         if (ordersView) return ordersView.querySelector(".rc-orders-title").focus();
         if (chat) {
           place();
@@ -1101,7 +1267,8 @@
           : chat.composer.hidden ? chat.ended.lastChild : chat.input;
         (target || form.button).focus();
       },
-      page,
+      page() { page(); proactive(null, true); },
+      track,
       customer() { if (form) prefill(); }
     };
   }
