@@ -18,7 +18,7 @@ from responso_chat import migrations
 from responso_chat.cli import responso_chat_cli
 from responso_chat.infra import outbox
 from responso_chat.infra.broker import InProcessBroker, RedisBroker
-from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, worker_for
+from responso_chat.infra.jobs import RUN_PERIODIC, InProcessJobs, RQJobs, enqueue, worker_for
 from responso_chat.infra.outbox import relay_due
 from responso_chat.models import Chat, OutboxEntry, Ticket
 from tests.conftest import AuthActions
@@ -70,6 +70,18 @@ def test_in_process_jobs_run_in_the_app_context(app):
     assert future.result(timeout=10) == "After"
     with app.app_context():
         assert state.db.session.get(Chat, chat_id).name == "After"
+
+
+def test_a_timer_that_fires_as_the_runner_stops_raises_nothing(app):
+    """A periodic timer may fire while the runner closes: the job waits for the next start,
+    and no thread dies with an exception."""
+    runner = app.extensions["responso_chat"].jobs
+    runner.enqueue("responso_chat.infra.outbox.relay_due").result(timeout=10)
+    runner.close()
+    runner._when_due(RUN_PERIODIC, "responso_chat.infra.outbox.relay_due")  # closed: skipped
+    runner._closed = False  # the timer read the flag just before close() set it
+    runner._when_due(RUN_PERIODIC, "responso_chat.infra.outbox.relay_due")  # no exception
+    runner._closed = True
 
 
 def test_rq_jobs_run_by_the_worker_command(make_app, postgres_url, redis_url):

@@ -195,9 +195,16 @@ class InProcessJobs:
     def _relay_now(self) -> None:
         with self._lock:
             self._relay_timers.discard(threading.current_thread())
-            if self._closed:
-                return
-        self.enqueue(RELAY_DUE)
+        self._when_due(RELAY_DUE)
+
+    def _when_due(self, func_path: str, *args) -> None:
+        """A timer's job: queued, unless the runner stopped meanwhile (a timer that fired
+        just as :meth:`close` ran; the next process schedules it again)."""
+        try:
+            if not self._closed:
+                self.enqueue(func_path, *args)
+        except outbox.RunnerStopped:
+            log.info("the process stops: %s waits for the next start", func_path)
 
     def failed_jobs(self, limit: int = 50) -> list[FailedJob]:
         """The most recent failures of this process's jobs, newest first."""
@@ -212,7 +219,7 @@ class InProcessJobs:
         if self._closed:
             return
         timer = threading.Timer(
-            self._intervals[func_path], self.enqueue, (RUN_PERIODIC, func_path)
+            self._intervals[func_path], self._when_due, (RUN_PERIODIC, func_path)
         )
         timer.daemon = True
         timer.name = "responso-chat-periodic"
