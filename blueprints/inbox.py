@@ -104,6 +104,18 @@ def _load(schema_class, data: dict) -> tuple[dict, dict]:
         return {}, exc.messages
 
 
+def _load_and_change(schema_class, data: dict, change) -> tuple[object, dict]:
+    """``data`` through the schema, then ``change(values)``: ``(what it returned, errors)``,
+    the errors being the schema's or those of a refused change (nothing changed then)."""
+    values, errors = _load(schema_class, data)
+    if errors:
+        return None, errors
+    try:
+        return change(values), {}
+    except ChangeRefused as exc:
+        return None, exc.errors
+
+
 def _list_args() -> dict:
     """The inbox list's query arguments of this request (to keep the same list around)."""
     return {key: request.args[key] for key in LIST_KEYS if request.args.get(key)}

@@ -14,7 +14,7 @@ from responso_chat.schemas.canned import CannedResponseSchema, TransferSchema
 from responso_chat.users import as_agent, is_admin
 from responso_chat.vocab import CANNED_VARIABLE_LABELS
 
-from .inbox import _load, _payload, _ticket_change, _ticket_or_404, _wants_json, bp
+from .inbox import _load_and_change, _payload, _ticket_change, _ticket_or_404, _wants_json, bp
 
 FORM = "responso_chat/inbox/canned_form.html"
 
@@ -56,12 +56,7 @@ def _form_input() -> dict:
 def _saved(save, item=None):
     """Validate the form, ``save(values)``; back to the list, or the form with its errors."""
     data = _form_input()
-    values, errors = _load(CannedResponseSchema, data)
-    if not errors:
-        try:
-            save(values)
-        except ChangeRefused as exc:
-            errors = exc.errors
+    _saved_item, errors = _load_and_change(CannedResponseSchema, data, save)
     if errors:
         if _wants_json():
             return jsonify(errors=errors), 422

@@ -21,7 +21,16 @@ from responso_chat.schemas import inbox as schemas
 from responso_chat.schemas.common import parse_count
 from responso_chat.users import admin_required, as_agent, list_agents
 
-from .inbox import _json_error, _load, _payload, _ticket_or_404, _ticket_url, _wants_json, bp
+from .inbox import (
+    _json_error,
+    _load,
+    _load_and_change,
+    _payload,
+    _ticket_or_404,
+    _ticket_url,
+    _wants_json,
+    bp,
+)
 
 # --- the agent's availability -------------------------------------------------------------
 
@@ -135,12 +144,10 @@ def project_list():
     errors, values = {}, {}
     if request.method == "POST":
         values = _payload()
-        loaded, errors = _load(schemas.ProjectSchema, values)
-        if not errors:
-            try:
-                tasks.create_project(loaded["name"], loaded["description"])
-            except ChangeRefused as exc:
-                errors = exc.errors
+        _project, errors = _load_and_change(
+            schemas.ProjectSchema, values,
+            lambda loaded: tasks.create_project(loaded["name"], loaded["description"]),
+        )
         if not errors:
             return redirect(url_for("responso_chat.inbox.project_list"), 303)
     return render_template(
@@ -160,12 +167,9 @@ def contact_list():
     errors, values = {}, {}
     if request.method == "POST":
         values = _payload()
-        loaded, errors = _load(schemas.ContactSchema, values)
-        if not errors:
-            try:
-                contact = contacts.create_contact(**loaded)
-            except ChangeRefused as exc:
-                errors = exc.errors
+        contact, errors = _load_and_change(
+            schemas.ContactSchema, values, lambda loaded: contacts.create_contact(**loaded)
+        )
         if not errors:
             return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
     q = request.args.get("q", "")[:200]
@@ -191,12 +195,10 @@ def contact_page(contact_id: int):
     errors, values = {}, {}
     if request.method == "POST":
         values = _payload()
-        loaded, errors = _load(schemas.ContactSchema, values)
-        if not errors:
-            try:
-                contacts.update_contact(contact, **loaded)
-            except ChangeRefused as exc:
-                errors = exc.errors
+        _same, errors = _load_and_change(
+            schemas.ContactSchema, values,
+            lambda loaded: contacts.update_contact(contact, **loaded),
+        )
         if not errors:
             return redirect(url_for("responso_chat.inbox.contact_page", contact_id=contact.id), 303)
     return render_template(
@@ -225,12 +227,10 @@ def team_list():
     errors, values = {}, {}
     if request.method == "POST":
         values = _team_input()
-        loaded, errors = _load(schemas.TeamSchema, values)
-        if not errors:
-            try:
-                teams.create_team(loaded["name"], loaded["members"])
-            except ChangeRefused as exc:
-                errors = exc.errors
+        _team, errors = _load_and_change(
+            schemas.TeamSchema, values,
+            lambda loaded: teams.create_team(loaded["name"], loaded["members"]),
+        )
         if not errors:
             return redirect(url_for("responso_chat.inbox.team_list"), 303)
     return _render_teams(errors=errors, values=values)
@@ -244,12 +244,10 @@ def team_update(team_id: int):
     if team is None:
         abort(404)
     values = _team_input()
-    loaded, errors = _load(schemas.TeamSchema, values)
-    if not errors:
-        try:
-            teams.update_team(team, loaded["name"], loaded["members"])
-        except ChangeRefused as exc:
-            errors = exc.errors
+    _same, errors = _load_and_change(
+        schemas.TeamSchema, values,
+        lambda loaded: teams.update_team(team, loaded["name"], loaded["members"]),
+    )
     if not errors:
         return redirect(url_for("responso_chat.inbox.team_list"), 303)
     return _render_teams(edit_id=team.id, errors=errors, values=values)

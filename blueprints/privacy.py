@@ -9,7 +9,6 @@ import io
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts
 from responso_chat.privacy import erase, export, records, scope
 from responso_chat.schemas.privacy import EraseConfirmSchema
@@ -17,7 +16,7 @@ from responso_chat.state import plugin_state
 from responso_chat.users import admin_required, as_agent
 
 from .admin import bp as admin_bp
-from .inbox import _load, _payload
+from .inbox import _load_and_change, _payload
 from .inbox import bp as inbox_bp
 
 
@@ -89,12 +88,10 @@ def contact_erase(contact_id: int):
     if request.method == "GET":
         return _erase_page(contact)
     data = _payload()
-    values, errors = _load(EraseConfirmSchema, data)
-    if not errors:
-        try:
-            erasure = erase.erase_contact(contact, as_agent(current_user), values["confirm"])
-        except ChangeRefused as exc:
-            errors = exc.errors
+    erasure, errors = _load_and_change(
+        EraseConfirmSchema, data,
+        lambda values: erase.erase_contact(contact, as_agent(current_user), values["confirm"]),
+    )
     if errors:
         return _erase_page(contact, errors, data, 422)
     flash(f"The contact's data was erased ({records.describe_counts(erasure.counts)}).",
