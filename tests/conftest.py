@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import uuid
 
@@ -68,17 +69,34 @@ def _dispose(app):
         state.db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """A SQLite file with the host's and the plugin's tables and the seeded accounts, made
+    once: each test's database starts as a copy of it (the same as preparing a new one, in a
+    millisecond instead of a tenth of a second)."""
+    path = tmp_path_factory.mktemp("template") / "shop.db"
+    app = create_host_app(f"sqlite:///{path}", TESTING=True,
+                          RESPONSO_CHAT_FILES_FOLDER=str(path.parent / "files"))
+    _prepare(app, migrate=False)
+    _dispose(app)
+    return path
+
+
 @pytest.fixture
-def make_app(tmp_path):
+def make_app(tmp_path, sqlite_template):
     """Factory of host apps on a fresh SQLite file: ``make_app(**config)``."""
     apps = []
 
     def factory(database_url=None, migrate=False, **config):
+        fresh = database_url is None and not migrate
         url = database_url or f"sqlite:///{tmp_path / f'shop-{len(apps)}.db'}"
+        if fresh:
+            shutil.copyfile(sqlite_template, tmp_path / f"shop-{len(apps)}.db")
         # Attachments go to the test's folder, never to an instance folder of the checkout.
         config.setdefault("RESPONSO_CHAT_FILES_FOLDER", str(tmp_path / f"files-{len(apps)}"))
         app = create_host_app(url, TESTING=True, **config)
-        _prepare(app, migrate=migrate)
+        if not fresh:
+            _prepare(app, migrate=migrate)
         apps.append(app)
         return app
 
