@@ -174,8 +174,11 @@ def _body(schema) -> dict:
     return _load(schema, _json_body())
 
 
-def _refused(exc: ChangeRefused):
-    _fail(422, exc.errors)
+@bp.errorhandler(ChangeRefused)
+def _change_refused(exc: ChangeRefused):
+    """A change a service refused (a rule of the data, not of the form) answers 422 with its
+    messages by field, from any route of the API."""
+    return jsonify(errors=_string_keys(exc.errors)), 422
 
 
 def _one(schema_class, record, status: int = 200):
@@ -327,10 +330,7 @@ def ticket_create():
     """Open a ticket in a chat, with the customer's first message (as if they had started
     the chat): automations and webhooks run as for any new ticket."""
     values = _body(ApiTicketInputSchema())
-    try:
-        ticket = open_ticket(_user(), values)
-    except ChangeRefused as exc:
-        _refused(exc)
+    ticket = open_ticket(_user(), values)
     return _one(ApiTicketSchema, ticket, 201)
 
 
@@ -346,10 +346,7 @@ def ticket_update(ticket_id):
     recorded in the conversation under the token's agent, as in the inbox."""
     ticket = _ticket(ticket_id)
     values = _body(ApiTicketChangesSchema())
-    try:
-        change_ticket(ticket, values, as_agent(_user()))
-    except ChangeRefused as exc:
-        _refused(exc)
+    change_ticket(ticket, values, as_agent(_user()))
     return _one(ApiTicketSchema, ticket)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from flask import jsonify
 
 from responso_chat.conversation import ticket_changes
-from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import canned
 from responso_chat.openapi import operation
 from responso_chat.schemas.api import ApiListQuerySchema
@@ -34,7 +33,6 @@ from .api import (
     _one,
     _page,
     _query,
-    _refused,
     _ticket,
     _user,
     bp,
@@ -83,10 +81,7 @@ def canned_read(canned_id):
 def canned_create():
     """Create a canned response: the agent's own, or shared (``shared``: true, admins)."""
     values = _body(CannedResponseSchema())
-    try:
-        item = canned.create(_user(), values)
-    except ChangeRefused as exc:
-        _refused(exc)
+    item = canned.create(_user(), values)
     return _one(ApiCannedResponseSchema, item, 201)
 
 
@@ -101,10 +96,7 @@ def canned_update(canned_id):
     """Change the fields given; the others stay."""
     item = _managed(canned_id)
     values = _load(CannedResponseSchema(), {**canned.form_values(item), **_json_body()})
-    try:
-        canned.update(_user(), item, values)
-    except ChangeRefused as exc:
-        _refused(exc)
+    canned.update(_user(), item, values)
     return _one(ApiCannedResponseSchema, item)
 
 
@@ -128,10 +120,7 @@ def canned_fill(ticket_id, canned_id):
     refused until it is replaced)."""
     ticket = _ticket(ticket_id)
     item = _usable(canned_id)
-    try:
-        filled = canned.fill(item, ticket, as_agent(_user()))
-    except ChangeRefused as exc:
-        _refused(exc)
+    filled = canned.fill(item, ticket, as_agent(_user()))
     return jsonify(ApiRenderedCannedSchema().dump(filled))
 
 
@@ -142,11 +131,8 @@ def ticket_transfer(ticket_id):
     (``team_id``), with a ``note`` only agents see; the customer sees who joined."""
     ticket = _ticket(ticket_id)
     values = _body(TransferSchema())
-    try:
-        ticket_changes.transfer(
-            ticket, as_agent(_user()), agent_id=values["agent_id"], team_id=values["team_id"],
-            note=values["note"],
-        )
-    except ChangeRefused as exc:
-        _refused(exc)
+    ticket_changes.transfer(
+        ticket, as_agent(_user()), agent_id=values["agent_id"], team_id=values["team_id"],
+        note=values["note"],
+    )
     return _one(ApiTicketSchema, ticket)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts
 from responso_chat.openapi import operation
 from responso_chat.privacy import erase, export, records
 from responso_chat.schemas.privacy import ApiErasureSchema, EraseConfirmSchema
 from responso_chat.users import as_agent
 
-from .api import _admins_only, _body, _found, _id, _refused, _user, bp
+from .api import _admins_only, _body, _found, _id, _user, bp
 from .privacy import zip_download
 
 
@@ -59,8 +58,6 @@ def contact_erase(contact_id):
             "counts": {},
         }
         return jsonify(ApiErasureSchema().dump(body))
-    except ChangeRefused as exc:
-        _refused(exc)
     body = {
         "contact_id": contact.id,
         "erased": True,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from marshmallow import ValidationError
 
 from responso_chat.automations import rules
-from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, tasks
 from responso_chat.inbox import queries as inbox
 from responso_chat.integrations.api import (
@@ -50,7 +49,6 @@ from .api import (
     _one,
     _page,
     _query,
-    _refused,
     _user,
     bp,
 )
@@ -85,10 +83,7 @@ def tag_read(tag_id):
 def tag_create():
     """Create a tag (stored trimmed and lower case)."""
     values = _body(ApiTagInputSchema())
-    try:
-        tag = create_tag(values["name"])
-    except ChangeRefused as exc:
-        _refused(exc)
+    tag = create_tag(values["name"])
     return _one(ApiTagSchema, tag, 201)
 
 
@@ -101,10 +96,7 @@ def tag_update(tag_id):
     _admins_only()
     tag = _found(get_tag(_id(tag_id)))
     values = _body(ApiTagInputSchema())
-    try:
-        rename_tag(tag, values["name"])
-    except ChangeRefused as exc:
-        _refused(exc)
+    rename_tag(tag, values["name"])
     return _one(ApiTagSchema, tag)
 
 
@@ -142,10 +134,7 @@ def contact_read(contact_id):
 def contact_create():
     """Create a contact; e-mail addresses are unique (stored lower case)."""
     values = _body(ContactSchema())
-    try:
-        contact = contacts.create_contact(**values)
-    except ChangeRefused as exc:
-        _refused(exc)
+    contact = contacts.create_contact(**values)
     return _one(ApiContactSchema, contact, 201)
 
 
@@ -161,10 +150,7 @@ def contact_update(contact_id):
     contact = _found(contacts.get_contact(_id(contact_id)))
     current = {k: getattr(contact, k) for k in ("name", "email", "phone", "notes")}
     values = _load(ContactSchema(), {**current, **_json_body()})
-    try:
-        contacts.update_contact(contact, **values)
-    except ChangeRefused as exc:
-        _refused(exc)
+    contacts.update_contact(contact, **values)
     return _one(ApiContactSchema, contact)
 
 
@@ -208,10 +194,7 @@ def task_create():
         ticket = inbox.get_visible_ticket(_user(), ticket_id)
         if ticket is None:
             _fail(422, {"ticket_id": ["No such ticket."]})
-    try:
-        task = tasks.create_task(as_agent(_user()), ticket=ticket, **values)
-    except ChangeRefused as exc:
-        _refused(exc)
+    task = tasks.create_task(as_agent(_user()), ticket=ticket, **values)
     return _one(ApiTaskSchema, task, 201)
 
 
@@ -221,10 +204,7 @@ def task_update(task_id):
     """Change the fields given, or mark the task done (``done``: true) or not."""
     task = _task(task_id)
     values = _body(ApiTaskChangesSchema())
-    try:
-        change_task(task, values, as_agent(_user()))
-    except ChangeRefused as exc:
-        _refused(exc)
+    change_task(task, values, as_agent(_user()))
     return _one(ApiTaskSchema, task)
 
 
