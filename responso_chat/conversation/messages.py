@@ -287,17 +287,19 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None, a
     if not created:
         return message, False
     publish_analysis(message)
-    signals.send(
-        signals.message_created,
-        ticket_id=ticket_id,
-        message_id=message.id,
-        author_kind="customer",
-    )
-    if reopen:
-        signals.send(
-            signals.ticket_status_changed, ticket_id=ticket_id, old=status, new="open", by=None
-        )
+    _announce(ticket_id, message.id, "customer", status, reopen, None)
     return message, True
+
+
+def _announce(ticket_id: int, message_id: int, author_kind: str, status: str, reopened: bool,
+              by) -> None:
+    """Tell the in-process listeners (:mod:`responso_chat.signals`) of a committed message
+    and of the reopening it caused."""
+    signals.send(signals.message_created, ticket_id=ticket_id, message_id=message_id,
+                 author_kind=author_kind)
+    if reopened:
+        signals.send(signals.ticket_status_changed, ticket_id=ticket_id, old=status,
+                     new="open", by=by)
 
 
 def post_agent_message(
@@ -352,17 +354,7 @@ def post_agent_message(
     )
     message.reopened = reopening and created
     if created:
-        signals.send(
-            signals.message_created,
-            ticket_id=ticket_id,
-            message_id=message.id,
-            author_kind="agent",
-        )
-        if reopening:
-            signals.send(
-                signals.ticket_status_changed, ticket_id=ticket_id, old=status, new="open",
-                by=agent,
-            )
+        _announce(ticket_id, message.id, "agent", status, reopening, agent)
     return message
 
 
