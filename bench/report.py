@@ -92,13 +92,18 @@ WIDGET_VISITS = {
 }
 
 
+def _share(fraction: float | None) -> str:
+    return "-" if fraction is None else f"{fraction:.0%} of visits"
+
+
 def _widget(section: dict) -> list[str]:
     sizes = f"Loader {section['loader_gzip_bytes']} B gzipped; lazy part (widget.js and "
     sizes += f"widget.css, loaded on the first click) {section['lazy_gzip_bytes']} B."
     rows = [
         _row(WIDGET_VISITS[kind], figures["load_without_widget_ms"],
              figures["load_with_widget_ms"], figures["launcher_visible_ms"],
-             figures["launcher_ratio"])
+             figures["launcher_ratio"], figures.get("first_paint_ratio", "-"),
+             _share(figures.get("launcher_in_first_paint")))
         for kind in WIDGET_VISITS
         if (figures := section.get(kind, section if kind == "first" else None))
     ]
@@ -108,8 +113,9 @@ def _widget(section: dict) -> list[str]:
         sizes,
         "",
         _row("visit", "page load without widget ms", "page load with widget ms",
-             "launcher visible ms", "launcher / plain load"),
-        _row(*["---"] * 5),
+             "launcher visible ms", "launcher / plain load", "plain first paint / plain load",
+             "launcher in the page's first paint"),
+        _row(*["---"] * 7),
         *rows,
         "",
         f"Medians of {section['visits']} rounds, each a fresh browser context, headless "

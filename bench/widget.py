@@ -18,6 +18,9 @@ Each round opens a fresh browser context and makes three visits of each page in 
   fresh cached loader from a stale one: both run without waiting for the network.
 
 Each ratio divides the launcher's time by the plain page's load time of the same kind of visit.
+For scale, the plain page's first paint (the browser's ``first-paint`` entry) is given against
+its own load, and how often the launcher was already there in the first frame the page with the
+widget painted (found by the animation-frame poll before that paint).
 """
 
 from __future__ import annotations
@@ -105,7 +108,10 @@ def _load(context, url: str, launcher: bool, empty_cache: bool = False) -> dict:
         page.goto(url, wait_until="load")
         if launcher:
             page.wait_for_function("window.__bench.launcher !== undefined")
-        return page.evaluate("window.__bench")
+        page.wait_for_function("performance.getEntriesByName('first-paint').length > 0")
+        return page.evaluate(
+            "({...window.__bench, paint: performance.getEntriesByName('first-paint')[0].startTime})"
+        )
     finally:
         page.close()
 
@@ -156,12 +162,18 @@ def run(env: Environment, *, visits: int, logs) -> dict:
         load_plain = statistics.median(v[kind]["load"] for v in plain)
         load_with = statistics.median(v[kind]["load"] for v in with_widget)
         shown = statistics.median(v[kind]["launcher"] for v in with_widget)
+        paint_plain = statistics.median(v[kind]["paint"] for v in plain)
         figures = {
             "load_without_widget_ms": round(load_plain, 1),
             "load_with_widget_ms": round(load_with, 1),
             "launcher_visible_ms": round(shown, 1),
             "load_ratio": round(load_with / load_plain, 2),
             "launcher_ratio": round(shown / load_plain, 2),
+            "first_paint_without_widget_ms": round(paint_plain, 1),
+            "first_paint_ratio": round(paint_plain / load_plain, 2),
+            "launcher_in_first_paint": sum(
+                v[kind]["launcher"] <= v[kind]["paint"] for v in with_widget
+            ) / len(with_widget),
         }
         if kind == "first":  # the figures of earlier runs, under their names
             result.update(figures)

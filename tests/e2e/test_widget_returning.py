@@ -254,6 +254,10 @@ def test_a_second_visit_draws_the_launcher_before_the_config_answers(shop, new_p
     page.route(re.compile(r"/config$"), lambda route: held.append(route))
     page.goto(shop.url + "/about")
     expect(launcher(page)).to_be_visible()  # from the config this browser kept
+    for _ in range(250):  # then revalidated, after the frame that drew the launcher
+        if held:
+            break
+        page.wait_for_timeout(20)  # (the route handler runs while Playwright waits)
     assert len(held) == 1  # the server's answer is still awaited
     page.screenshot(path=os.path.join(SHOTS, "widget-second-visit.png"))
 

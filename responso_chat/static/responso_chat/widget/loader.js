@@ -211,11 +211,13 @@
       .catch(() => {});
   }
   function start() {
+    let drawn;
     try {
       const kept = JSON.parse(local[configKey]);
-      if (!(Date.parse(kept.next_change_at) <= Date.now())) use(kept);
+      if (!(Date.parse(kept.next_change_at) <= Date.now())) { use(kept); drawn = 1; }
     } catch (e) {}
-    fetchConfig();
+    /* drawn from the kept config: revalidate after the frame that shows the launcher */
+    if (drawn) requestAnimationFrame(() => setTimeout(fetchConfig)); else fetchConfig();
   }
 
   const api = {
