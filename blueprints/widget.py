@@ -180,8 +180,9 @@ def loader(public_key):
 
 @bp.post("/<public_key>/tickets")
 def start_chat(public_key):
-    """Start chat: the pre-chat form creates the ticket and its first message; the answer is
-    built from the values written, none read again."""
+    """Start chat: the pre-chat form creates the ticket and its first message (after the
+    greeting the customer answered, if any); the answer is built from the values written,
+    none read again."""
     chat = _chat(public_key)
     _allow_origin(chat)
     _limit("START_CHAT_RATE_LIMIT", "start_chat")
@@ -207,11 +208,12 @@ def start_chat(public_key):
         language=values["language"],
         client_msg_id=values["client_msg_id"],
         attach=shop_context.at_start(values["context"], cart, values["proactive_id"]),
+        greeting=proactive.opening(chat.id, values["proactive_id"]),
     )
     return jsonify(
         token=issue_token(ticket),
         ticket=tickets.visitor_summary(ticket),
-        messages=[ticket.opening_event],
+        messages=ticket.opening_events,
     ), 201
 
 

@@ -211,3 +211,44 @@ def test_a_bad_daily_cap_stops_the_app_at_start(make_app, value):
 
     with pytest.raises(ConfigurationError, match="PROACTIVE_PER_DAY"):
         make_app(RESPONSO_CHAT_PROACTIVE_PER_DAY=value)
+
+
+def test_the_greeting_a_chat_started_from_is_its_first_message_on_both_sides(app, client, chat):
+    greeting_id = add(app, chat["id"], text="Need help choosing a size?")
+    started = client.post(f"/chat/widget/{chat['key']}/tickets",
+                          json={**FORM, "proactive_id": greeting_id}, headers={"Origin": SHOP})
+    assert started.status_code == 201
+    answered = [(m["seq"], m["author_kind"], m["author_name"], m["body"])
+                for m in started.json["messages"]]
+    assert answered == [(1, "agent", "Alice Agent", "Need help choosing a size?"),
+                        (2, "customer", FORM["name"], FORM["message"])]
+    # a day later the customer's widget reads the same conversation
+    resumed = client.get("/chat/widget/tickets/messages?after=0",
+                         headers={"Origin": SHOP,
+                                  "Authorization": f"Bearer {started.json['token']}"})
+    assert [m["body"] for m in resumed.json["messages"]] == [
+        "Need help choosing a size?", FORM["message"]]
+    with app.app_context():
+        from responso_chat.conversation import messages
+        from responso_chat.models import Ticket
+
+        state = app.extensions["responso_chat"]
+        ticket = state.db.session.get(Ticket, started.json["ticket"]["id"])
+        # the greeting answers nobody: the ticket waits for its first response
+        assert ticket.first_response_at is None and ticket.last_sender == "customer"
+        stored = [(m.author_kind, m.author_id, m.internal)
+                  for m in messages.messages_after(ticket.id, 0)]
+        assert stored == [("agent", "2", False), ("customer", None, False)]
+
+
+def test_a_greeting_of_another_chat_or_of_a_sender_gone_is_not_stored(app, client, chat):
+    with app.app_context():
+        other = make_chat("Other chat", allowed_origins=[SHOP])
+        foreign = add(app, other.id, text="Not yours")
+    gone = add(app, chat["id"], text="From nobody", sender_id="999")
+    for n, greeting_id in enumerate((foreign, gone)):
+        started = client.post(f"/chat/widget/{chat['key']}/tickets",
+                              json={**FORM, "proactive_id": greeting_id,
+                                    "client_msg_id": f"g{n}"}, headers={"Origin": SHOP})
+        assert started.status_code == 201
+        assert [m["author_kind"] for m in started.json["messages"]] == ["customer"]

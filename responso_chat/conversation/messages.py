@@ -61,6 +61,7 @@ def add_message(
     client_msg_id: str | None = None,
     analysis=None,
     reopen: bool = False,
+    is_reply: bool = True,
 ):
     """Add a message to ``ticket`` in the current transaction, numbered after the last one.
 
@@ -72,7 +73,8 @@ def add_message(
     also locks it on PostgreSQL until commit, so concurrent sends never share a number. The
     same statement stores ``analysis`` (the classifier's verdict, see :func:`classify`) and
     sets the ticket back to open when ``reopen``; the ticket object gets the new values
-    without being read again.
+    without being read again. An agent's message that answers nobody (``is_reply`` False:
+    the proactive greeting a chat was started from) is not the ticket's first response.
     """
     state = plugin_state()
     now = utcnow()
@@ -84,7 +86,7 @@ def add_message(
     if reopen:
         values.update(status="open", ended_at=None)
     # The first public agent reply is the ticket's first response (kept for the reports).
-    first_response = author_kind == "agent" and not internal
+    first_response = author_kind == "agent" and not internal and is_reply
     returned = [Ticket.last_seq]
     if first_response:
         values["first_response_at"] = sa.func.coalesce(

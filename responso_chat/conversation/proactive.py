@@ -3,6 +3,8 @@ and the counts the widget's beacons and Start chat keep (shown, opened, chats st
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from responso_chat.models import ProactiveMessage
@@ -27,6 +29,23 @@ def get(chat_id: int, proactive_id: int) -> ProactiveMessage | None:
     """The chat's greeting ``proactive_id``, or None (another chat's is None too)."""
     found = plugin_state().db.session.get(ProactiveMessage, proactive_id)
     return found if found is not None and found.chat_id == chat_id else None
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A greeting as the first message of the chat a customer started from it."""
+
+    text: str
+    sender_id: str
+    sender_name: str
+
+
+def opening(chat_id: int, proactive_id: int | None) -> Opening | None:
+    """The chat's greeting ``proactive_id`` as the opening of the chat started from it, or
+    None (none given, another chat's, or its sender is no longer an agent)."""
+    greeting = get(chat_id, proactive_id) if proactive_id is not None else None
+    name = sender_name(greeting) if greeting is not None else None
+    return Opening(greeting.text, greeting.sender_id, name) if name else None
 
 
 def sender_name(greeting) -> str | None:

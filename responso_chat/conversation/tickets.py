@@ -45,15 +45,21 @@ def open_chat_ticket(
     language: str | None = None,
     client_msg_id: str | None = None,
     attach=None,
+    greeting=None,
 ):
     """Create a chat ticket and its first customer message, commit, then publish.
+
+    ``greeting`` (:class:`~responso_chat.conversation.proactive.Opening`), the proactive
+    greeting the customer answered, is stored before the customer's message as its sender's,
+    so both sides read the conversation as it happened; it is not the ticket's first response.
 
     ``attach(ticket, message)``, when given, adds rows about them in the same transaction (the
     order a customer asks about from "My orders", the shop's context: see
     ``shop_context.at_start``), so the ticket's jobs see them.
 
-    The ticket's values stay loaded after the commit, and ``ticket.opening_event`` is the first
-    message's browser event as stored: answer with them, never by reading them again.
+    The ticket's values stay loaded after the commit, and ``ticket.opening_events`` are the
+    browser events of the messages as stored (the greeting's, then the customer's): answer
+    with them, never by reading them again.
     """
     state = plugin_state()
     ticket = Ticket(
@@ -71,6 +77,12 @@ def open_chat_ticket(
     )
     state.db.session.add(ticket)
     state.db.session.flush()
+    opener = None
+    if greeting is not None:
+        opener = add_message(
+            ticket, author_kind="agent", body=greeting.text, author_id=greeting.sender_id,
+            author_name=greeting.sender_name, is_reply=False,
+        )
     first = add_message(
         ticket,
         author_kind="customer",
@@ -87,7 +99,8 @@ def open_chat_ticket(
     events.ticket_created(ticket_id, message_id)
     events.message_created(ticket_id, message_id, "customer")
     commit_keeping(state.db.session, ticket)
-    ticket.opening_event = published[0][1]  # announcements() puts the message's own first
+    # announcements() puts the message's own event first
+    ticket.opening_events = ([wire.message(opener)] if opener else []) + [published[0][1]]
     publish(published)
     signals.send(signals.ticket_created, ticket_id=ticket_id, message_id=message_id)
     signals.send(

@@ -201,4 +201,4 @@ def ask_about_order(chat, email: str, order, request: str, *, name: str = "", no
         client_msg_id=client_msg_id,
         attach=lambda ticket, message: _link(ticket.id, order, request, message.id),
     )
-    return ticket, ticket.opening_event, True
+    return ticket, ticket.opening_events[-1], True

@@ -114,6 +114,12 @@ def test_a_greeting_after_seconds_on_a_page_opens_the_chat_once_a_day(shop, new_
     expect(log.get_by_text("Need help choosing a size?")).to_be_visible()
     expect(log.get_by_text("Is M a slim fit?")).to_be_visible()
     assert greeting_counts(app) == (1, 1, 1)
+    customer.reload()  # the greeting is the conversation's first message, kept by the server
+    log = customer.get_by_role("log", name="Conversation")
+    expect(log.get_by_role("listitem")).to_have_count(2)
+    expect(log.get_by_role("listitem").first).to_contain_text("Alice Agent")
+    expect(log.get_by_role("listitem").first).to_contain_text("Need help choosing a size?")
+    expect(log.get_by_role("listitem").last).to_contain_text("Is M a slim fit?")
 
 
 def test_a_greeting_is_not_shown_twice_a_day_nor_where_the_chat_is_hidden(shop, new_page, app):

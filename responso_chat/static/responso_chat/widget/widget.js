@@ -245,7 +245,7 @@
           error);
       });
       form = h("form", { class: "rc-form", novalidate: true, onsubmit: start },
-        ordersEntry(), team(), greetingNote("div"), h("p", { class: "rc-intro" }, t.intro), ...rows,
+        ordersEntry(), team(), greetingNote(), h("p", { class: "rc-intro" }, t.intro), ...rows,
         alert, button);
       form.fields = fields;
       form.alert = alert;
@@ -394,8 +394,6 @@
       ratingDrawn = "";
       ratingEditing = ratingThanks = false;
       chat.ended.insertBefore(chat.rating, chat.ended.lastChild);
-      const hello = greetingNote("li");
-      if (hello) chat.log.append(hello);
       chat.composer = h("form", { class: "rc-composer", onsubmit: send },
         h("label", { for: "rc-compose", class: "rc-hidden" }, t.yourMessage), input,
         h("button", { type: "submit", class: "rc-primary" }, t.send), chat.count, chat.error);
@@ -1211,9 +1209,9 @@
       fetch(api + encodeURIComponent(ctx.key) + "/proactive/" + item.id + "/" + what,
         { method: "POST", keepalive: true }).catch(() => {});
     }
-    function greetingNote(tag) {
+    function greetingNote() { /* above the form; once started, the server's first message */
       if (!greeting) return null;
-      return h(tag, { class: "rc-msg rc-agent rc-greeting" },
+      return h("div", { class: "rc-msg rc-agent rc-greeting" },
         h("span", { class: "rc-author" }, greeting.sender),
         h("p", { class: "rc-text" }, greeting.text));
     }
