@@ -146,10 +146,16 @@ def _json_too_deep(error):
 
 
 def _too_large(error):
-    """413 in JSON for the widget, the API and JSON clients."""
+    """413 in JSON for the widget, the API and JSON clients. The widget's page may read it
+    (CORS) although no view ran to allow its site: it says nothing of the chat, and without
+    it the customer would see a network failure instead of "too large"."""
     if _child() in TOKEN_AUTHENTICATED or request.accept_mimetypes.best == "application/json":
         message = f"The request is too large (more than {_body_limit() // 1024} KB)."
-        return jsonify(errors={"_request": [message]}), 413
+        response = make_response(jsonify(errors={"_request": [message]}), 413)
+        origin = request.headers.get("Origin")
+        if _child() == "widget" and origin:
+            response.headers["Access-Control-Allow-Origin"] = origin
+        return response
     return error
 
 

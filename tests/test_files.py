@@ -218,6 +218,8 @@ def test_too_large_and_too_many_files_are_refused(make_app, tmp_path):
     # A body over what the files may add up to is refused before it is read.
     response = upload(client, token, (big + b"x" * 80_000, "huge.pdf"))
     assert response.status_code == 413 and "too large" in response.json["errors"]["_request"][0]
+    # the widget's page can read why (no view ran to allow its site)
+    assert response.headers["Access-Control-Allow-Origin"] == SHOP
     response = upload(client, token, *[(filedata.pdf(), f"{i}.pdf") for i in range(3)])
     assert response.status_code == 422
     assert response.json["errors"]["files"] == ["Attach at most 2 files to one message."]
