@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from responso_chat.integrations import api_tokens
 from responso_chat.models import Chat, Message, TicketOrder
 from responso_chat.orders.phones import looks_like_phone, normalize_phone
 from responso_chat.state import plugin_state
@@ -90,6 +91,13 @@ def test_an_order_number_is_asked_of_base_then_linked_and_unlinked(app, client, 
     (link,) = _links(app)
     assert (link.ticket_id, link.base_order_id, link.linked_by, link.request) == (
         ticket_id, ANNA_SHIPPED, "2", None)
+    # the API's ticket lists it
+    with app.app_context():
+        token = api_tokens.create_token("2", "test")[1]
+    api_ticket = client.get(f"/chat/api/tickets/{ticket_id}",
+                            headers={"Authorization": f"Bearer {token}"}).json
+    assert [(o["base_order_id"], o["request"], o["linked_by"]) for o in api_ticket["orders"]] == [
+        (ANNA_SHIPPED, None, "2")]
     # the panel shows it on the next visit too, though the customer's e-mail differs
     page = client.get(f"/chat/inbox/tickets/{ticket_id}/orders").get_data(as_text=True)
     assert f"Order {ANNA_SHIPPED}" in page and "Unlink" in page

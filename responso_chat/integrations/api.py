@@ -72,7 +72,8 @@ def list_tickets(
         filters,
         cursor=cursor,
         limit=limit,
-        options=[selectinload(Ticket.watcher_rows), selectinload(Ticket.rating)],
+        options=[selectinload(Ticket.watcher_rows), selectinload(Ticket.rating),
+                 selectinload(Ticket.order_links)],
     )
 
 

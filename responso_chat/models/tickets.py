@@ -151,6 +151,8 @@ class Ticket(Base):
     )
     tasks = relationship("Task", back_populates="ticket")
     rating = relationship("TicketRating", uselist=False, passive_deletes=True)
+    #: The Base orders attached to it (the customer's requests, the agents' links), in order.
+    order_links = relationship("TicketOrder", order_by="TicketOrder.id", passive_deletes=True)
 
     @property
     def watcher_ids(self) -> list[str]:
@@ -163,12 +165,13 @@ class Ticket(Base):
 
 def ticket_details() -> tuple:
     """Loader options for what a ticket's page, its API form and the changes made to it read
-    beside its row: its chat, tags, watchers and rating."""
+    beside its row: its chat, tags, watchers, rating and attached orders."""
     return (
         selectinload(Ticket.chat),
         selectinload(Ticket.rating),
         selectinload(Ticket.tags),
         selectinload(Ticket.watcher_rows),
+        selectinload(Ticket.order_links),
     )
 
 

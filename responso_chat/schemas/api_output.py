@@ -11,6 +11,7 @@ from responso_chat.vocab import (
     AUTOMATION_TRIGGERS,
     CHAT_ALIGNMENTS,
     CHAT_LANGUAGES,
+    ORDER_REQUESTS,
     OUT_OF_HOURS_BEHAVIOURS,
     PATH_RULE_TYPES,
     TICKET_PRIORITIES,
@@ -76,6 +77,18 @@ class ApiRatingSchema(Schema):
     updated_at = fields.DateTime(required=True)
 
 
+class ApiTicketOrderSchema(Schema):
+    """A Base order attached to a ticket: by the customer's request from "My orders"
+    (``request`` and the ``message_id`` that asked), or linked by an agent (``linked_by``)."""
+
+    base_order_id = fields.Integer(required=True)
+    request = fields.String(required=True, allow_none=True,
+                            validate=validate.OneOf(ORDER_REQUESTS))
+    message_id = fields.Integer(required=True, allow_none=True)
+    linked_by = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
 class ApiTicketSchema(Schema):
     """A chat ticket: the conversation's customer, state and classification."""
 
@@ -108,6 +121,8 @@ class ApiTicketSchema(Schema):
         required=True, allow_none=True, metadata={"description": "The first agent reply."}
     )
     rating = fields.Nested(ApiRatingSchema, required=True, allow_none=True)
+    orders = fields.List(fields.Nested(ApiTicketOrderSchema), attribute="order_links",
+                         required=True, metadata={"description": "Attached Base orders."})
 
 
 class ApiAttachmentSchema(Schema):
