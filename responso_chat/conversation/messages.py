@@ -62,6 +62,7 @@ def add_message(
     analysis=None,
     reopen: bool = False,
     is_reply: bool = True,
+    by_email: bool = False,
 ):
     """Add a message to ``ticket`` in the current transaction, numbered after the last one.
 
@@ -74,7 +75,8 @@ def add_message(
     same statement stores ``analysis`` (the classifier's verdict, see :func:`classify`) and
     sets the ticket back to open when ``reopen``; the ticket object gets the new values
     without being read again. An agent's message that answers nobody (``is_reply`` False:
-    the proactive greeting a chat was started from) is not the ticket's first response.
+    the proactive greeting a chat was started from) is not the ticket's first response;
+    ``by_email`` marks a customer's message read from the shop's mailbox.
     """
     state = plugin_state()
     now = utcnow()
@@ -120,6 +122,7 @@ def add_message(
         "context": analysis.context if analysis else None,
         "analysis_corrected_by": None,
         "analysis_corrected_at": None,
+        "by_email": by_email,
     }
     table = Message.__table__
     row["id"] = state.db.session.execute(

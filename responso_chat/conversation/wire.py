@@ -22,7 +22,8 @@ def message(message) -> dict:
 
         {"type": "message", "ticket_id": int, "seq": int, "author_kind": str,
          "author_name": str, "body": str, "internal": bool, "client_msg_id": str | None,
-         "created_at": ISO 8601 str, "seen": bool, "attachments": [attachment, ...]}
+         "created_at": ISO 8601 str, "seen": bool, "by_email": bool,
+         "attachments": [attachment, ...]}
 
     ``client_msg_id`` is null for authors outside :data:`CLIENT_AUTHORS`. Each attachment is
     ``{"id": int, "name": str, "content_type": str, "size": int, "image": bool,
@@ -44,6 +45,7 @@ def message(message) -> dict:
         ),
         "created_at": message.created_at.isoformat(),
         "seen": message.seen_at is not None,
+        "by_email": bool(message.by_email),
         "attachments": list(getattr(message, "attachment_views", None) or ()),
     }
 

@@ -225,5 +225,8 @@ class Message(Base):
     analysis_corrected_at = mapped_column(UTCDateTime, nullable=True)
     # How many files it carries (responso_chat.files): a message without any costs no look-up.
     attachment_count = mapped_column(sa.SmallInteger, nullable=False, default=0)
+    #: A customer's message read from the shop's mailbox (responso_chat.mail), not typed in
+    #: the widget.
+    by_email = mapped_column(sa.Boolean, nullable=False, default=False)
 
     ticket = relationship("Ticket")

@@ -156,6 +156,9 @@ class ApiMessageSchema(Schema):
     client_msg_id = fields.String(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
     seen_at = fields.DateTime(required=True, allow_none=True)
+    by_email = fields.Boolean(
+        required=True, metadata={"description": "A customer's answer read from the mailbox."}
+    )
     sentiment = fields.String(required=True, allow_none=True)
     context = fields.String(required=True, allow_none=True)
     attachments = fields.List(

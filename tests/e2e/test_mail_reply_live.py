@@ -78,6 +78,7 @@ def test_a_customers_email_answer_appears_live_in_the_agents_open_ticket(
     answer = conversation.locator(".rc-msg-customer", has_text="Thank you, it just arrived!")
     expect(answer).to_be_visible()
     expect(answer).not_to_contain_text("wrote:")
+    expect(answer.get_by_text("by e-mail", exact=True)).to_be_visible()
     expect(conversation.get_by_text("Your parcel left our warehouse today.")).to_have_count(1)
     assert loads == [], "the ticket page was reloaded"
     assert imap.mailbox.folders["INBOX"][0].flags == {"\\Seen"}
