@@ -34,6 +34,7 @@ from responso_chat.conversation import (
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import contacts, paging, tasks, teams
 from responso_chat.inbox import queries as inbox
+from responso_chat.mail import outgoing
 from responso_chat.models import utcnow
 from responso_chat.schemas import inbox as schemas
 from responso_chat.schemas.common import AfterQuerySchema
@@ -198,6 +199,7 @@ def _render_ticket(ticket, errors=None, values=None, status: int = 200):
     context["unfinished"] = UNFINISHED_STATUSES
     context["ended_statuses"] = ENDED_STATUSES
     context["conversation"] = messages.messages_after(ticket.id, 0, include_internal=True)
+    context["mailed_seq"] = outgoing.mailed_seq(ticket.id)
     return render_template("responso_chat/inbox/ticket.html", **context), status
 
 

@@ -3,9 +3,12 @@ the signed reply address and link, escaping, failures and retries."""
 
 from __future__ import annotations
 
+import re
+
 import sqlalchemy as sa
 
 from responso_chat.conversation import messages, ticket_changes
+from responso_chat.infra.broker import agent_ticket_channel
 from responso_chat.mail import outgoing, signing
 from responso_chat.models import MailRecord, Message, Ticket
 from responso_chat.state import plugin_state
@@ -57,7 +60,9 @@ def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(ma
 
     mail_app = make_app(**mail_config(smtp, RESPONSO_CHAT_MAIL_UNSEEN_MINUTES=60))
     ticket_id = _ticket(mail_app)
+    told = []
     with mail_app.app_context():
+        plugin_state().broker.subscribe(agent_ticket_channel(ticket_id), told.append)
         session = plugin_state().db.session
         ticket = session.get(Ticket, ticket_id)
         messages.post_agent_message(ticket, "2", "Alice Agent", "First answer")
@@ -65,6 +70,7 @@ def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(ma
         messages.post_agent_message(ticket, "2", "Alice Agent", "Second answer")
     settle(mail_app)
     assert smtp.messages == []  # not yet: the customer may still read them in the widget
+    assert _reply_states(mail_app, ticket_id) == ["Sent", "Sent"]
     mail_app.config["RESPONSO_CHAT_MAIL_UNSEEN_MINUTES"] = 0  # the minutes have passed
     with mail_app.app_context():
         outgoing.send_unseen(ticket_id)
@@ -72,6 +78,9 @@ def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(ma
     [(_to, mail)] = smtp.messages  # both replies, one mail
     text, _html = _parts(mail)
     assert "First answer" in text and "Second answer" in text and "Internal" not in text
+    # the agents see that the replies went by e-mail, live and on the ticket's page
+    assert {"type": "mailed", "ticket_id": ticket_id, "seq": 4} in told
+    assert _reply_states(mail_app, ticket_id) == ["E-mailed", "E-mailed"]
     # The reply's own job must not run before the customer sees it (a job thread may run at
     # once): the minutes run again while it is posted and seen, then they have passed.
     mail_app.config["RESPONSO_CHAT_MAIL_UNSEEN_MINUTES"] = 60
@@ -85,6 +94,14 @@ def test_unseen_replies_are_gathered_into_one_mail_and_seen_ones_are_not_sent(ma
         outgoing.send_unseen(ticket_id)
     settle(mail_app)
     assert len(smtp.messages) == 1  # the customer saw it: nothing more went out
+
+
+def _reply_states(app, ticket_id) -> list[str]:
+    """What the ticket's page says under each public agent reply (Sent, E-mailed, Seen)."""
+    client = app.test_client()
+    AuthActions(client).login("alice@shop.test")
+    page = client.get(f"/chat/inbox/tickets/{ticket_id}").get_data(as_text=True)
+    return re.findall(r'<p class="rc-msg-state">([^<]+)</p>', page)
 
 
 def test_replies_of_a_thread_carry_in_reply_to_and_references(mail_app, smtp):

@@ -223,6 +223,14 @@ def unsubscribed(ticket_id: int, reason: str) -> dict:
     return {"type": "unsubscribed", "ticket_id": ticket_id, "reason": reason}
 
 
+def mailed(ticket_id: int, seq: int) -> dict:
+    """An e-mail carried the ticket's replies up to ``seq`` to the customer (agents only)::
+
+        {"type": "mailed", "ticket_id": int, "seq": int}
+    """
+    return {"type": "mailed", "ticket_id": ticket_id, "seq": seq}
+
+
 def rating(rating) -> dict:
     """The customer rated the conversation, or changed their rating (agents only)::
 
@@ -248,5 +256,5 @@ def ping() -> dict:
 EVENT_TYPES = (
     "message", "inbox", "status", "seen", "typing", "agent_joined", "page", "presence",
     "viewers", "access", "tokens_revoked", "resync", "error", "subscribed", "unsubscribed",
-    "ping", "analysis", "rating", "transferred", "context",
+    "ping", "analysis", "rating", "transferred", "context", "mailed",
 )

@@ -28,8 +28,9 @@ from email import policy as email_policy
 import sqlalchemy as sa
 
 from responso_chat.conversation import messages as conversation
-from responso_chat.conversation import presence
+from responso_chat.conversation import presence, wire
 from responso_chat.infra import outbox
+from responso_chat.infra.broker import agent_ticket_channel
 from responso_chat.mail import compose, signing
 from responso_chat.mail.settings import mail_config, record_send_error
 from responso_chat.models import MailRecord, Message, Ticket, ticket_details, utcnow
@@ -43,6 +44,8 @@ _JOBS = "responso_chat.mail.outgoing."
 RETRY_MINUTES = (1, 5, 15, 60, 240)
 #: Authors whose public messages a customer may miss and get by e-mail.
 _TO_CUSTOMER = ("agent", "automation")
+#: The mails that carry the conversation to the customer (up to their ``up_to_seq``).
+CUSTOMER_MAIL_KINDS = ("new_ticket", "unseen", "transcript")
 
 
 class MailNotSent(Exception):
@@ -300,7 +303,19 @@ def deliver(mail_id: int) -> None:
         _failed(record, str(exc))
         return
     record.state, record.done_at, record.error = "sent", utcnow(), ""
+    ticket_id, seq = record.ticket_id, record.up_to_seq
     session.commit()
+    if ticket_id and seq and record.kind in CUSTOMER_MAIL_KINDS:  # "E-mailed" in the inbox
+        plugin_state().broker.publish(agent_ticket_channel(ticket_id), wire.mailed(ticket_id, seq))
+
+
+def mailed_seq(ticket_id: int) -> int:
+    """The last ``seq`` of the ticket's conversation an e-mail delivered to the customer (0
+    for none)."""
+    return _session().scalar(sa.select(sa.func.max(MailRecord.up_to_seq)).where(
+        MailRecord.ticket_id == ticket_id, MailRecord.state == "sent",
+        MailRecord.kind.in_(CUSTOMER_MAIL_KINDS),
+    )) or 0
 
 
 def _failed(record: MailRecord, error: str) -> None:

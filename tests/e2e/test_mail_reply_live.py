@@ -69,6 +69,8 @@ def test_a_customers_email_answer_appears_live_in_the_agents_open_ticket(
     to, sent = wait_until(lambda: next(iter(smtp.messages), None), what="the e-mail sent")
     assert to == ["zoe@example.com"]
     assert "Your parcel left our warehouse today." in sent.get_body(("plain",)).get_content()
+    mine = conversation.locator(".rc-msg-agent", has_text="Your parcel left our warehouse today.")
+    expect(mine.get_by_text("E-mailed", exact=True)).to_be_visible()  # told live, no reload
 
     # Her answer arrives in the mailbox; the periodic poll reads it.
     imap.mailbox.add(_customer_answer(sent, "Thank you, it just arrived!"))

@@ -295,6 +295,15 @@
     if (stick || pending) scrollToEnd();
   }
 
+  function markMailed(seq) {  /* an e-mail took the replies up to seq to the customer */
+    messageList.querySelectorAll(".rc-msg-agent:not(.rc-msg-internal)").forEach(function (li) {
+      var state = li.querySelector(".rc-msg-state");
+      if (state && state.textContent === "Sent" && Number(li.dataset.seq) <= seq) {
+        state.textContent = "E-mailed";
+      }
+    });
+  }
+
   function markSeen(seq) {
     messageList.querySelectorAll(".rc-msg-agent:not(.rc-msg-internal)").forEach(function (li) {
       var state = li.querySelector(".rc-msg-state");
@@ -765,6 +774,7 @@
         }
         break;
       case "seen": if (event.ticket_id === ticketId && event.by === "customer") markSeen(event.seq); break;
+      case "mailed": if (event.ticket_id === ticketId) markMailed(event.seq); break;
       case "status": if (event.ticket_id === ticketId) { setStatus(event.status); schedulePanelRefresh(); } break;
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
       case "rating": if (event.ticket_id === ticketId) showRating(event); break;
