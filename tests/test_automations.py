@@ -17,7 +17,7 @@ from responso_chat.automations import facts as rule_facts
 from responso_chat.conversation import messages, ticket_changes, tickets
 from responso_chat.demo.base_standin import create_standin_app, serve_standin
 from responso_chat.infra import outbox
-from responso_chat.infra.jobs import RQJobs, job_class_for
+from responso_chat.infra.jobs import RQJobs
 from responso_chat.models import (
     AutomationRule,
     AutomationRun,
@@ -35,6 +35,7 @@ from responso_chat.models import (
 from responso_chat.orders import sync as orders
 from responso_chat.users import Agent
 from tests.factories import WEEKDAYS, make_chat, make_ticket
+from tests.rqworker import work_burst
 
 RUNNER = runner.RUNNER
 ALICE = Agent("2", "Alice Agent", "alice@shop.test")
@@ -1001,17 +1002,12 @@ def test_admin_failed_jobs_page(app, client, auth):
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_url, redis_url):
-    from rq import SimpleWorker
-
     app = make_app(database_url=postgres_url, migrate=True, RESPONSO_CHAT_REDIS_URL=redis_url)
     state = state_of(app)
     assert isinstance(state.jobs, RQJobs)
 
     def work():
-        worker = SimpleWorker(
-            [state.jobs.queue], connection=state.jobs.connection, job_class=job_class_for(app)
-        )
-        worker.work(burst=True)
+        work_burst(app)
 
     with app.app_context():
         OrderSync.__table__.create(state.db.engine, checkfirst=True)
@@ -1060,8 +1056,6 @@ def test_pipeline_on_postgresql_with_redis_and_an_rq_worker(make_app, postgres_u
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_no_agent_reply_check_goes_to_the_rq_scheduler(make_app, postgres_url, redis_url):
-    from rq import SimpleWorker
-
     app = make_app(database_url=postgres_url, migrate=True, RESPONSO_CHAT_REDIS_URL=redis_url)
     state = state_of(app)
     with app.app_context():
@@ -1070,9 +1064,7 @@ def test_no_agent_reply_check_goes_to_the_rq_scheduler(make_app, postgres_url, r
         chat = make_chat("Store chat")
         ticket_id = make_ticket(chat).id
     assert state.jobs.queue.scheduled_job_registry.get_job_ids() == []
-    SimpleWorker(
-        [state.jobs.queue], connection=state.jobs.connection, job_class=job_class_for(app)
-    ).work(burst=True)  # the event's job writes the check to the outbox, due in 30 minutes
+    work_burst(app)  # the event's job writes the check to the outbox, due in 30 minutes
     ((wait, args),) = scheduled_checks(app)
     assert wait == 30 * 60 and args[:2] == ["no_agent_reply", ticket_id]
     scheduled = state.jobs.queue.scheduled_job_registry

@@ -12,12 +12,13 @@ import pytest
 import sqlalchemy as sa
 
 from responso_chat.demo.base_standin import StandinStore, create_standin_app, serve_standin
-from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue, job_class_for
+from responso_chat.infra.jobs import InProcessJobs, RQJobs, enqueue
 from responso_chat.models import Chat, Message, Order, OrderSync, Setting, Ticket
 from responso_chat.orders import panel as order_panel
 from responso_chat.orders import sync as orders
 from tests.conftest import AuthActions, csrf_from_page
 from tests.factories import make_chat, make_ticket
+from tests.rqworker import work_burst
 
 TOKEN = "bl-orders-token-7c1e5a9d3f"
 ANNA = "anna.kowalska@example.com"
@@ -609,7 +610,6 @@ def test_demo_ticket_shows_annas_orders(tmp_path, standin):
 @pytest.mark.postgres
 @pytest.mark.redis
 def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, redis_url, standin):
-    from rq import SimpleWorker
     from rq.registry import ScheduledJobRegistry
 
     from responso_chat.orders.base_client import RedisRateLimiter
@@ -632,10 +632,7 @@ def test_sync_jobs_on_postgresql_with_a_real_rq_worker(make_app, postgres_url, r
     assert len(syncs) == 2  # one sync job per new ticket, relayed after the commit
 
     def work():
-        worker = SimpleWorker(
-            [state.jobs.queue], connection=state.jobs.connection, job_class=job_class_for(app)
-        )
-        assert worker.work(burst=True)
+        assert work_burst(app)
 
     work()
     assert set(cached_orders(app, ANNA)) == ANNA_RECENT and len(cached_orders(app, JEAN)) == 3

@@ -14,7 +14,7 @@ from responso_chat.conversation import ticket_changes
 from responso_chat.files import attachments_of_tickets
 from responso_chat.inbox import tasks
 from responso_chat.infra import outbox
-from responso_chat.infra.jobs import PERIODIC_JOBS, RUN_PERIODIC, enqueue, job_class_for
+from responso_chat.infra.jobs import PERIODIC_JOBS, RUN_PERIODIC, enqueue
 from responso_chat.integrations import webhooks
 from responso_chat.models import (
     AutomationRun,
@@ -33,6 +33,7 @@ from responso_chat.privacy import retention
 from responso_chat.state import plugin_state
 from tests.conftest import AuthActions
 from tests.factories import make_chat, make_ticket
+from tests.rqworker import work_burst
 from tests.test_privacy import ALICE, SOON_JOB, _count, _session, attach_pdf, stored_files
 
 JOB = "responso_chat.privacy.retention.delete_expired_tickets"
@@ -187,16 +188,12 @@ def test_the_in_process_runner_runs_retention_periodically(make_app):
 
 
 def test_an_rq_worker_runs_retention_and_schedules_the_next_run(make_app, redis_url):
-    from rq import SimpleWorker
-
     app = make_app(RESPONSO_CHAT_REDIS_URL=redis_url, RESPONSO_CHAT_RETENTION_DAYS=30)
     state = app.extensions["responso_chat"]
     with app.app_context():
         ids = build_tickets()
         enqueue(RUN_PERIODIC, JOB)
-    worker = SimpleWorker([state.jobs.queue], connection=state.jobs.connection,
-                          job_class=job_class_for(app))
-    assert worker.work(burst=True)
+    assert work_burst(app)
     with app.app_context():
         assert _left(ids) == {"closed_10", "solved_90", "open", "pending"}
         assert _count(PrivacyRecord, PrivacyRecord.action == "retention") == 1
