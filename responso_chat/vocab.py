@@ -32,6 +32,9 @@ FINISHED_STATUSES = ("solved", "closed")
 ENDED_STATUSES = (*FINISHED_STATUSES, "spam")
 TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 AUTHOR_KINDS = ("customer", "agent", "system", "automation")
+#: Where a message came from, when not typed in the widget, the inbox or the API: a
+#: customer's answer read from the shop's mailbox, or the proactive greeting a chat began with.
+MESSAGE_SOURCES = ("email", "greeting")
 #: Where a ticket came from, with the words the side panel's "Inbox" shows.
 TICKET_CHANNEL_LABELS = {"chat": "Chat", "email": "E-mail"}
 TICKET_CHANNELS = tuple(TICKET_CHANNEL_LABELS)

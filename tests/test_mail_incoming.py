@@ -56,11 +56,11 @@ def test_a_reply_in_the_mailbox_lands_on_its_ticket_once_without_its_quoted_hist
     assert _poll(mail_app) == 1
     assert _bodies(mail_app, ticket_id)[-1] == "Thanks, it arrived!"
     assert imap.mailbox.folders["INBOX"][0].flags == {"\\Seen"}
-    assert any(e.get("body") == "Thanks, it arrived!" and e["by_email"]
+    assert any(e.get("body") == "Thanks, it arrived!" and e["source"] == "email"
                for e in events)  # pushed live, marked as an e-mail
     with mail_app.app_context():  # the chat's first message was typed in the widget
-        assert plugin_state().db.session.scalars(sa.select(Message.by_email).where(
-            Message.ticket_id == ticket_id).order_by(Message.seq)).all() == [False, True]
+        assert plugin_state().db.session.scalars(sa.select(Message.source).where(
+            Message.ticket_id == ticket_id).order_by(Message.seq)).all() == [None, "email"]
     imap.mailbox.folders["INBOX"][0].flags.clear()  # seen again: known by its Message-ID
     _poll(mail_app)
     assert _bodies(mail_app, ticket_id).count("Thanks, it arrived!") == 1
@@ -201,7 +201,7 @@ def test_an_email_ticket_shows_in_every_agents_inbox_as_email(mail_app):
     assert "Re: Where is my order?" in listed
     page = client.get(f"/chat/inbox/tickets/{result.ticket_id}").get_data(as_text=True)
     assert "<dt>Inbox</dt><dd>E-mail</dd>" in page and "Do you ship to Norway?" in page
-    assert '<span class="rc-msg-flag rc-msg-by-email">by e-mail</span>' in page
+    assert '<span class="rc-msg-flag rc-msg-source">by e-mail</span>' in page
 
 
 def test_views_and_filters_know_chat_and_email_tickets(mail_app, imap):

@@ -236,9 +236,16 @@ def test_the_greeting_a_chat_started_from_is_its_first_message_on_both_sides(app
         ticket = state.db.session.get(Ticket, started.json["ticket"]["id"])
         # the greeting answers nobody: the ticket waits for its first response
         assert ticket.first_response_at is None and ticket.last_sender == "customer"
-        stored = [(m.author_kind, m.author_id, m.internal)
+        stored = [(m.author_kind, m.author_id, m.internal, m.source)
                   for m in messages.messages_after(ticket.id, 0)]
-        assert stored == [("agent", "2", False), ("customer", None, False)]
+        assert stored == [("agent", "2", False, "greeting"), ("customer", None, False, None)]
+    assert [m["source"] for m in started.json["messages"]] == ["greeting", None]
+    # the agent's page says where the first message came from
+    from tests.conftest import AuthActions
+
+    AuthActions(client).login("alice@shop.test")
+    page = client.get(f"/chat/inbox/tickets/{started.json['ticket']['id']}").get_data(as_text=True)
+    assert '<span class="rc-msg-flag rc-msg-source">proactive greeting</span>' in page
 
 
 def test_a_greeting_of_another_chat_or_of_a_sender_gone_is_not_stored(app, client, chat):

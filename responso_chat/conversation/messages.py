@@ -61,8 +61,7 @@ def add_message(
     client_msg_id: str | None = None,
     analysis=None,
     reopen: bool = False,
-    is_reply: bool = True,
-    by_email: bool = False,
+    source: str | None = None,
 ):
     """Add a message to ``ticket`` in the current transaction, numbered after the last one.
 
@@ -74,9 +73,9 @@ def add_message(
     also locks it on PostgreSQL until commit, so concurrent sends never share a number. The
     same statement stores ``analysis`` (the classifier's verdict, see :func:`classify`) and
     sets the ticket back to open when ``reopen``; the ticket object gets the new values
-    without being read again. An agent's message that answers nobody (``is_reply`` False:
-    the proactive greeting a chat was started from) is not the ticket's first response;
-    ``by_email`` marks a customer's message read from the shop's mailbox.
+    without being read again. ``source`` says where a message came from (a customer's
+    e-mail, the proactive greeting a chat began with: ``MESSAGE_SOURCES``); a greeting
+    answers nobody, so it is not the ticket's first response.
     """
     state = plugin_state()
     now = utcnow()
@@ -88,7 +87,7 @@ def add_message(
     if reopen:
         values.update(status="open", ended_at=None)
     # The first public agent reply is the ticket's first response (kept for the reports).
-    first_response = author_kind == "agent" and not internal and is_reply
+    first_response = author_kind == "agent" and not internal and source != "greeting"
     returned = [Ticket.last_seq]
     if first_response:
         values["first_response_at"] = sa.func.coalesce(
@@ -122,7 +121,7 @@ def add_message(
         "context": analysis.context if analysis else None,
         "analysis_corrected_by": None,
         "analysis_corrected_at": None,
-        "by_email": by_email,
+        "source": source,
     }
     table = Message.__table__
     row["id"] = state.db.session.execute(

@@ -81,7 +81,7 @@ def open_chat_ticket(
     if greeting is not None:
         opener = add_message(
             ticket, author_kind="agent", body=greeting.text, author_id=greeting.sender_id,
-            author_name=greeting.sender_name, is_reply=False,
+            author_name=greeting.sender_name, source="greeting",
         )
     first = add_message(
         ticket,

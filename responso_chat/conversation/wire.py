@@ -22,10 +22,12 @@ def message(message) -> dict:
 
         {"type": "message", "ticket_id": int, "seq": int, "author_kind": str,
          "author_name": str, "body": str, "internal": bool, "client_msg_id": str | None,
-         "created_at": ISO 8601 str, "seen": bool, "by_email": bool,
+         "created_at": ISO 8601 str, "seen": bool, "source": str | None,
          "attachments": [attachment, ...]}
 
-    ``client_msg_id`` is null for authors outside :data:`CLIENT_AUTHORS`. Each attachment is
+    ``source`` is ``"email"`` for a customer's e-mail answer, ``"greeting"`` for the proactive
+    greeting a chat began with, else null. ``client_msg_id`` is null for authors outside
+    :data:`CLIENT_AUTHORS`. Each attachment is
     ``{"id": int, "name": str, "content_type": str, "size": int, "image": bool,
     "width": int | None, "height": int | None, "url": str, "thumbnail_url": str | None}``
     (signed, expiring paths such as ``/chat/widget/files/<token>``, resolved against the
@@ -45,7 +47,7 @@ def message(message) -> dict:
         ),
         "created_at": message.created_at.isoformat(),
         "seen": message.seen_at is not None,
-        "by_email": bool(message.by_email),
+        "source": message.source,
         "attachments": list(getattr(message, "attachment_views", None) or ()),
     }
 

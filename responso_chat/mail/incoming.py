@@ -143,7 +143,7 @@ def _post(ticket, mail, message_id: str, address: str) -> Received:
     body = _body(mail)
     message = conversation.add_message(
         ticket, author_kind="customer", body=body, author_name=ticket.customer_name,
-        analysis=conversation.classify(ticket, body), reopen=old != "open", by_email=True,
+        analysis=conversation.classify(ticket, body), reopen=old != "open", source="email",
     )
     lines = [message]
     if address != ticket.customer_email.strip().lower():
@@ -184,7 +184,7 @@ def _open_ticket(mail, message_id: str, name: str, address: str) -> Received:
     body = _body(mail)
     first = conversation.add_message(
         ticket, author_kind="customer", body=body, author_name=ticket.customer_name,
-        analysis=conversation.classify(ticket, body), by_email=True,
+        analysis=conversation.classify(ticket, body), source="email",
     )
     _record(mail, message_id, address, "received", ticket.id)
     ticket_id, first_id = ticket.id, first.id

@@ -8,6 +8,7 @@ from sqlalchemy.orm import mapped_column, relationship, selectinload
 from responso_chat.models.base import Base, UserId, UTCDateTime, metadata, one_of, utcnow
 from responso_chat.vocab import (
     AUTHOR_KINDS,
+    MESSAGE_SOURCES,
     SENTIMENTS,
     TICKET_CHANNELS,
     TICKET_PRIORITIES,
@@ -193,6 +194,7 @@ class Message(Base):
     __tablename__ = "responso_chat_message"
     __table_args__ = (
         one_of("author_kind", AUTHOR_KINDS, "ck_responso_chat_message_author_kind"),
+        one_of("source", MESSAGE_SOURCES, "ck_responso_chat_message_source", nullable=True),
         sa.UniqueConstraint("ticket_id", "seq", name="uq_responso_chat_message_seq"),
         sa.UniqueConstraint(
             "ticket_id", "client_key", name="uq_responso_chat_message_client_key"
@@ -225,8 +227,8 @@ class Message(Base):
     analysis_corrected_at = mapped_column(UTCDateTime, nullable=True)
     # How many files it carries (responso_chat.files): a message without any costs no look-up.
     attachment_count = mapped_column(sa.SmallInteger, nullable=False, default=0)
-    #: A customer's message read from the shop's mailbox (responso_chat.mail), not typed in
-    #: the widget.
-    by_email = mapped_column(sa.Boolean, nullable=False, default=False)
+    #: Where it came from (:data:`~responso_chat.vocab.MESSAGE_SOURCES`): None when typed in
+    #: the widget, the inbox or the API.
+    source = mapped_column(sa.String(10), nullable=True)
 
     ticket = relationship("Ticket")

@@ -11,6 +11,7 @@ from responso_chat.vocab import (
     AUTOMATION_TRIGGERS,
     CHAT_ALIGNMENTS,
     CHAT_LANGUAGES,
+    MESSAGE_SOURCES,
     ORDER_REQUESTS,
     OUT_OF_HOURS_BEHAVIOURS,
     PATH_RULE_TYPES,
@@ -156,8 +157,10 @@ class ApiMessageSchema(Schema):
     client_msg_id = fields.String(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
     seen_at = fields.DateTime(required=True, allow_none=True)
-    by_email = fields.Boolean(
-        required=True, metadata={"description": "A customer's answer read from the mailbox."}
+    source = fields.String(
+        required=True, allow_none=True, validate=validate.OneOf(MESSAGE_SOURCES),
+        metadata={"description": "`email`: a customer's answer read from the mailbox; "
+                                 "`greeting`: the proactive greeting the chat began with."},
     )
     sentiment = fields.String(required=True, allow_none=True)
     context = fields.String(required=True, allow_none=True)

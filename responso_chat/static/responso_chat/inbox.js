@@ -259,7 +259,8 @@
       (m.author_name || m.author_kind);
     meta.appendChild(el("span", "rc-msg-author", author));
     if (m.internal) meta.appendChild(el("span", "rc-msg-flag", "Internal note"));
-    if (m.by_email) meta.appendChild(el("span", "rc-msg-flag rc-msg-by-email", "by e-mail"));
+    var source = { email: "by e-mail", greeting: "proactive greeting" }[m.source];
+    if (source) meta.appendChild(el("span", "rc-msg-flag rc-msg-source", source));
     meta.appendChild(timeElement(m.created_at));
     li.appendChild(meta);
     if (m.body) li.appendChild(el("div", "rc-msg-body", m.body));
