@@ -236,9 +236,11 @@ def test_the_greeting_a_chat_started_from_is_its_first_message_on_both_sides(app
         ticket = state.db.session.get(Ticket, started.json["ticket"]["id"])
         # the greeting answers nobody: the ticket waits for its first response
         assert ticket.first_response_at is None and ticket.last_sender == "customer"
-        stored = [(m.author_kind, m.author_id, m.internal, m.source)
+        stored = [(m.author_kind, m.author_id, m.internal, m.source, m.seen_at is not None)
                   for m in messages.messages_after(ticket.id, 0)]
-        assert stored == [("agent", "2", False, "greeting"), ("customer", None, False, None)]
+        # read before the chat began: seen, so never mailed as an unseen reply
+        assert stored == [("agent", "2", False, "greeting", True),
+                          ("customer", None, False, None, False)]
     assert [m["source"] for m in started.json["messages"]] == ["greeting", None]
     # the agent's page says where the first message came from
     from tests.conftest import AuthActions

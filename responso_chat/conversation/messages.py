@@ -75,7 +75,8 @@ def add_message(
     sets the ticket back to open when ``reopen``; the ticket object gets the new values
     without being read again. ``source`` says where a message came from (a customer's
     e-mail, the proactive greeting a chat began with: ``MESSAGE_SOURCES``); a greeting
-    answers nobody, so it is not the ticket's first response.
+    answers nobody, so it is not the ticket's first response, and the customer read it before
+    starting the chat, so it is seen (never mailed as an unseen reply).
     """
     state = plugin_state()
     now = utcnow()
@@ -116,7 +117,7 @@ def add_message(
         "client_msg_id": client_msg_id,
         "client_key": client_key(author_kind, author_id, client_msg_id),
         "created_at": now,
-        "seen_at": None,
+        "seen_at": now if source == "greeting" else None,  # read before the chat began
         "sentiment": analysis.sentiment if analysis else None,
         "context": analysis.context if analysis else None,
         "analysis_corrected_by": None,
