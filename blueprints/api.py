@@ -174,6 +174,12 @@ def _body(schema) -> dict:
     return _load(schema, _json_body())
 
 
+def _patch(schema, current: dict) -> dict:
+    """A PATCH body through a schema instance: the fields sent over the record's ``current``
+    values, so the fields not sent stay as they are."""
+    return _load(schema, {**current, **_json_body()})
+
+
 @bp.errorhandler(ChangeRefused)
 def _change_refused(exc: ChangeRefused):
     """A change a service refused (a rule of the data, not of the form) answers 422 with its

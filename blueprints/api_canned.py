@@ -28,10 +28,9 @@ from .api import (
     _fail,
     _found,
     _id,
-    _json_body,
-    _load,
     _one,
     _page,
+    _patch,
     _query,
     _ticket,
     _user,
@@ -95,7 +94,7 @@ def canned_create():
 def canned_update(canned_id):
     """Change the fields given; the others stay."""
     item = _managed(canned_id)
-    values = _load(CannedResponseSchema(), {**canned.form_values(item), **_json_body()})
+    values = _patch(CannedResponseSchema(), canned.form_values(item))
     canned.update(_user(), item, values)
     return _one(ApiCannedResponseSchema, item)
 

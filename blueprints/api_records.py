@@ -45,9 +45,9 @@ from .api import (
     _found,
     _id,
     _json_body,
-    _load,
     _one,
     _page,
+    _patch,
     _query,
     _user,
     bp,
@@ -149,7 +149,7 @@ def contact_update(contact_id):
     """Change the details given; the others stay."""
     contact = _found(contacts.get_contact(_id(contact_id)))
     current = {k: getattr(contact, k) for k in ("name", "email", "phone", "notes")}
-    values = _load(ContactSchema(), {**current, **_json_body()})
+    values = _patch(ContactSchema(), current)
     contacts.update_contact(contact, **values)
     return _one(ApiContactSchema, contact)
 
