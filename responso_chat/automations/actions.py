@@ -110,13 +110,11 @@ def _auto_reply(ctx: ActionContext, template: str) -> str:
         raise Skipped(f"auto-response not sent: {refusal}")
     if ticket.disable_next_autoresponder:
         ticket.disable_next_autoresponder = False
-        line = messages.add_system_line(
+        messages.post_system_line(
             ticket,
             f"{ctx.actor.name} did not send its auto-response: the next auto-responder was "
             "disabled for this ticket",
         )
-        session.commit()
-        messages.publish_messages([line])
         raise Skipped("auto-response not sent: the next auto-responder was disabled")
     if not body:
         session.rollback()
@@ -175,11 +173,9 @@ def _notify_watchers(ctx: ActionContext, template: str) -> str:
     agents = agents_by_id()
     names = ", ".join(agents[i].name if i in agents else i for i in user_ids)
     text = render_text(template, ctx.facts.template_variables())
-    line = messages.add_system_line(
+    messages.post_system_line(
         ticket, f"{ctx.actor.name} notified the watchers ({names}): {text}"
     )
-    plugin_state().db.session.commit()
-    messages.publish_messages([line])
     signals.send(signals.watchers_notified, ticket_id=ticket.id, user_ids=user_ids, text=text)
     return f"notified the watchers ({names})"
 

@@ -292,12 +292,12 @@ def post_customer_message(ticket, body: str, client_msg_id: str | None = None, a
     if not created:
         return message, False
     publish_analysis(message)
-    _announce(ticket_id, message.id, "customer", status, reopen, None)
+    signal_message(ticket_id, message.id, "customer", status, reopen, None)
     return message, True
 
 
-def _announce(ticket_id: int, message_id: int, author_kind: str, status: str, reopened: bool,
-              by) -> None:
+def signal_message(ticket_id: int, message_id: int, author_kind: str, status: str,
+                   reopened: bool, by) -> None:
     """Tell the in-process listeners (:mod:`responso_chat.signals`) of a committed message
     and of the reopening it caused."""
     signals.send(signals.message_created, ticket_id=ticket_id, message_id=message_id,
@@ -359,7 +359,7 @@ def post_agent_message(
     )
     message.reopened = reopening and created
     if created:
-        _announce(ticket_id, message.id, "agent", status, reopening, agent)
+        signal_message(ticket_id, message.id, "agent", status, reopening, agent)
     return message
 
 
@@ -375,6 +375,16 @@ def add_system_line(ticket, text: str, *, author_id: str | None = None, internal
         author_id=None if author_id is None else str(author_id),
         internal=internal,
     )
+
+
+def post_system_line(ticket, text: str, *, author_id: str | None = None,
+                     internal: bool = True):
+    """Add a system line (:func:`add_system_line`), commit it with whatever the session
+    holds, then publish it; returns the line."""
+    line = add_system_line(ticket, text, author_id=author_id, internal=internal)
+    plugin_state().db.session.commit()
+    publish_messages([line])
+    return line
 
 
 def announcements(messages, inbox: str = "activity") -> list[tuple[str, dict]]:

@@ -70,9 +70,7 @@ def _record_on_ticket(ticket, actor, text: str) -> None:
     if ticket is None:
         state.db.session.commit()
         return
-    line = messages.add_system_line(ticket, f"{actor.name} {text}", author_id=actor.id)
-    state.db.session.commit()
-    messages.publish_messages([line])
+    messages.post_system_line(ticket, f"{actor.name} {text}", author_id=actor.id)
     state.broker.publish(INBOX_CHANNEL, wire.inbox("changed", ticket))
 
 

@@ -162,11 +162,7 @@ def _post(ticket, mail, message_id: str, address: str) -> Received:
         return Received(DUPLICATE)
     conversation.publish(published)
     publish_analysis(message)
-    signals.send(signals.message_created, ticket_id=ticket_id, message_id=message.id,
-                 author_kind="customer")
-    if old != "open":
-        signals.send(signals.ticket_status_changed, ticket_id=ticket_id, old=old, new="open",
-                     by=None)
+    conversation.signal_message(ticket_id, message.id, "customer", old, old != "open", None)
     return Received(POSTED, ticket_id)
 
 

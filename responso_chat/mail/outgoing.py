@@ -167,10 +167,8 @@ def send_new_ticket(ticket_id: int) -> None:
     if ticket is None:
         return
     if not mail_config().sending:
-        line = conversation.add_system_line(
+        conversation.post_system_line(
             ticket, "Not sent by e-mail: no SMTP server is set up (Integrations → E-mail).")
-        _session().commit()
-        conversation.publish_messages([line])
         return
     first = _public(ticket_id, Message.author_kind == "agent")[:1]
     if not first or not _claim_seq(ticket, first[0].seq):

@@ -101,11 +101,9 @@ def link_order(ticket, order, agent) -> bool:
         return False
     session.add(TicketOrder(ticket_id=ticket.id, base_order_id=order.base_order_id,
                             linked_by=str(agent.id), created_at=utcnow()))
-    line = messages.add_system_line(
+    messages.post_system_line(
         ticket, f"{agent.name} linked Base order {order.base_order_id} to this ticket",
         author_id=agent.id)
-    session.commit()
-    messages.publish_messages([line])
     return True
 
 
@@ -121,11 +119,9 @@ def unlink_order(ticket, base_order_id: int, agent) -> bool:
     if not done:
         session.rollback()
         return False
-    line = messages.add_system_line(
+    messages.post_system_line(
         ticket, f"{agent.name} unlinked Base order {base_order_id} from this ticket",
         author_id=agent.id)
-    session.commit()
-    messages.publish_messages([line])
     return True
 
 

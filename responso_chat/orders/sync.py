@@ -475,7 +475,4 @@ def change_order_status(ticket, order, status_id: int, by_agent_id, by_name: str
         f"{by_name} changed the status of Base order {order.base_order_id} "
         f"from {previous} to {status_label(status_id)}"
     )
-    line = messages.add_system_line(ticket, text, author_id=by_agent_id)
-    state.db.session.commit()
-    messages.publish_messages([line])
-    return line
+    return messages.post_system_line(ticket, text, author_id=by_agent_id)
