@@ -160,6 +160,7 @@ NEW_TABLES = {
     "responso_chat_attachment",
     "responso_chat_ticket_context",
     "responso_chat_proactive_message",
+    "responso_chat_report_count",
 }
 RELEASED_ROWS = {
     "responso_chat_chat": {
@@ -315,4 +316,10 @@ def test_a_released_database_with_rows_in_every_table_keeps_them(empty_app):
             assert {column: getattr(read, column) for column in row} == row, name
         ticket = session.get(models.Ticket, 1, options=[selectinload(models.Ticket.tags)])
         assert [tag.name for tag in ticket.tags] == ["vip"]
+        # the reports' counts start from the tickets already there
+        quarter = int(_T0.timestamp()) // 900
+        counts = session.execute(sa.select(
+            models.ReportCount.quarter, models.ReportCount.chat_key,
+            models.ReportCount.conversations)).all()
+        assert counts == [(quarter, 1, 1)]
         session.rollback()

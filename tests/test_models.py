@@ -23,7 +23,7 @@ def any_app(request, app):
 
 
 def test_every_table_is_prefixed():
-    assert len(models.metadata.tables) == 33
+    assert len(models.metadata.tables) == 34
     assert all(name.startswith(models.TABLE_PREFIX) for name in models.metadata.tables)
 
 

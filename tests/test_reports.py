@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from responso_chat import migrations
-from responso_chat.models import Chat, Ticket, TicketRating
+from responso_chat.models import Chat, ReportCount, Ticket, TicketRating
 from responso_chat.reports import charts
-from responso_chat.reports.figures import build_report, percentile
+from responso_chat.reports.figures import NO_CHAT, build_report, percentile
 from responso_chat.state import plugin_state
 from tests.conftest import AuthActions
 from tests.factories import make_chat
@@ -120,6 +121,101 @@ def test_a_report_of_one_chat_is_in_that_chats_timezone(any_app):
     assert empty.conversations == 0 and empty.per_day[0] == (date(2025, 1, 1), 0)
     assert empty.first_response.median is None and empty.average_rating is None
     assert empty.agents == [] and charts.day_columns(empty)[0].height == 0
+
+
+def kept_by_the_database(session) -> tuple[Counter, dict]:
+    """The counts per quarter hour and chat, and the scores on the tickets, as kept."""
+    counts = Counter({(quarter, chat): n for quarter, chat, n in session.execute(sa.select(
+        ReportCount.quarter, ReportCount.chat_key, ReportCount.conversations)).all() if n})
+    return counts, dict(session.execute(sa.select(Ticket.id, Ticket.rating_score)).all())
+
+
+def worked_out(session) -> tuple[Counter, dict]:
+    """The same, worked out from the tickets and ratings themselves."""
+    counts = Counter(
+        (int(created.timestamp()) // 900, chat_id or 0)
+        for created, chat_id in session.execute(
+            sa.select(Ticket.created_at, Ticket.chat_id).where(Ticket.status != "spam"))
+    )
+    scores = dict(session.execute(
+        sa.select(Ticket.id, TicketRating.score)
+        .outerjoin(TicketRating, TicketRating.ticket_id == Ticket.id)).all())
+    return counts, scores
+
+
+def test_the_database_keeps_the_counts_and_scores_whatever_writes(any_app):
+    """The quarter hours' counts and the tickets' copy of their score follow every write:
+    the ORM's, bulk statements', a deletion's and a deleted chat's."""
+    ids = fill(any_app)
+    with any_app.app_context():
+        session = plugin_state().db.session
+
+        def check():
+            session.commit()
+            assert kept_by_the_database(session) == worked_out(session)
+
+        check()
+        tickets = {t.subject: t for t in session.scalars(sa.select(Ticket))}
+        tickets["Ticket 0"].status = "spam"                      # leaves the counts
+        tickets["Ticket 5"].status = "open"                      # back from spam
+        tickets["Ticket 1"].chat_id = ids["B"]                   # moved to another chat
+        tickets["Ticket 2"].created_at = at("2026-11-20 10:00")  # another quarter
+        tickets["Ticket 3"].assignee_id = "2"                    # changes no count
+        check()
+        session.delete(tickets["Ticket 4"])
+        session.get(TicketRating, tickets["Ticket 6"].id).score = 2
+        session.delete(session.get(TicketRating, tickets["Ticket 7"].id))
+        check()
+        session.execute(sa.update(Ticket).where(Ticket.chat_id == ids["A"])
+                        .values(status="spam"))
+        session.execute(sa.insert(Ticket).values(
+            chat_id=None, chat_name="Mail", subject="By e-mail", customer_name="Yan",
+            customer_email="yan@example.com", status="open",
+            created_at=at("2026-11-02 07:59"), last_message_at=at("2026-11-02 07:59")))
+        session.execute(sa.insert(TicketRating).values(
+            ticket_id=tickets["Ticket 8"].id, score=5, comment="",
+            created_at=at("2026-11-06 00:00"), updated_at=at("2026-11-06 00:00")))
+        session.execute(sa.delete(Ticket).where(Ticket.id == tickets["Ticket 6"].id))
+        check()
+        assert sum(kept_by_the_database(session)[0].values()) == 4
+
+
+def test_a_deleted_chats_conversations_join_those_without_a_chat(any_app):
+    ids = fill(any_app)
+    with any_app.app_context():
+        session = plugin_state().db.session
+        session.execute(sa.insert(Ticket).values(
+            chat_id=None, chat_name="Mail", subject="By e-mail", customer_name="Yan",
+            customer_email="yan@example.com", status="open",
+            created_at=at("2026-11-02 07:59"), last_message_at=at("2026-11-02 07:59")))
+        session.delete(session.get(Chat, ids["B"]))
+        session.commit()
+        report = build_report(date(2026, 11, 1), date(2026, 11, 4))
+    assert report.conversations == 7
+    assert report.per_chat == [("Store chat", 4), (NO_CHAT, 3)]
+
+
+@pytest.mark.postgres
+def test_a_new_tickets_count_waits_for_nobody_before_its_commit(pg_app):
+    """Two chats begun in the same chat and quarter hour: the first transaction, still
+    writing, does not hold the second one up (the count is added at commit)."""
+    chat_id = fill(pg_app)["A"]
+    created = at("2026-11-20 10:01")
+    row = {"chat_id": chat_id, "chat_name": "Store chat", "subject": "s",
+           "customer_name": "Zoe", "customer_email": "zoe@example.com", "status": "open",
+           "created_at": created, "last_message_at": created}
+    with pg_app.app_context():
+        engine = plugin_state().db.engine
+    with engine.connect() as first, engine.connect() as second:
+        first.execute(sa.insert(Ticket).values(**row))  # not committed yet
+        second.execute(sa.text("SET lock_timeout = '2s'"))
+        second.execute(sa.insert(Ticket).values(**row))
+        second.commit()  # would wait for the first one if its count were taken at once
+        first.commit()
+    with pg_app.app_context():
+        count = plugin_state().db.session.get(ReportCount, (int(created.timestamp()) // 900,
+                                                            chat_id))
+        assert count.conversations == 2
 
 
 def login_admin(auth):

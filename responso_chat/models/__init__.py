@@ -40,6 +40,7 @@ from responso_chat.models.orders import Order, OrderStatus, OrderSync
 from responso_chat.models.outbox import OutboxEntry
 from responso_chat.models.privacy import PRIVACY_ACTIONS, PrivacyRecord
 from responso_chat.models.ratings import TicketRating
+from responso_chat.models.reports import ReportCount
 from responso_chat.models.tasks import Contact, Project, Task
 from responso_chat.models.tickets import (
     Message,
@@ -78,6 +79,7 @@ __all__ = [
     "ProactiveMessage",
     "Project",
     "RefusedOrigin",
+    "ReportCount",
     "Setting",
     "Tag",
     "Task",

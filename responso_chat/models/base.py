@@ -14,7 +14,9 @@ import secrets
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 TABLE_PREFIX = "responso_chat_"
@@ -77,6 +79,27 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class seconds_between(FunctionElement):  # noqa: N801 (a SQL function, named like one)
+    """``later - earlier`` in seconds (a float), as the database computes it."""
+
+    type = sa.Float()
+    inherit_cache = True
+    name = "seconds_between"
+
+
+@compiles(seconds_between, "postgresql")
+def _seconds_postgresql(element, compiler, **kw):
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"date_part('epoch', {later} - {earlier})"
+
+
+@compiles(seconds_between)
+def _seconds_sqlite(element, compiler, **kw):
+    later, earlier = (compiler.process(clause, **kw) for clause in element.clauses)
+    # julianday() is a float of days: to the millisecond, the seconds come out exact
+    return f"round((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
 
 
 def one_of(column: str, values: tuple[str, ...], name: str, nullable: bool = False):

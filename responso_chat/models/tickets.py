@@ -5,9 +5,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import mapped_column, relationship, selectinload
 
-from responso_chat.models.base import Base, UserId, UTCDateTime, metadata, one_of, utcnow
+from responso_chat.models.base import (
+    Base,
+    UserId,
+    UTCDateTime,
+    metadata,
+    one_of,
+    seconds_between,
+    utcnow,
+)
 from responso_chat.vocab import (
     AUTHOR_KINDS,
+    FINISHED_STATUSES,
     MESSAGE_SOURCES,
     SENTIMENTS,
     TICKET_CHANNELS,
@@ -67,7 +76,10 @@ ticket_tag = sa.Table(
 
 
 #: What the reports read of a ticket besides its creation time (see ``reports.figures``).
-REPORT_COLUMNS = ("id", "chat_id", "status", "assignee_id", "first_response_at", "ended_at")
+REPORT_COLUMNS = (
+    "id", "chat_id", "status", "assignee_id",
+    "first_response_seconds", "resolution_seconds", "rating_score",
+)
 
 
 class Ticket(Base):
@@ -134,6 +146,26 @@ class Ticket(Base):
     #: When an agent first replied to the customer (None until one did): the reports' first
     #: response time.
     first_response_at = mapped_column(UTCDateTime, nullable=True)
+    #: The reports' two times, in seconds from creation, kept by the database itself: the
+    #: first response (None until it came) and the resolution (None unless solved or closed).
+    #: A report reads them as they are, instead of working each out again.
+    first_response_seconds = mapped_column(
+        sa.Float,
+        sa.Computed(
+            seconds_between(sa.column("first_response_at"), sa.column("created_at")),
+            persisted=True,
+        ),
+    )
+    resolution_seconds = mapped_column(
+        sa.Float,
+        sa.Computed(sa.case(
+            (sa.column("status").in_(FINISHED_STATUSES),
+             seconds_between(sa.column("ended_at"), sa.column("created_at"))),
+        ), persisted=True),
+    )
+    #: The score of the ticket's rating (None without one): a copy the database keeps from
+    #: ``TicketRating.score`` (see ``models.reports``), for the reports. Never written here.
+    rating_score = mapped_column(sa.SmallInteger, nullable=True)
     page_url = mapped_column(sa.String(2000), nullable=True)
     page_title = mapped_column(sa.String(300), nullable=True)
     language = mapped_column(sa.String(4), nullable=True)

@@ -11,13 +11,17 @@ busiest hours are in that timezone.
 - Ratings: of the tickets counted that the customer rated.
 - Agents: by the ticket's assigned agent.
 
-Two aggregate queries make a report, both over the tickets of the range only (read from the
-covering index ``ix_responso_chat_ticket_report``): tickets per UTC quarter hour and chat
-(every timezone's offset is a whole number of quarter hours, so the local day and hour of each
-quarter are found here, for any timezone, on any database), then the times and ratings per
-assigned agent and overall. PostgreSQL takes medians and p90 with ``percentile_cont`` (one
-query, grouping sets); SQLite (the demo) has no percentiles, so it selects the durations and
-takes them in Python with the same interpolation.
+A report reads what the database keeps for it (:mod:`responso_chat.models.reports`):
+
+- the counts, from the conversations per UTC quarter hour and chat (every timezone's offset is
+  a whole number of quarter hours, so the local day and hour of each quarter are found here,
+  for any timezone): a few thousand rows for a month, however many tickets;
+- the times and ratings per assigned agent and overall, from one aggregate query over the
+  tickets of the range, reading their generated ``first_response_seconds`` and
+  ``resolution_seconds`` and their copy of the rating's score (all in the covering index
+  ``ix_responso_chat_ticket_report``). PostgreSQL takes medians and p90 with
+  ``percentile_cont`` (grouping sets); SQLite (the demo) has no percentiles, so it selects
+  the durations and takes them in Python with the same interpolation.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from responso_chat.models import Chat, Ticket, TicketRating
+from responso_chat.models import Chat, ReportCount, Ticket
+from responso_chat.models.reports import NO_CHAT_KEY, QUARTER_SECONDS
 from responso_chat.state import plugin_state
 from responso_chat.users import agents_by_id
-from responso_chat.vocab import FINISHED_STATUSES, RATING_SCORES
+from responso_chat.vocab import RATING_SCORES
 
 #: PostgreSQL's ``work_mem`` while a report runs: its percentiles sort up to a few hundred
 #: thousand durations, which the default 4 MB sends to disk.
@@ -120,8 +125,8 @@ def _bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]
 
 def build_report(start: date, end: date, chat=None) -> Report:
     """The report of tickets created from local day ``start`` to ``end`` (both included), of
-    ``chat`` or of every chat: two aggregate queries over the tickets of the range (counts,
-    then times and ratings), both read from the reports' covering index."""
+    ``chat`` or of every chat: the counts from the quarter hours' counts, then one aggregate
+    query over the tickets of the range for the times and ratings."""
     name = report_timezone(chat)
     zone = ZoneInfo(name)
     begin, finish = _bounds(start, end, zone)
@@ -133,7 +138,7 @@ def build_report(start: date, end: date, chat=None) -> Report:
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:  # the percentiles sort every duration: in memory, not on disk
         session.execute(sa.text(f"SET LOCAL work_mem = '{SORT_MEMORY}'"))
-    _counts(session, where, zone, report)
+    _counts(session, begin, finish, chat, zone, report)
     if postgres:
         _times_sql(session, where, report)
     else:
@@ -142,33 +147,27 @@ def build_report(start: date, end: date, chat=None) -> Report:
     return report
 
 
-def _quarter(session):
-    """The UTC quarter hour a ticket was created in, as a whole number of quarters since
-    1970: every timezone's offset is a whole number of quarter hours, so each quarter lies
-    in one local day and hour."""
-    if session.get_bind().dialect.name == "postgresql":  # date_part: a float, cheaper than
-        epoch = sa.func.date_part("epoch", Ticket.created_at)  # extract's numeric
-        return sa.cast(sa.func.floor(epoch / 900), sa.Integer)
-    return sa.cast(sa.func.strftime("%s", Ticket.created_at), sa.Integer) // 900
-
-
-def _counts(session, where, zone: ZoneInfo, report: Report) -> None:
-    """Conversations per local day, per local weekday and hour, and per chat: counted by the
-    database per quarter hour and chat, summed here."""
-    quarter = _quarter(session).label("quarter")
+def _counts(session, begin: datetime, finish: datetime, chat, zone: ZoneInfo,
+            report: Report) -> None:
+    """Conversations per local day, per local weekday and hour, and per chat: summed here
+    from the quarter hours' counts the database keeps (:class:`ReportCount`)."""
+    where = [ReportCount.quarter >= int(begin.timestamp()) // QUARTER_SECONDS,
+             ReportCount.quarter < int(finish.timestamp()) // QUARTER_SECONDS,
+             ReportCount.conversations != 0]
+    if chat is not None:
+        where.append(ReportCount.chat_key == chat.id)
     rows = session.execute(
-        sa.select(quarter, Ticket.chat_id, sa.func.count())
+        sa.select(ReportCount.quarter, ReportCount.chat_key, ReportCount.conversations)
         .where(*where)
-        .group_by(quarter, Ticket.chat_id)
     ).all()
     by_day: Counter = Counter()
     hours: Counter = Counter()
     chats: Counter = Counter()
-    for row_quarter, chat_id, count in rows:
-        local = datetime.fromtimestamp(int(row_quarter) * 900, UTC).astimezone(zone)
+    for quarter, chat_key, count in rows:
+        local = datetime.fromtimestamp(quarter * QUARTER_SECONDS, UTC).astimezone(zone)
         by_day[local.date()] += count
         hours[(local.weekday(), local.hour)] += count
-        chats[chat_id] += count
+        chats[chat_key] += count
     report.hours = dict(hours)
     days = (report.end - report.start).days + 1
     report.per_day = [
@@ -176,12 +175,14 @@ def _counts(session, where, zone: ZoneInfo, report: Report) -> None:
         for day in (report.start + timedelta(days=n) for n in range(days))
     ]
     report.conversations = sum(chats.values())
-    known = [chat_id for chat_id in chats if chat_id is not None]
+    known = [chat_key for chat_key in chats if chat_key != NO_CHAT_KEY]
     current = dict(session.execute(
         sa.select(Chat.id, Chat.name).where(Chat.id.in_(known))
     ).all()) if known else {}
-    named = [(current.get(chat_id, NO_CHAT), count) for chat_id, count in chats.items()]
-    report.per_chat = sorted(named, key=lambda row: (-row[1], row[0].lower()))
+    named: Counter = Counter()  # a deleted chat's tickets join those without one
+    for chat_key, count in chats.items():
+        named[current.get(chat_key, NO_CHAT)] += count
+    report.per_chat = sorted(named.items(), key=lambda row: (-row[1], row[0].lower()))
 
 
 def _set_ratings(report: Report, counts: dict) -> None:
@@ -189,24 +190,6 @@ def _set_ratings(report: Report, counts: dict) -> None:
     report.ratings = sum(counts.values())
     if report.ratings:
         report.average_rating = sum(s * n for s, n in counts.items()) / report.ratings
-
-
-def _seconds(session, later, earlier):
-    """``later - earlier`` in seconds, as the database computes it."""
-    if session.get_bind().dialect.name == "postgresql":
-        return sa.func.date_part("epoch", later - earlier)
-    # julianday() is a float of days: to the millisecond, the seconds come out exact
-    return sa.func.round((sa.func.julianday(later) - sa.func.julianday(earlier)) * 86400.0, 3)
-
-
-def _time_columns(session):
-    first = _seconds(session, Ticket.first_response_at, Ticket.created_at)
-    resolved = sa.case(
-        (Ticket.status.in_(FINISHED_STATUSES),
-         _seconds(session, Ticket.ended_at, Ticket.created_at)),
-        else_=None,
-    )
-    return first, resolved
 
 
 def _agent_name(agents: dict, agent_id) -> str:
@@ -220,14 +203,14 @@ def _times_sql(session, where, report: Report) -> None:
     """Medians and p90 of the response and resolution times, overall and per agent, with
     the agents' counts and average ratings and the ratings of each score: one query
     (PostgreSQL's grouping sets)."""
-    first, resolved = _time_columns(session)
+    first, resolved = Ticket.first_response_seconds, Ticket.resolution_seconds
 
     def pct(column):  # the median and p90 from one sort
         fractions = postgresql.array([0.5, 0.9], type_=sa.Float)
         return sa.func.percentile_cont(fractions).within_group(column)
 
-    scores = [sa.func.count(TicketRating.score).filter(TicketRating.score == score)
-              for score in RATING_SCORES]
+    score = Ticket.rating_score
+    scores = [sa.func.count(score).filter(score == n) for n in RATING_SCORES]
     rows = session.execute(
         sa.select(
             sa.func.grouping(Ticket.assignee_id),
@@ -235,11 +218,8 @@ def _times_sql(session, where, report: Report) -> None:
             sa.func.count(),
             sa.func.count(first), pct(first),
             sa.func.count(resolved), pct(resolved),
-            sa.func.avg(TicketRating.score), sa.func.count(TicketRating.score),
-            *scores,
+            sa.func.avg(score), sa.func.count(score), *scores,
         )
-        .select_from(Ticket)
-        .outerjoin(TicketRating, TicketRating.ticket_id == Ticket.id)
         .where(*where)
         .group_by(sa.func.grouping_sets(sa.tuple_(Ticket.assignee_id), sa.tuple_()))
     ).all()
@@ -259,12 +239,9 @@ def _times_sql(session, where, report: Report) -> None:
 
 def _times_selected(session, where, report: Report) -> None:
     """The same from the tickets' durations selected, percentiles in Python (SQLite)."""
-    first, resolved = _time_columns(session)
+    first, resolved = Ticket.first_response_seconds, Ticket.resolution_seconds
     rows = session.execute(
-        sa.select(Ticket.assignee_id, first, resolved, TicketRating.score)
-        .select_from(Ticket)
-        .outerjoin(TicketRating, TicketRating.ticket_id == Ticket.id)
-        .where(*where)
+        sa.select(Ticket.assignee_id, first, resolved, Ticket.rating_score).where(*where)
     ).all()
     groups: dict = defaultdict(lambda: ([], [], []))
     counts: Counter = Counter()
