@@ -218,6 +218,34 @@ def test_a_new_tickets_count_waits_for_nobody_before_its_commit(pg_app):
         assert count.conversations == 2
 
 
+
+@pytest.mark.postgres
+def test_a_status_change_leaves_the_counts_alone_unless_it_is_spam(pg_app):
+    """Answering and solving change a ticket's status all day: its quarter hour's count is
+    not written (nor locked) for it, only when the ticket becomes spam or stops being."""
+    fill(pg_app)
+    with pg_app.app_context():
+        session = plugin_state().db.session
+        ticket = session.scalars(sa.select(Ticket).where(Ticket.status == "open")
+                                 .order_by(Ticket.id)).first()
+        key = {"quarter": int(ticket.created_at.timestamp()) // 900,
+               "chat_key": ticket.chat_id}
+
+        def version():
+            return session.execute(sa.text(
+                "SELECT xmin::text FROM responso_chat_report_count "
+                "WHERE quarter = :quarter AND chat_key = :chat_key"), key).scalar_one()
+
+        before = version()
+        for status in ("pending", "solved", "closed", "open"):
+            ticket.status = status
+            session.commit()
+        assert version() == before
+        ticket.status = "spam"
+        session.commit()
+        assert version() != before
+        assert kept_by_the_database(session) == worked_out(session)
+
 def login_admin(auth):
     auth.login("admin@shop.test")
 

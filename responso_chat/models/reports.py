@@ -9,7 +9,9 @@
 
 Both are kept by the database's own triggers (:func:`trigger_statements`), whatever writes
 the tickets and ratings: the ORM, a bulk statement, a retention job or a foreign key's action.
-On PostgreSQL the counts are added as the transaction commits. ``create_all`` makes the
+A ticket's count moves only when its chat, its creation time or whether it is spam
+changes: the status changes of every answer and solve leave the counts untouched. On
+PostgreSQL the counts are added as the transaction commits. ``create_all`` makes the
 triggers after the tables (``drop_all`` removes them); the migrations use the same
 statements.
 """
@@ -83,8 +85,8 @@ END $$ LANGUAGE plpgsql""",
 {_AT_COMMIT} FOR EACH ROW EXECUTE FUNCTION {_COUNT}_keep()""",
         f"""CREATE CONSTRAINT TRIGGER {_COUNT}_move AFTER UPDATE OF status, chat_id, created_at
 ON {_TICKET} {_AT_COMMIT} FOR EACH ROW
-WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.chat_id IS DISTINCT FROM NEW.chat_id
-      OR OLD.created_at IS DISTINCT FROM NEW.created_at)
+WHEN ((OLD.status = 'spam') IS DISTINCT FROM (NEW.status = 'spam')
+      OR OLD.chat_id IS DISTINCT FROM NEW.chat_id OR OLD.created_at IS DISTINCT FROM NEW.created_at)
 EXECUTE FUNCTION {_COUNT}_keep()""",
         f"""CREATE OR REPLACE FUNCTION {_TICKET}_rating_keep() RETURNS trigger AS $$
 BEGIN
@@ -104,8 +106,8 @@ def _sqlite() -> list[str]:
     def upsert(row, delta):
         return _count_upsert("sqlite", row, delta)
 
-    moved = ("OLD.status IS NOT NEW.status OR OLD.chat_id IS NOT NEW.chat_id "
-             "OR OLD.created_at IS NOT NEW.created_at")
+    moved = ("(OLD.status = 'spam') IS NOT (NEW.status = 'spam') "
+             "OR OLD.chat_id IS NOT NEW.chat_id OR OLD.created_at IS NOT NEW.created_at")
     return [
         f"""CREATE TRIGGER {_COUNT}_insert AFTER INSERT ON {_TICKET}
 BEGIN {upsert('NEW', 1)}; END""",
