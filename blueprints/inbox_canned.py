@@ -11,6 +11,7 @@ from responso_chat.conversation import ticket_changes
 from responso_chat.conversation.errors import ChangeRefused
 from responso_chat.inbox import canned
 from responso_chat.schemas.canned import CannedResponseSchema, TransferSchema
+from responso_chat.schemas.common import UNFILLED_VARIABLE
 from responso_chat.users import as_agent, is_admin
 from responso_chat.vocab import CANNED_VARIABLE_LABELS
 
@@ -67,9 +68,12 @@ def _saved(save, item=None):
 
 
 @bp.context_processor
-def _transfer_context():
-    """``transfer_choices(ticket)``: the agents the side panel's "Transfer" offers."""
-    return {"transfer_choices": ticket_changes.transfer_choices}
+def _toolkit_context():
+    """``transfer_choices(ticket)``: the agents who may take a ticket (the side panel's
+    "Transfer" and "Assigned agent" offer them); ``unfilled_variable``: the pattern of a
+    canned variable left unfilled, which the composer marks as the server refuses it."""
+    return {"transfer_choices": ticket_changes.transfer_choices,
+            "unfilled_variable": UNFILLED_VARIABLE.pattern}
 
 
 @bp.get("/canned-responses")

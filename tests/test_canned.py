@@ -4,13 +4,15 @@ sent blank), and the refusal of a reply that still holds an unfilled variable.""
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from responso_chat.integrations import api_tokens
-from responso_chat.models import CannedResponse, Message, Order, OrderStatus, utcnow
+from responso_chat.models import Attachment, CannedResponse, Message, Order, OrderStatus, utcnow
+from tests import filedata
 from tests.conftest import csrf_from_page
 from tests.factories import make_chat, make_ticket
 
@@ -276,6 +278,67 @@ def test_a_reply_with_an_unfilled_variable_is_refused(app, desk, body):
             )
         ).all()
     assert bodies == ["Order A-17 is on its way {x}"]
+
+
+def test_a_reply_with_files_and_an_unfilled_variable_is_refused_too(app, desk):
+    """The composer sends its text with the files when some are attached: the same refusal,
+    in the inbox and the API, and no file is kept."""
+    desk.login("alice@shop.test")
+    inbox = desk.client.post(
+        f"/chat/inbox/tickets/{desk.ticket_id}/attachments",
+        data={"body": "Your order {{order_number}} ships", "csrf_token": desk.csrf,
+              "files": (io.BytesIO(filedata.pdf()), "label.pdf")},
+        headers=JSON, content_type="multipart/form-data",
+    )
+    assert inbox.status_code == 422
+    assert inbox.json["errors"]["body"][0].startswith("Replace {{order_number}}")
+    api = desk.api("POST", f"/tickets/{desk.ticket_id}/attachments",
+                   data={"body": "Tracking: {{ tracking_link }}",
+                         "files": (io.BytesIO(filedata.pdf()), "label.pdf")},
+                   content_type="multipart/form-data")
+    assert api.status_code == 422 and "body" in api.json["errors"]
+    note = desk.api("POST", f"/tickets/{desk.ticket_id}/attachments",
+                    data={"body": "Ask for {{order_number}}", "internal": "true",
+                          "files": (io.BytesIO(filedata.pdf()), "label.pdf")},
+                    content_type="multipart/form-data")
+    assert note.status_code == 201  # an internal note may quote one
+    with app.app_context():
+        session = app.extensions["responso_chat"].db.session
+        assert session.scalar(sa.select(sa.func.count()).select_from(Attachment)) == 1
+        assert session.scalars(sa.select(Message.body).where(
+            Message.author_kind == "agent", Message.internal.is_(False))).all() == []
+
+
+def test_braces_in_a_customers_name_are_their_text(app, desk):
+    """Only the canned variables count as unfilled: a customer who calls themself
+    "Zoe {{vip}}" gets the reply the preview showed."""
+    with app.app_context():
+        ticket_id = make_ticket(make_chat("Braces", agent_ids=("2",)), name="Zoe {{vip}}").id
+    canned_id = desk.add("hi", "Hello {{ customer_name }}!")
+    desk.login("alice@shop.test")
+    filled = desk.fill(canned_id, ticket_id).json
+    assert (filled["text"], filled["missing"]) == ("Hello Zoe {{vip}}!", [])
+    sent = desk.client.post(f"/chat/inbox/tickets/{ticket_id}/messages",
+                            json={"body": filled["text"]},
+                            headers={"X-CSRFToken": desk.csrf, **JSON})
+    assert sent.status_code == 201
+
+
+@pytest.mark.parametrize("body, error", [
+    ("{{ " + "(" * 1200 + "1" + ")" * 1200 + " }}", "nested too deeply"),
+    ("{{ '%0300000000d' % 1 }}", "not available"),
+    ("{% set a = customer_name ~ customer_name %}" + "{% set a = a ~ a %}" * 60 + "{{ a }}",
+     "{% set %} and {% with %} are not available"),
+])
+def test_a_body_that_would_not_render_safely_is_refused_with_its_reason(desk, body, error):
+    desk.login("alice@shop.test")
+    page = desk.post("/canned-responses/new", title="T", shortcut="t", body=body)
+    assert page.status_code == 422
+    assert error in page.get_data(as_text=True).replace("&#34;", '"').replace("&#39;", "'")
+    api = desk.api("POST", "/canned-responses", json={"title": "T", "shortcut": "t",
+                                                      "body": body})
+    assert api.status_code == 422 and error in api.json["errors"]["body"][0]
+    assert desk.rows() == []
 
 
 # --- the API ---------------------------------------------------------------------------------

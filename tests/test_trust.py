@@ -169,6 +169,12 @@ def test_rules_can_ask_whether_the_e_mail_is_verified(shop_with_orders):
     "{{ customer_name|center(100000000) }}",
     "{{ customer_name|replace('', customer_email)|replace('', customer_email) }}",
     "{{ '%100000000s'|format(customer_name) }}",
+    "{{ '%0300000000d' % 1 }}",
+    "{{ customer_name ~ ('%0300000000d' % 1) }}",
+    "{% set a = customer_name ~ customer_name %}" + "{% set a = a + a %}" * 60 + "{{ a }}",
+    "{% with a = customer_name %}" + "{% with a = a ~ a %}" * 60 + "{{ a }}"
+    + "{% endwith %}" * 61,
+    "{{ " + "(" * 1200 + "1" + ")" * 1200 + " }}",
 ])
 def test_an_admins_template_cannot_burn_cpu_or_memory(app, template):
     """Templates that would render for seconds or fill memory are refused when saved, and

@@ -11,11 +11,13 @@ from responso_chat.state import plugin_state
 
 
 class _TemplateSandbox(SandboxedEnvironment):
-    """Jinja's sandbox for admins' templates, bounded in CPU and memory: no globals (``lipsum``,
-    ``range``, ``cycler``...), no loops or macros, no repeating text (``"x" * 10**9``) and no
-    powers, so a template renders in microseconds or is refused."""
+    """Jinja's sandbox for admins' and agents' templates, bounded in CPU and memory: no
+    globals (``lipsum``, ``range``, ``cycler``...), no loops, macros or assignments (a
+    ``{% set %}`` doubling a text sixty times), no repeating or padding text (``"x" * 10**9``,
+    ``"%0999999999d" % 1``) and no powers, so a template renders in microseconds or is
+    refused. Without assignments, what a template renders grows with its own length only."""
 
-    intercepted_binops = frozenset({"*", "**"})
+    intercepted_binops = frozenset({"*", "**", "%"})
     #: Filters that cannot grow a text past the template's own size.
     FILTERS = ("capitalize", "default", "d", "lower", "title", "trim", "truncate", "upper")
 
@@ -36,13 +38,20 @@ class _TemplateSandbox(SandboxedEnvironment):
 
 _templates = _TemplateSandbox()
 _UNBOUNDED = (nodes.For, nodes.Macro, nodes.CallBlock)
+_ASSIGNING = (nodes.Assign, nodes.AssignBlock, nodes.With)
 
 
 def _parse(text: str):
-    """The template's syntax tree; loops and macros are refused (``TemplateError``)."""
-    parsed = _templates.parse(text)
+    """The template's syntax tree; loops, macros and assignments are refused, and so is a
+    template nested too deeply to parse (``TemplateError``)."""
+    try:
+        parsed = _templates.parse(text)
+    except RecursionError:
+        raise TemplateError("it is nested too deeply") from None
     if any(True for _ in parsed.find_all(_UNBOUNDED)):
         raise TemplateError("loops and macros are not available in templates")
+    if any(True for _ in parsed.find_all(_ASSIGNING)):
+        raise TemplateError("{% set %} and {% with %} are not available in templates")
     return parsed
 
 

@@ -7,9 +7,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    pre_load,
+    validate,
+    validates_schema,
+)
 
 from responso_chat.state import plugin_state
+from responso_chat.vocab import CANNED_VARIABLES
 
 #: Largest id or sequence number a record can have: they are 32-bit integers in the database,
 #: so larger ones cannot exist (they are refused, not looked up).
@@ -147,9 +156,10 @@ def valid_tag(value: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
-#: A variable of a canned response left unfilled in a text (``{{order_number}}``): the
-#: composer keeps it visible, and no reply goes out with one.
-UNFILLED_VARIABLE = re.compile(r"\{\{[^{}]{0,80}\}\}")
+#: A variable of a canned response left unfilled in a text (``{{order_number}}``, or typed
+#: ``{{ order_number }}``): the composer keeps it visible, and no reply goes out with one. Only
+#: the canned variables count: braces in a customer's name ("Zoe {{vip}}") are their text.
+UNFILLED_VARIABLE = re.compile(r"\{\{\s*(?:" + "|".join(CANNED_VARIABLES) + r")\s*\}\}")
 
 
 def unfilled_marker(name: str) -> str:
@@ -157,14 +167,22 @@ def unfilled_marker(name: str) -> str:
     return "{{" + name + "}}"
 
 
-def refuse_unfilled_variables(value: str) -> None:
-    """Refuse a reply that still holds an unfilled canned-response variable."""
-    found = UNFILLED_VARIABLE.search(value or "")
-    if found:
-        raise ValidationError(
-            f"Replace {found.group(0)} with the right text: a variable without a value is "
-            "never sent to the customer."
-        )
+class RepliesFilled:
+    """Mixin of the schemas of an agent's message, whatever carries it (text alone or with
+    files): a reply never reaches the customer with a canned response's variable unfilled;
+    an internal note may quote one."""
+
+    @validates_schema
+    def _no_unfilled_variables(self, data, **_kwargs):
+        if data.get("internal"):
+            return
+        found = UNFILLED_VARIABLE.search(data.get("body") or "")
+        if found:
+            raise ValidationError(
+                f"Replace {found.group(0)} with the right text: a variable without a value is "
+                "never sent to the customer.",
+                "body",
+            )
 
 
 # --- Base schemas ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate, validates
 
-from responso_chat.schemas.common import TrimmedForm, check_message_length
+from responso_chat.schemas.common import RepliesFilled, TrimmedForm, check_message_length
 
 
 class FilesMessageSchema(TrimmedForm):
@@ -20,7 +20,7 @@ class FilesMessageSchema(TrimmedForm):
         check_message_length(value)
 
 
-class AgentFilesMessageSchema(FilesMessageSchema):
+class AgentFilesMessageSchema(RepliesFilled, FilesMessageSchema):
     """An agent's reply or internal note carrying files."""
 
     internal = fields.Boolean(load_default=False)

@@ -6,22 +6,20 @@ from __future__ import annotations
 from marshmallow import (
     EXCLUDE,
     Schema,
-    ValidationError,
     fields,
     pre_load,
     validate,
     validates,
-    validates_schema,
 )
 
 from responso_chat.schemas.common import (
     MAX_ID,
     Id,
+    RepliesFilled,
     Trimmed,
     TrimmedForm,
     check_message_length,
     readable,
-    refuse_unfilled_variables,
     valid_tag,
 )
 from responso_chat.vocab import (
@@ -128,7 +126,7 @@ class TicketWatcherSchema(InboxSchema):
     )
 
 
-class AgentMessageSchema(InboxSchema):
+class AgentMessageSchema(RepliesFilled, InboxSchema):
     """An agent's reply or internal note, with the browser's id for idempotent sends."""
 
     body = InboxText(required=True, error_messages={"required": "Write a message."})
@@ -143,17 +141,6 @@ class AgentMessageSchema(InboxSchema):
     @validates("body")
     def _body_length(self, value, **_kwargs):
         check_message_length(value)
-
-    @validates_schema
-    def _no_unfilled_variables(self, data, **_kwargs):
-        """A reply never reaches the customer with a canned response's variable unfilled
-        (``{{order_number}}``); an internal note may quote one."""
-        if data.get("internal") or "body" not in data:
-            return
-        try:
-            refuse_unfilled_variables(data["body"])
-        except ValidationError as exc:
-            raise ValidationError(exc.messages, "body") from None
 
 
 class AvailabilitySchema(InboxSchema):

@@ -18,7 +18,7 @@
   var preview = document.getElementById("rc-canned-preview");
   if (!desk || !composer || !box || !listbox || !preview) return;
 
-  var MARKER = /\{\{[^{}]{0,80}\}\}/g;  // the server's own pattern of an unfilled variable
+  var MARKER = new RegExp(preview.dataset.rcUnfilled, "g");  // the server's own pattern
   var TOKEN = /(^|\s)\/([A-Za-z0-9-]{0,40})$/;  // "/" and a shortcut, just before the caret
   var choices = null;  // the agent's responses, read once
   var shown = [];  // the options on screen
