@@ -747,7 +747,7 @@ def test_signals_are_sent_after_the_commit(app):
         getattr(signals, name).connect(receiver, sender=app)
     try:
         with app.app_context():
-            chat = make_chat()
+            chat = make_chat(agent_ids=("2", "3"))
             ticket = make_ticket(chat)
             first = ticket.last_seq
             tickets.join_by_agent(ticket, "2", "Alice Agent")

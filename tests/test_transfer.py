@@ -173,6 +173,33 @@ def test_an_agent_without_access_to_the_chat_is_neither_offered_nor_accepted(app
         assert desk.ticket(desk.alone).assignee_id == "1"
 
 
+
+def test_an_assignee_must_be_able_to_open_the_ticket(app, desk):
+    """The side panel offers, and the inbox and the API accept, only agents of the ticket's
+    chat: assigned to anyone else, a ticket would belong to someone who never sees it."""
+    page = desk.client.get(f"/chat/inbox/tickets/{desk.alone}").get_data(as_text=True)
+    options = page.split('id="rc-assignee"', 1)[1].split("</select>", 1)[0]
+    assert "Ada Admin" in options and "Alice Agent" in options
+    assert "Bob Other" not in options
+    url = f"/chat/inbox/tickets/{desk.alone}/assignee"
+    refused = desk.client.post(url, json={"assignee": "3"},
+                               headers={"X-CSRFToken": desk.csrf, **JSON})
+    assert refused.status_code == 422
+    assert refused.json["errors"]["assignee"] == [
+        "Bob Other has no access to this chat: choose one of its agents."
+    ]
+    api = desk.client.patch(f"/chat/api/tickets/{desk.alone}",
+                            json={"priority": "urgent", "assignee_id": "3"},
+                            headers={"Authorization": f"Bearer {desk.tokens['2']}"})
+    assert api.status_code == 422 and "assignee_id" in api.json["errors"]
+    with app.app_context():
+        ticket = desk.ticket(desk.alone)
+        assert (ticket.assignee_id, ticket.priority) == ("2", "normal")  # nothing half-done
+    assert desk.client.post(url, json={"assignee": "1"},
+                            headers={"X-CSRFToken": desk.csrf, **JSON}).status_code == 200
+    with app.app_context():
+        assert desk.ticket(desk.alone).assignee_id == "1"
+
 def test_rights(app, desk, client, auth):
     assert client.post(f"/chat/inbox/tickets/{desk.shared}/transfer",
                        data={"target": "agent:3"}).status_code == 400  # no CSRF token

@@ -108,8 +108,8 @@ def set_priority(ticket, priority: str, actor) -> bool:
 
 
 def assign(ticket, assignee_id: str | None, actor) -> bool:
-    """Assign the ticket to an agent of the host, or to nobody (``None``)."""
-    assignee = _agent(assignee_id, "assignee") if assignee_id else None
+    """Assign the ticket to an agent who may open it, or to nobody (``None``)."""
+    assignee = agent_for(ticket, assignee_id, "assignee") if assignee_id else None
     new_id = assignee.id if assignee else None
     if ticket.assignee_id == new_id:
         return False
@@ -294,6 +294,16 @@ def _may_take(agent_id: str, ticket) -> bool:
     return user is not None and is_agent(user) and can_see_ticket(user, ticket)
 
 
+def agent_for(ticket, user_id: str, field: str):
+    """The agent ``user_id`` if they may open ``ticket``; ChangeRefused on ``field`` if not."""
+    agent = _agent(user_id, field)
+    if not _may_take(agent.id, ticket):
+        raise ChangeRefused(
+            field, f"{agent.name} has no access to this chat: choose one of its agents."
+        )
+    return agent
+
+
 def transfer_choices(ticket) -> list:
     """The agents a ticket can be transferred to: those with access to its chat."""
     return [agent for agent in agents_by_id().values() if _may_take(agent.id, ticket)]
@@ -302,11 +312,7 @@ def transfer_choices(ticket) -> list:
 def _transfer_target(ticket, agent_id, team_id):
     """``(agent, team)`` of a transfer, one of them None; ChangeRefused when not allowed."""
     if agent_id is not None:
-        agent = _agent(agent_id, "target")
-        if not _may_take(agent.id, ticket):
-            raise ChangeRefused(
-                "target", f"{agent.name} has no access to this chat: choose one of its agents."
-            )
+        agent = agent_for(ticket, agent_id, "target")
         if ticket.assignee_id == agent.id:
             raise ChangeRefused("target", f"The ticket is already {agent.name}'s.")
         return agent, None

@@ -179,12 +179,13 @@ def open_ticket(user, values: dict):
     )
 
 
-def _check_ticket_changes(values: dict) -> None:
-    """Refuse unknown agents and teams before anything changes (so nothing is half-done)."""
+def _check_ticket_changes(ticket, values: dict) -> None:
+    """Refuse unknown agents and teams, and an assignee who may not open ``ticket``, before
+    anything changes (so nothing is half-done)."""
     state = plugin_state()
     agents = agents_by_id()
-    if values.get("assignee_id") is not None and values["assignee_id"] not in agents:
-        raise ChangeRefused("assignee_id", "Choose an agent from the list.")
+    if values.get("assignee_id") is not None:
+        ticket_changes.agent_for(ticket, values["assignee_id"], "assignee_id")
     if any(user_id not in agents for user_id in values.get("watcher_ids", ())):
         raise ChangeRefused("watcher_ids", "Choose agents from the list.")
     team_id = values.get("team_id")
@@ -195,7 +196,7 @@ def _check_ticket_changes(values: dict) -> None:
 def change_ticket(ticket, values: dict, actor) -> None:
     """Apply :class:`ApiTicketChangesSchema` values with the inbox's ticket changes, each
     recorded in the conversation under ``actor``."""
-    _check_ticket_changes(values)
+    _check_ticket_changes(ticket, values)
     if "priority" in values:
         ticket_changes.set_priority(ticket, values["priority"], actor)
     if "assignee_id" in values:
