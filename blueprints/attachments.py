@@ -22,7 +22,7 @@ from flask_login import current_user
 from marshmallow import ValidationError
 
 from responso_chat.conversation import messages, wire
-from responso_chat.files import attachments, upload
+from responso_chat.files import attachments, types, upload
 from responso_chat.files.images import FileRefused
 from responso_chat.openapi import operation
 from responso_chat.schemas.api_output import ApiMessageSchema
@@ -134,7 +134,7 @@ def serve_file(file_token):
         abort(make_response(jsonify(errors={"_request": [
             "This link is not valid or has expired: open the conversation again."]}), 404))
     attachment, data, thumbnail = found
-    inline = attachment.content_type.startswith("image/") and not request.args.get("download")
+    inline = attachment.content_type in types.IMAGES and not request.args.get("download")
     mimetype = attachment.content_type
     name = attachment.name
     if thumbnail:

@@ -406,7 +406,9 @@ class _SettingsSchema(Schema):
         wrong = unknown_types(value)
         if wrong:
             raise ValidationError(
-                f"cannot accept {', '.join(wrong)}: give detectable types such as image/png"
+                f"cannot accept {', '.join(wrong)}: give detectable types such as "
+                "application/pdf; images are image/jpeg, image/png, image/gif and image/webp "
+                "only (their metadata is removed)"
             )
 
     @validates_schema

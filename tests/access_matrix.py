@@ -58,7 +58,14 @@ from responso_chat.files import attachments, upload
 from responso_chat.inbox import contacts, tasks, teams
 from responso_chat.integrations import api_tokens, webhooks
 from responso_chat.mail import signing
-from responso_chat.models import CannedResponse, Order, ProactiveMessage, Tag, utcnow
+from responso_chat.models import (
+    Attachment,
+    CannedResponse,
+    Order,
+    ProactiveMessage,
+    Tag,
+    utcnow,
+)
 from responso_chat.state import plugin_state
 from responso_chat.users import Agent
 from tests.factories import make_chat, make_ticket
@@ -456,5 +463,6 @@ def build_world(serial: int) -> dict:
         "token_id": alice_token.id,
         "canned_id": shared.id,
         "visitor_token": issue_token(ticket),
-        "file_token": attachments.file_token(message.attachment_views[0]["id"]),
+        "file_token": attachments.file_token(
+            plugin_state().db.session.get(Attachment, message.attachment_views[0]["id"])),
     }

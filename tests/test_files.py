@@ -13,11 +13,13 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from responso_chat import signals
 from responso_chat.config import ConfigurationError
 from responso_chat.conversation.visitor import issue_token
 from responso_chat.files import attachments, attachments_of_tickets, delete_ticket_files
 from responso_chat.files import read_attachment as read_stored
 from responso_chat.files.storage import storage
+from responso_chat.integrations import api_tokens
 from responso_chat.models import Attachment, Message, Ticket
 from tests import filedata
 from tests.factories import make_chat, make_ticket
@@ -158,6 +160,68 @@ def test_resend_with_the_same_client_id_stores_nothing_more(files_app, client, w
     assert rows(files_app) == 1 and len(stored_keys(files_app)) == 1
 
 
+def test_an_agents_resend_with_files_stores_nothing_more(files_app, client, auth, world):
+    """The composer retries a send that may have gone through: the bytes of the retry are
+    removed again, in the inbox and the API alike."""
+    auth.login("alice@shop.test")
+    csrf = auth.csrf_token()
+    with files_app.app_context():
+        token = api_tokens.create_token("2", "files")[1]
+
+    def inbox():
+        return client.post(f"/chat/inbox/tickets/{world['ticket_id']}/attachments",
+                           data={"body": "label", "client_msg_id": "ag-1",
+                                 "files": [(io.BytesIO(filedata.pdf()), "l.pdf")]},
+                           headers={"X-CSRFToken": csrf, "Accept": "application/json"})
+
+    def api():
+        return client.post(f"/chat/api/tickets/{world['ticket_id']}/attachments",
+                           data={"client_msg_id": "api-1",
+                                 "files": [(io.BytesIO(filedata.pdf()), "b.pdf")]},
+                           headers={"Authorization": f"Bearer {token}"},
+                           content_type="multipart/form-data")
+
+    assert [inbox().status_code, inbox().status_code] == [201, 201]
+    assert [api().status_code, api().status_code] == [201, 201]
+    assert rows(files_app) == 2 and len(stored_keys(files_app)) == 2
+
+
+def test_a_listener_failing_after_the_commit_leaves_the_files_of_the_message(files_app, client,
+                                                                               world):
+    """The message and its rows are written when a host's listener of the new message fails:
+    its files stay, and their links work."""
+    def failing(_sender, **_kwargs):
+        raise RuntimeError("the host's listener failed")
+
+    signals.message_created.connect(failing, files_app)
+    try:
+        with pytest.raises(RuntimeError):
+            upload(client, world["token"], (filedata.pdf(), "a.pdf"), body="hi")
+    finally:
+        signals.message_created.disconnect(failing, files_app)
+    assert rows(files_app) == 1 and len(stored_keys(files_app)) == 1
+    resumed = client.get("/chat/widget/tickets/messages?after=1",
+                         headers=visitor(world["token"])).json
+    (attachment,) = [a for m in resumed["messages"] for a in m["attachments"]]
+    assert fetch(client, attachment["url"]).status_code == 200
+
+
+def test_an_old_link_never_reaches_a_file_that_took_its_id(files_app, client, world):
+    """SQLite gives the id of the last deleted row again: a link names the stored file too,
+    so the link of an erased customer's file never opens the next customer's."""
+    first = upload(client, world["token"], (filedata.pdf(), "zoe-private.pdf"))
+    old = first.json["message"]["attachments"][0]
+    with files_app.app_context():
+        session = files_app.extensions["responso_chat"].db.session
+        delete_ticket_files(session, [world["ticket_id"]])
+        session.commit()
+    assert fetch(client, old["url"]).status_code == 404
+    second = upload(client, world["other_token"], (filedata.png(), "other-secret.png"))
+    assert second.json["message"]["attachments"][0]["id"] == old["id"]  # the same id again
+    assert fetch(client, old["url"]).status_code == 404
+    assert fetch(client, second.json["message"]["attachments"][0]["url"]).status_code == 200
+
+
 # --- bad input: nothing stored ----------------------------------------------------------------
 
 
@@ -287,7 +351,7 @@ def test_tampered_and_expired_urls_are_refused(files_app, client, world, monkeyp
     assert fetch(client, f"{prefix}/{body}.{flipped}").status_code == 404
     with files_app.test_request_context():
         other_id = response.json["message"]["attachments"][0]["id"] + 1
-        forged = attachments._serializer().dumps([other_id, 0, int(time.time()) + 60])
+        forged = attachments._serializer().dumps([other_id, 0, int(time.time()) + 60, "x"])
         forged = forged.rsplit(".", 1)[0] + "." + signature  # the other file's id, our signature
     assert fetch(client, f"{prefix}/{forged}").status_code == 404
     real_time = time.time
@@ -326,8 +390,6 @@ def test_agent_uploads_need_access_and_csrf(files_app, client, auth, world):
 
 
 def test_api_upload_and_message_list_carry_signed_urls(files_app, client, world):
-    from responso_chat.integrations import api_tokens
-
     with files_app.app_context():
         alice = api_tokens.create_token("2", "files")[1]
         bob = api_tokens.create_token("3", "files")[1]
@@ -408,7 +470,8 @@ def test_delete_ticket_files_removes_rows_now_and_bytes_after_the_commit(files_a
 
 
 def test_settings_refuse_types_that_may_never_be_served():
-    for bad in ("image/png,text/html", "image/svg+xml", "application/x-msdownload", "made/up"):
+    for bad in ("image/png,text/html", "image/svg+xml", "application/x-msdownload", "made/up",
+                "image/png,image/tiff", "image/heic"):  # images whose metadata would stay
         with pytest.raises(ConfigurationError, match="FILES_ALLOWED_TYPES"):
             create_host_app("sqlite://", RESPONSO_CHAT_FILES_ALLOWED_TYPES=bad)
     with pytest.raises(ConfigurationError, match="FILES_S3_BUCKET"):

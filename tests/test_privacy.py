@@ -485,6 +485,26 @@ def test_attachments_go_into_the_export_and_with_the_erasure(make_app, tmp_path)
     assert len(stored_files(app)) == 1  # Bob's file stays, hers is gone from storage
 
 
+def test_a_file_gone_from_storage_is_listed_and_the_rest_exported(make_app, tmp_path):
+    """A data request is answered even when a stored file was lost: the export lists it."""
+    app = make_app(RESPONSO_CHAT_FILES_FOLDER=str(tmp_path / "files"))
+    with app.app_context():
+        world = build_zoe()
+        first, second = world["tickets"]
+        attach_pdf(first, "lost.pdf")
+        kept = attach_pdf(second, "kept.pdf")
+        lost = attachments_of_tickets(_session(), [first])[0]
+        lost_name = f"files/{first}/{lost.id}-lost.pdf"
+        (tmp_path / "files" / lost.storage_key).unlink()
+        contact = _session().get(Contact, world["contact_id"])
+        result = export.export_contact(contact, ADMIN)
+        data, names = _zip_json(result.data)
+    assert data["files_missing"] == [lost_name]
+    [name] = [n for n in names if n.startswith("files/")]
+    assert name.startswith(f"files/{second}/")
+    assert zipfile.ZipFile(io.BytesIO(result.data)).read(name) == kept
+    assert result.counts["files"] == 1
+
 def test_every_event_job_about_a_ticket_is_forgotten_with_it():
     """A new ``on_*`` event job must be listed, or an erased ticket's job would still run."""
     from responso_chat.conversation import event_jobs

@@ -322,8 +322,9 @@ def post_agent_message(
     A reply to a solved, closed or spam ticket reopens it when ``reopen`` (an internal line
     records who did, the ``status`` event goes out before the reply) and raises
     :class:`ReopenRequired` otherwise; notes never change the status. The message's
-    ``reopened`` says whether this reply reopened the ticket. ``files`` are attached to it
-    as to a customer's message (:func:`post_customer_message`).
+    ``created`` says whether it was written now (False: a resend of one stored before), its
+    ``reopened`` whether this reply reopened the ticket. ``files`` are attached to it as to a
+    customer's message (:func:`post_customer_message`).
     """
     ticket_id, status = ticket.id, ticket.status
     agent = Agent(str(agent_id), agent_name, "")
@@ -331,7 +332,7 @@ def post_agent_message(
     if reopening:
         existing = find_by_client_id(ticket_id, "agent", agent.id, client_msg_id)
         if existing is not None:  # a resend of a reply that reopened it already
-            existing.reopened = False
+            existing.created = existing.reopened = False
             return existing
         if not reopen:
             raise ReopenRequired(status)
@@ -357,6 +358,7 @@ def post_agent_message(
         client_msg_id=client_msg_id,
         reopen=reopening,
     )
+    message.created = created
     message.reopened = reopening and created
     if created:
         signal_message(ticket_id, message.id, "agent", status, reopening, agent)

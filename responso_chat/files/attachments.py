@@ -12,6 +12,8 @@ one attachment, so it reaches nothing else, and nobody can make one for another 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -112,15 +114,32 @@ def store(ticket_id: int, files: list[Examined]) -> list[Stored]:
 
 
 def discard(stored: list[Stored]) -> None:
-    """Remove stored bytes no row names (a message that was not written after all)."""
+    """Remove the bytes stored for a message that was not written after all: those no row
+    names (a failure after its commit keeps the files of the message it wrote). Call it
+    with the session rolled back."""
+    keys = [key for item in stored for key in (item.key, item.thumbnail_key) if key]
+    try:
+        unused = _unnamed(keys)
+    except Exception:  # the database is unreachable: keeping a file beats losing one
+        log.exception("could not tell which stored files are unused; they are kept")
+        return
     backend = storage()
-    for item in stored:
-        for key in (item.key, item.thumbnail_key):
-            if key:
-                try:
-                    backend.delete(key)
-                except Exception:
-                    log.exception("could not remove an unused stored file")
+    for key in unused:
+        try:
+            backend.delete(key)
+        except Exception:
+            log.exception("could not remove an unused stored file")
+
+
+def _unnamed(keys: list[str]) -> list[str]:
+    """Those of ``keys`` that no attachment row names."""
+    session = plugin_state().db.session
+    still = set(session.scalars(
+        sa.select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))
+    )) | set(session.scalars(
+        sa.select(Attachment.thumbnail_key).where(Attachment.thumbnail_key.in_(keys))
+    ))
+    return [key for key in keys if key not in still]
 
 
 def record(message, new: NewFiles | None) -> list[dict]:
@@ -164,26 +183,36 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt=_SALT)
 
 
-def file_token(attachment_id: int, thumbnail: bool = False, max_age: int | None = None) -> str:
-    """A signed token naming one attachment (or its thumbnail), valid ``max_age`` seconds
-    (``FILES_URL_MAX_AGE`` when None)."""
+def _fingerprint(attachment, thumbnail: bool) -> str:
+    """A digest of the stored file's random key: a token names the file, not only its row,
+    so an id the database gives again after a deletion (SQLite reuses the highest) never
+    leads an old link to somebody else's file."""
+    key = attachment.thumbnail_key if thumbnail else attachment.storage_key
+    return hashlib.blake2s(key.encode(), digest_size=9).hexdigest()
+
+
+def file_token(attachment, thumbnail: bool = False, max_age: int | None = None) -> str:
+    """A signed token naming one attachment's file (or its thumbnail), valid ``max_age``
+    seconds (``FILES_URL_MAX_AGE`` when None)."""
     max_age = plugin_state().setting("FILES_URL_MAX_AGE") if max_age is None else max_age
-    return _serializer().dumps([attachment_id, int(thumbnail), int(time.time()) + max_age])
+    return _serializer().dumps([attachment.id, int(thumbnail), int(time.time()) + max_age,
+                                _fingerprint(attachment, thumbnail)])
 
 
-def read_file_token(token: str, now: float | None = None) -> tuple[int, bool] | None:
-    """``(attachment id, thumbnail)`` of a valid, unexpired token; None otherwise."""
+def read_file_token(token: str, now: float | None = None) -> tuple[int, bool, str] | None:
+    """``(attachment id, thumbnail, fingerprint)`` of a valid, unexpired token; None
+    otherwise."""
     try:
         value = _serializer().loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not (isinstance(value, list) and len(value) == 3
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+    if not (isinstance(value, list) and len(value) == 4 and isinstance(value[3], str)
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value[:3])):
         return None
-    attachment_id, thumbnail, expires = value
+    attachment_id, thumbnail, expires, fingerprint = value
     if expires < (time.time() if now is None else now):
         return None
-    return attachment_id, bool(thumbnail)
+    return attachment_id, bool(thumbnail), fingerprint
 
 
 def public_base() -> str:
@@ -195,11 +224,11 @@ def public_base() -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def file_url(attachment_id: int, thumbnail: bool = False, max_age: int | None = None,
+def file_url(attachment, thumbnail: bool = False, max_age: int | None = None,
              base: str | None = None) -> str:
     """The signed URL of an attachment's file (or thumbnail)."""
     prefix = plugin_state().setting("URL_PREFIX")
-    token = file_token(attachment_id, thumbnail, max_age)
+    token = file_token(attachment, thumbnail, max_age)
     return f"{public_base() if base is None else base}{prefix}/widget/files/{token}"
 
 
@@ -221,9 +250,9 @@ def describe(attachment, max_age: int | None = None, absolute: bool = False) -> 
         "image": image,
         "width": attachment.width,
         "height": attachment.height,
-        "url": file_url(attachment.id, False, max_age, base),
+        "url": file_url(attachment, False, max_age, base),
         "thumbnail_url": (
-            file_url(attachment.id, True, max_age, base) if attachment.thumbnail_key else None
+            file_url(attachment, True, max_age, base) if attachment.thumbnail_key else None
         ),
     }
 
@@ -257,10 +286,12 @@ def open_file(token: str):
     found = read_file_token(token)
     if found is None:
         return None
-    attachment_id, thumbnail = found
+    attachment_id, thumbnail, fingerprint = found
     attachment = plugin_state().db.session.get(Attachment, attachment_id)
     if attachment is None or (thumbnail and not attachment.thumbnail_key):
         return None
+    if not hmac.compare_digest(fingerprint, _fingerprint(attachment, thumbnail)):
+        return None  # the id of a deleted attachment, given again to another one
     key = attachment.thumbnail_key if thumbnail else attachment.storage_key
     try:
         data = storage().get(key)
@@ -310,14 +341,7 @@ def delete_ticket_files(session, ticket_ids) -> int:
 def delete_blobs(keys: list[str]) -> None:
     """The job: remove stored bytes whose rows are gone (idempotent: a key already gone is
     no error; a key some row still names is kept)."""
-    session = plugin_state().db.session
-    still = set(session.scalars(
-        sa.select(Attachment.storage_key).where(Attachment.storage_key.in_(keys))
-    )) | set(session.scalars(
-        sa.select(Attachment.thumbnail_key).where(Attachment.thumbnail_key.in_(keys))
-    ))
     backend = storage()
-    for key in keys:
-        if key not in still:
-            backend.delete(key)
+    for key in _unnamed(keys):
+        backend.delete(key)
 

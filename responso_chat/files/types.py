@@ -32,8 +32,11 @@ HEAD_BYTES = 8192
 
 
 def _detectable() -> dict[str, str]:
-    """content type -> extension of everything ``filetype`` recognises, images aside."""
-    return {kind.mime: kind.extension for kind in filetype.types if kind.mime not in IMAGES}
+    """content type -> extension of everything ``filetype`` recognises that is not an image:
+    images are the four of :data:`IMAGES` only, whose metadata is removed by re-encoding
+    (a HEIC or TIFF would keep its location and be shown as it came)."""
+    return {kind.mime: kind.extension for kind in filetype.types
+            if not kind.mime.startswith("image/")}
 
 
 def parse_types(value: str) -> list[str]:
@@ -42,8 +45,9 @@ def parse_types(value: str) -> list[str]:
 
 
 def unknown_types(value: str) -> list[str]:
-    """The types of a ``FILES_ALLOWED_TYPES`` value that cannot be detected or may never be
-    accepted (the setting is refused at start-up when there are any)."""
+    """The types of a ``FILES_ALLOWED_TYPES`` value that cannot be detected, may never be
+    accepted or are images other than JPEG, PNG, GIF and WebP (the setting is refused at
+    start-up when there are any)."""
     known = set(IMAGES) | set(_detectable())
     return [kind for kind in parse_types(value) if kind not in known or kind in NEVER]
 

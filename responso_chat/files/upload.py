@@ -3,13 +3,15 @@
 The files are examined and stored first, then the message and its attachment rows commit
 together (:mod:`responso_chat.conversation.messages`); if the message is not written (an
 error, or a resend of a message already stored) the bytes stored for it are removed again,
-so nothing is ever half-written.
+so nothing is ever half-written. An error after the commit (a listener of the new message
+failing) keeps them: the message that names them is written.
 """
 
 from __future__ import annotations
 
 from responso_chat.conversation import messages
 from responso_chat.files import attachments
+from responso_chat.state import plugin_state
 
 
 def _send(ticket, uploads, post):
@@ -19,6 +21,7 @@ def _send(ticket, uploads, post):
     try:
         message, created = post(stored)
     except BaseException:
+        plugin_state().db.session.rollback()
         attachments.discard(stored)
         raise
     if not created:
@@ -53,6 +56,6 @@ def post_agent_files(ticket, agent, uploads, body: str = "", *, client_msg_id=No
             internal=internal, reopen=reopen,
             files=attachments.NewFiles(stored, "agent", agent.id),
         )
-        return message, bool(getattr(message, "attachment_views", None))
+        return message, message.created
 
     return _send(ticket, uploads, post)

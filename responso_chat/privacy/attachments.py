@@ -16,15 +16,17 @@ def _zip_name(attachment) -> str:
     return f"files/{attachment.ticket_id}/{attachment.id}-{name[:100]}"
 
 
-def ticket_files_for_export(session, ticket_ids) -> list[tuple[str, bytes]]:
+def ticket_files_for_export(session, ticket_ids) -> tuple[list[tuple[str, bytes]], list[str]]:
     """``(path in the ZIP, content)`` of every attachment of the tickets, for a contact's
-    export."""
-    if not ticket_ids:
-        return []
-    return [
-        (_zip_name(attachment), files.read_attachment(attachment))
-        for attachment in files.attachments_of_tickets(session, list(ticket_ids))
-    ]
+    export, and the paths of those whose stored bytes are gone (the export lists them
+    instead of failing)."""
+    found, gone = [], []
+    for attachment in files.attachments_of_tickets(session, list(ticket_ids or ())):
+        try:
+            found.append((_zip_name(attachment), files.read_attachment(attachment)))
+        except FileNotFoundError:
+            gone.append(_zip_name(attachment))
+    return found, gone
 
 
 def delete_ticket_files(session, ticket_ids) -> int:

@@ -144,7 +144,9 @@ def export_contact(contact, actor) -> Archive:
     session = plugin_state().db.session
     data = contact_data(session, contact)
     ticket_ids = [ticket["id"] for ticket in data["tickets"]]
-    files = attachments.ticket_files_for_export(session, ticket_ids)
+    files, gone = attachments.ticket_files_for_export(session, ticket_ids)
+    if gone:
+        data["files_missing"] = gone
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(
