@@ -118,7 +118,9 @@ def _refuse_unstorable_text():
     Checked in the URL, the query, forms, and the JSON the widget and the pages read (the API
     reads its own body and checks it there)."""
     values = [*(request.view_args or {}).values(), *request.args.lists()]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and (
+        request.endpoint not in attachments.UPLOAD_ENDPOINTS  # read after their credentials
+    ):
         values += request.form.lists()
     if request.is_json and _child() != "api":
         values.append(request.get_json(silent=True))
@@ -208,7 +210,9 @@ def _check_csrf():
     blueprint = (request.blueprint or "").split(".")
     if len(blueprint) > 1 and blueprint[1] in TOKEN_AUTHENTICATED:
         return None
-    token = request.form.get("csrf_token") or request.headers.get("X-CSRFToken")
+    token = request.headers.get("X-CSRFToken")
+    if not token and request.endpoint not in attachments.UPLOAD_ENDPOINTS:
+        token = request.form.get("csrf_token")  # an upload's body is not read for it
     try:
         validate_csrf(token)
     except ValidationError as exc:

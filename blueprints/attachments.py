@@ -26,6 +26,7 @@ from responso_chat.files import attachments, types, upload
 from responso_chat.files.images import FileRefused
 from responso_chat.openapi import operation
 from responso_chat.schemas.api_output import ApiMessageSchema
+from responso_chat.schemas.common import UNSTORABLE_MESSAGE, unstorable
 from responso_chat.schemas.files import (
     AgentFilesMessageSchema,
     ApiFilesMessageSchema,
@@ -46,7 +47,11 @@ FILE_CSP = "default-src 'none'; sandbox"
 
 
 def _form(schema):
-    """The upload's text fields through ``schema``, or a 422 in JSON."""
+    """The upload's text fields through ``schema``, or a 400/422 in JSON. The body is read
+    here, once the view has checked the credentials (the parent blueprint does not read an
+    upload's body: a stranger's 50 MB is refused unread)."""
+    if unstorable([*request.form.lists()]):
+        abort(make_response(jsonify(errors={"_request": [UNSTORABLE_MESSAGE]}), 400))
     try:
         return schema.load(request.form.to_dict())
     except ValidationError as exc:

@@ -286,9 +286,9 @@ def test_a_reply_with_files_and_an_unfilled_variable_is_refused_too(app, desk):
     desk.login("alice@shop.test")
     inbox = desk.client.post(
         f"/chat/inbox/tickets/{desk.ticket_id}/attachments",
-        data={"body": "Your order {{order_number}} ships", "csrf_token": desk.csrf,
+        data={"body": "Your order {{order_number}} ships",
               "files": (io.BytesIO(filedata.pdf()), "label.pdf")},
-        headers=JSON, content_type="multipart/form-data",
+        headers={"X-CSRFToken": desk.csrf, **JSON}, content_type="multipart/form-data",
     )
     assert inbox.status_code == 422
     assert inbox.json["errors"]["body"][0].startswith("Replace {{order_number}}")

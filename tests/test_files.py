@@ -12,6 +12,7 @@ import time
 import pytest
 import sqlalchemy as sa
 from PIL import Image
+from werkzeug import formparser
 
 from responso_chat import signals
 from responso_chat.config import ConfigurationError
@@ -373,6 +374,10 @@ def test_agent_uploads_need_access_and_csrf(files_app, client, auth, world):
     response = client.post(url, data=dict(data, files=[(io.BytesIO(filedata.pdf()), "l.pdf")]),
                            headers={"Accept": "application/json"})
     assert response.status_code == 400  # no CSRF token
+    response = client.post(url, data=dict(data, csrf_token=auth.csrf_token(),
+                                          files=[(io.BytesIO(filedata.pdf()), "l.pdf")]),
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 400  # an upload's token is read from its header only
     response = client.post(url, data=data, headers={
         "X-CSRFToken": auth.csrf_token(), "Accept": "application/json"})
     assert response.status_code == 201, response.json
@@ -388,6 +393,33 @@ def test_agent_uploads_need_access_and_csrf(files_app, client, auth, world):
     assert [m["attachments"][0]["name"] for m in resumed.json["messages"]
             if m["attachments"]] == ["label.pdf"]
 
+
+def test_a_strangers_upload_is_refused_before_its_body_is_read(files_app, client, auth, world,
+                                                                monkeypatch):
+    """Up to files x size may come with an upload: without credentials (no token, a forged
+    one, no session, no CSRF header) it is refused unread."""
+    parsed = []
+    parse = formparser.FormDataParser.parse
+    monkeypatch.setattr(formparser.FormDataParser, "parse",
+                        lambda *args, **kw: parsed.append(1) or parse(*args, **kw))
+    pdf = b"%PDF-1.4\n" + b"0" * 100_000
+
+    def send(url, **headers):
+        body = {"body": "x", "files": [(io.BytesIO(pdf), "x.pdf")]}
+        return client.post(url, data=body, content_type="multipart/form-data",
+                           headers={"Accept": "application/json", **headers}).status_code
+
+    widget = "/chat/widget/tickets/attachments"
+    assert (send(widget), parsed) == (401, [])
+    assert (send(widget, Authorization="Bearer forged", Origin=SHOP), parsed) == (401, [])
+    assert (send(f"/chat/api/tickets/{world['ticket_id']}/attachments",
+                 Authorization="Bearer forged"), parsed) == (401, [])
+    inbox = f"/chat/inbox/tickets/{world['ticket_id']}/attachments"
+    assert (send(inbox), parsed) == (400, [])  # no CSRF header
+    auth.login("alice@shop.test")
+    parsed.clear()  # the login form's
+    assert (send(inbox), parsed) == (400, [])
+    assert send(inbox, **{"X-CSRFToken": auth.csrf_token()}) == 201 and parsed == [1]
 
 def test_api_upload_and_message_list_carry_signed_urls(files_app, client, world):
     with files_app.app_context():
