@@ -296,19 +296,14 @@
     if (stick || pending) scrollToEnd();
   }
 
-  function markMailed(seq) {  /* an e-mail took the replies up to seq to the customer */
+  /* The state under the agent's public replies up to seq: "Seen" when the customer read
+     them, "E-mailed" (over "Sent" only) when an e-mail took them to the customer. */
+  function markReplies(seq, text, over) {
     messageList.querySelectorAll(".rc-msg-agent:not(.rc-msg-internal)").forEach(function (li) {
       var state = li.querySelector(".rc-msg-state");
-      if (state && state.textContent === "Sent" && Number(li.dataset.seq) <= seq) {
-        state.textContent = "E-mailed";
+      if (state && Number(li.dataset.seq) <= seq && (!over || state.textContent === over)) {
+        state.textContent = text;
       }
-    });
-  }
-
-  function markSeen(seq) {
-    messageList.querySelectorAll(".rc-msg-agent:not(.rc-msg-internal)").forEach(function (li) {
-      var state = li.querySelector(".rc-msg-state");
-      if (state && Number(li.dataset.seq) <= seq) state.textContent = "Seen";
     });
   }
 
@@ -774,8 +769,8 @@
           setTyping(who, event.name, event.typing);
         }
         break;
-      case "seen": if (event.ticket_id === ticketId && event.by === "customer") markSeen(event.seq); break;
-      case "mailed": if (event.ticket_id === ticketId) markMailed(event.seq); break;
+      case "seen": if (event.ticket_id === ticketId && event.by === "customer") markReplies(event.seq, "Seen"); break;
+      case "mailed": if (event.ticket_id === ticketId) markReplies(event.seq, "E-mailed", "Sent"); break;
       case "status": if (event.ticket_id === ticketId) { setStatus(event.status); schedulePanelRefresh(); } break;
       case "page": if (event.ticket_id === ticketId) setPage(event.url, event.title); break;
       case "rating": if (event.ticket_id === ticketId) showRating(event); break;
