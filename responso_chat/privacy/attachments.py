@@ -22,10 +22,11 @@ def ticket_files_for_export(session, ticket_ids) -> tuple[list[tuple[str, bytes]
     instead of failing)."""
     found, gone = [], []
     for attachment in files.attachments_of_tickets(session, list(ticket_ids or ())):
+        name = _zip_name(attachment)
         try:
-            found.append((_zip_name(attachment), files.read_attachment(attachment)))
+            found.append((name, files.read_attachment(attachment)))
         except FileNotFoundError:
-            gone.append(_zip_name(attachment))
+            gone.append(name)
     return found, gone
 
 
